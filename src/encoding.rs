@@ -1,0 +1,172 @@
+//! Layer 1: strict base64url and the timestamp integer codec.
+//!
+//! Every token segment uses the base64url alphabet (`A-Z a-z 0-9 - _`) without `=`
+//! padding. Decoding is strict so that every accepted token has exactly one spelling:
+//! no padding, no whitespace, no `+` or `/`, no impossible lengths, and the unused
+//! trailing bits of the last character must be zero.
+//!
+//! The timestamp is an unsigned integer written big-endian with its leading zero bytes
+//! removed (1 to 8 bytes), then base64url-encoded, as Python's itsdangerous does.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+/// Largest number of bytes a timestamp may take.
+pub const MAX_TIMESTAMP_BYTES: usize = 8;
+
+/// Length of a base64url text (no padding) for `n` bytes of input.
+pub const fn encoded_len(n: usize) -> usize {
+    (n / 3) * 4
+        + match n % 3 {
+            0 => 0,
+            1 => 2,
+            _ => 3,
+        }
+}
+
+/// Number of bytes a canonical base64url text of `len` characters decodes to, or `None`
+/// when no byte string encodes to that many characters (`len % 4 == 1`).
+pub const fn decoded_len(len: usize) -> Option<usize> {
+    match len % 4 {
+        0 => Some(len / 4 * 3),
+        2 => Some(len / 4 * 3 + 1),
+        3 => Some(len / 4 * 3 + 2),
+        _ => None,
+    }
+}
+
+/// The 6-bit value of a base64url character, or `None` for any other byte.
+#[inline]
+const fn sextet(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    }
+}
+
+/// Whether `text` is a canonical base64url encoding: only alphabet characters, a
+/// possible length, and zero bits where the last character carries no data.
+///
+/// This decides everything that [`decode`] can reject without allocating, so it is
+/// used to refuse malformed tokens before any MAC work.
+pub fn is_canonical(text: &[u8]) -> bool {
+    let Some(last) = text.last() else {
+        return true;
+    };
+    if decoded_len(text.len()).is_none() || !text.iter().all(|&c| sextet(c).is_some()) {
+        return false;
+    }
+    let unused_bits_mask = match text.len() % 4 {
+        2 => 0b1111,
+        3 => 0b0011,
+        _ => 0,
+    };
+    sextet(*last).is_some_and(|v| v & unused_bits_mask == 0)
+}
+
+/// Encodes bytes as base64url without padding.
+pub fn encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Appends the base64url encoding of `bytes` to `out`.
+pub fn encode_into(bytes: &[u8], out: &mut String) {
+    URL_SAFE_NO_PAD.encode_string(bytes, out);
+}
+
+/// Decodes strict base64url text; `None` for anything that is not canonical.
+pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
+    if !is_canonical(text) {
+        return None;
+    }
+    URL_SAFE_NO_PAD.decode(text).ok()
+}
+
+/// Decodes strict base64url text into `out`, which must be exactly the decoded length.
+/// Returns `None` (and leaves `out` unspecified) for anything that is not canonical or
+/// does not fill `out` exactly.
+pub fn decode_exact(text: &[u8], out: &mut [u8]) -> Option<()> {
+    if decoded_len(text.len()) != Some(out.len()) || !is_canonical(text) {
+        return None;
+    }
+    match URL_SAFE_NO_PAD.decode_slice_unchecked(text, out) {
+        Ok(n) if n == out.len() => Some(()),
+        _ => None,
+    }
+}
+
+/// Encodes a timestamp: big-endian bytes with leading zero bytes removed, base64url.
+///
+/// Zero has no bytes left and so no valid encoding; callers refuse it before calling.
+pub fn encode_timestamp_into(value: u64, out: &mut String) {
+    let bytes = value.to_be_bytes();
+    let skip = (value.leading_zeros() / 8) as usize;
+    encode_into(bytes.get(skip..).unwrap_or_default(), out);
+}
+
+/// Decodes a timestamp segment: 1 to 8 bytes of canonical base64url with no leading zero
+/// byte. `None` for anything else, so each timestamp has exactly one spelling.
+pub fn decode_timestamp(text: &[u8]) -> Option<u64> {
+    // 8 bytes take 11 characters; 1 byte takes 2.
+    if text.len() < 2 || text.len() > encoded_len(MAX_TIMESTAMP_BYTES) {
+        return None;
+    }
+    let mut buf = [0u8; MAX_TIMESTAMP_BYTES];
+    let n = decoded_len(text.len())?;
+    let start = MAX_TIMESTAMP_BYTES.checked_sub(n)?;
+    decode_exact(text, buf.get_mut(start..)?)?;
+    if buf.get(start) == Some(&0) {
+        return None;
+    }
+    Some(u64::from_be_bytes(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths() {
+        for n in 0..100 {
+            let text = encode(&vec![0xa5; n]);
+            assert_eq!(text.len(), encoded_len(n));
+            assert_eq!(decoded_len(text.len()), Some(n));
+        }
+        assert_eq!(decoded_len(5), None);
+    }
+
+    #[test]
+    fn strict_decoding() {
+        assert_eq!(decode(b"aGk").as_deref(), Some(&b"hi"[..]));
+        assert_eq!(decode(b""), Some(vec![]));
+        // Non-zero unused bits: "aGl" decodes to the same bytes in lenient decoders.
+        assert_eq!(decode(b"aGl"), None);
+        assert_eq!(decode(b"aGk="), None);
+        assert_eq!(decode(b"aG k"), None);
+        assert_eq!(decode(b"a+/k"), None);
+        assert_eq!(decode(b"a"), None);
+        assert_eq!(decode("aGé".as_bytes()), None);
+        assert_eq!(decode(b"-_-_"), Some(vec![0xfb, 0xff, 0xbf]));
+    }
+
+    #[test]
+    fn timestamps() {
+        for v in [1u64, 255, 256, 1_700_000_000, 1 << 63, u64::MAX] {
+            let mut s = String::new();
+            encode_timestamp_into(v, &mut s);
+            assert_eq!(decode_timestamp(s.as_bytes()), Some(v), "{v}");
+        }
+        let mut s = String::new();
+        encode_timestamp_into(1_700_000_000, &mut s);
+        assert_eq!(s, "ZVPxAA");
+        // Leading zero byte, nine bytes, empty.
+        assert_eq!(decode_timestamp(encode(&[0, 1]).as_bytes()), None);
+        assert_eq!(decode_timestamp(encode(&[1; 9]).as_bytes()), None);
+        assert_eq!(decode_timestamp(b""), None);
+        assert_eq!(decode_timestamp(encode(&[0]).as_bytes()), None);
+    }
+}

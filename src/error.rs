@@ -1,0 +1,173 @@
+//! The error type.
+//!
+//! Variants say what a caller can do, not how a check failed inside. No error value
+//! holds the token, the session data or any key material: errors end up in logs.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+
+/// Everything that can go wrong when encoding or decoding a session.
+///
+/// For a web application the usual reaction to any decoding error is the same: treat
+/// the request as having no session. The variants exist for logging and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The token is not shaped like a token: wrong number of parts, characters outside
+    /// base64url, padding, non-canonical base64, an impossible length, or a validly
+    /// signed timestamp that is out of range. Usually garbage or a truncated cookie.
+    Malformed,
+    /// The signature does not match any key of the keyring for this salt: the token was
+    /// changed, forged, signed with a retired key or made for another purpose.
+    InvalidSignature,
+    /// The signature is valid but the token expired at `expired_at`.
+    Expired {
+        /// The signed expiry time of the token.
+        expired_at: OffsetDateTime,
+    },
+    /// The token (when decoding) or the encoded session (when encoding) is longer than
+    /// the configured limit.
+    TooLarge {
+        /// The length in bytes.
+        len: usize,
+        /// The configured maximum in bytes.
+        max: usize,
+    },
+    /// The session data could not be serialized to JSON (for example a map with
+    /// non-string keys).
+    Serialize,
+    /// The token is valid, but its data does not fit the requested type.
+    Deserialize(PayloadError),
+    /// The requested expiry time cannot be written into a token: it is not after the
+    /// Unix epoch, or the time-to-live overflows.
+    ExpiryOutOfRange,
+    /// A key was refused.
+    Key(KeyError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed => f.write_str("malformed session token"),
+            Self::InvalidSignature => f.write_str("invalid session token signature"),
+            Self::Expired { expired_at } => write!(
+                f,
+                "session token expired at {} (Unix time)",
+                expired_at.unix_timestamp()
+            ),
+            Self::TooLarge { len, max } => {
+                write!(f, "session token too large: {len} bytes, limit {max}")
+            }
+            Self::Serialize => f.write_str("session data cannot be serialized to JSON"),
+            Self::Deserialize(e) => e.fmt(f),
+            Self::ExpiryOutOfRange => f.write_str("session expiry time out of range"),
+            Self::Key(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Key(e) => Some(e),
+            Self::Deserialize(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<KeyError> for Error {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
+}
+
+/// Why a key was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The secret is shorter than the minimum (32 bytes for [`Key::from_bytes`]).
+    ///
+    /// [`Key::from_bytes`]: crate::Key::from_bytes
+    TooShort {
+        /// The length given, in bytes.
+        len: usize,
+        /// The minimum, in bytes.
+        min: usize,
+    },
+    /// The secret is empty.
+    Empty,
+    /// The operating system's random number generator failed.
+    Random,
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooShort { len, min } => write!(
+                f,
+                "secret key too short: {len} bytes, at least {min} required"
+            ),
+            Self::Empty => f.write_str("secret key is empty"),
+            Self::Random => f.write_str("the operating system random number generator failed"),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+/// A verified token whose data does not fit the requested type.
+///
+/// It names where in the data the mismatch is (such as `cart.items[2].qty`) and what
+/// kind of mismatch it is, but never the data itself. Map keys that do not look like
+/// identifiers are shown as `[?]`, since they come from the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadError {
+    path: String,
+    kind: PayloadErrorKind,
+}
+
+/// The kind of a [`PayloadError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadErrorKind {
+    /// The payload is not valid JSON.
+    Syntax,
+    /// The JSON does not match the type (wrong type, missing or unknown field, value
+    /// out of range).
+    Data,
+}
+
+impl PayloadError {
+    pub(crate) fn new(path: String, kind: PayloadErrorKind) -> Self {
+        Self { path, kind }
+    }
+
+    /// Where in the data the error is, such as `user.roles[1]`; empty for the whole
+    /// value or for a syntax error.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What kind of error it is.
+    pub fn kind(&self) -> PayloadErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for PayloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.kind, self.path.is_empty()) {
+            (PayloadErrorKind::Syntax, _) => f.write_str("session data is not valid JSON"),
+            (_, true) => f.write_str("session data does not match the expected type"),
+            (_, false) => write!(
+                f,
+                "session data does not match the expected type at `{}`",
+                self.path
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PayloadError {}

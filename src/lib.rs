@@ -1,0 +1,116 @@
+//! Signed, stateless, client-side cookie sessions.
+//!
+//! sessionlib turns session data (any serde type, or a dynamic [`serde_json::Value`])
+//! into a signed token that carries its own expiry, and checks such tokens back. The
+//! server keeps nothing: the whole session travels in one cookie. Anyone can read the
+//! cookie; nobody without the key can change it, extend it, or use it for another
+//! purpose.
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! use sessionlib::{Codec, Error, Key, Keyring, KeyUsed};
+//!
+//! #[derive(Serialize, Deserialize, Debug, PartialEq)]
+//! struct Login {
+//!     user_id: u64,
+//!     name: String,
+//! }
+//!
+//! # fn main() -> Result<(), Error> {
+//! let secret = [42u8; 32]; // in production: a random secret from your secret store
+//! let codec = Codec::builder(Keyring::new(Key::from_bytes(&secret)?))
+//!     .salt("shop.session")
+//!     .ttl(time::Duration::hours(2))
+//!     .build();
+//!
+//! let token = codec.encode(&Login { user_id: 7, name: "cobra".into() })?;
+//! let verified = codec.decode::<Login>(&token)?;
+//! assert_eq!(verified.data.name, "cobra");
+//! assert_eq!(verified.key_used, KeyUsed::Primary);
+//!
+//! // Any change to the token is caught.
+//! let forged = token.replacen('e', "f", 1);
+//! assert!(codec.decode::<Login>(&forged).is_err());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Layers
+//!
+//! Each module builds only on the ones before it:
+//!
+//! 1. [`encoding`]: strict base64url and the timestamp integer codec.
+//! 2. [`key`]: [`Key`] (a secret, redacted in `Debug`, zeroized on drop) and
+//!    [`Keyring`] (a primary key that signs, fallback keys that only verify).
+//! 3. [`signer`]: HMAC-SHA256 with derived keys, constant-time verification against a
+//!    keyring.
+//! 4. [`codec`]: [`Codec`], typed encoding and decoding with expiry.
+//!
+//! # Wire format
+//!
+//! ```text
+//! token       = payload "." timestamp "." signature
+//! payload     = b64(compact JSON of the session data)
+//! timestamp   = b64(expiry in Unix seconds, big-endian, leading zero bytes removed)
+//! signature   = b64(HMAC-SHA256(derived_key, payload "." timestamp))
+//! derived_key = HMAC-SHA256(key = secret, message = salt)
+//! b64         = base64url (A-Z a-z 0-9 - _), no "=" padding
+//! ```
+//!
+//! This is byte for byte the layout of Python itsdangerous's `URLSafeTimedSerializer`
+//! with `signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256}`,
+//! except that sessionlib writes the *expiry* where itsdangerous writes the *signing
+//! time*. Decoding is strict: every accepted token has exactly one spelling. Padding,
+//! whitespace, `+` or `/`, extra dots, non-canonical base64 (non-zero unused bits), a
+//! timestamp that is empty, longer than 8 bytes or starts with a zero byte, and a
+//! signature that is not exactly 32 bytes are all [`Error::Malformed`].
+//!
+//! Decoding checks, in this order: the length limit, the shape, the signature (against
+//! each key, primary first, in constant time), the expiry, and only then decodes and
+//! parses the payload. Nothing unverified is parsed, and an expired token is reported
+//! as [`Error::Expired`] only when its signature is valid.
+//!
+//! # Security
+//!
+//! - **Signed, not encrypted.** The session data is base64-encoded JSON: anyone holding
+//!   the cookie can read it. Never put secrets (passwords, API tokens, personal data you
+//!   would not show the user) in a session.
+//! - **Keys.** Use a random secret of at least 32 bytes ([`Key::generate`] makes one);
+//!   shorter secrets are refused by [`Key::from_bytes`] because a short secret can be
+//!   guessed offline from one token. Anyone with the key can forge any session.
+//! - **Purpose.** The salt names what tokens are for. Use a distinct salt for each
+//!   purpose (sessions, password resets, e-mail confirmation) so that one kind of token
+//!   can never be used as another.
+//! - **Expiry** is inside the signature, so a client cannot extend it; the server
+//!   enforces it whatever the cookie's own `Expires` says.
+//! - **No revocation before expiry.** A stateless token stays valid until it expires.
+//!   Logging out deletes the cookie in the browser, but a copy taken earlier still
+//!   verifies. Keep lifetimes short, or check a per-user value kept on the server (a
+//!   session version) to reject sessions you want to end early. Rotating the key (and
+//!   dropping the old one) ends every session at once.
+//!
+//! # Key rotation
+//!
+//! 1. Generate a new key. Make it the primary key and the current one the first
+//!    fallback: `Keyring::new(new).with_fallback(current)`.
+//! 2. Deploy. New tokens are signed with the new key; tokens signed with the old one
+//!    still verify, with [`KeyUsed::Fallback`]`(0)`, so re-issue them
+//!    ([`Verified::needs_reissue`]).
+//! 3. After the longest token lifetime has passed, remove the old key.
+//!
+//! # Limitations
+//!
+//! - Browsers keep at most about 4096 bytes per cookie; tokens longer than the
+//!   configured limit are refused when encoding ([`Error::TooLarge`]).
+//! - Expiry has a resolution of one second.
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod codec;
+pub mod encoding;
+pub mod error;
+pub mod key;
+pub mod signer;
+
+pub use codec::{Codec, CodecBuilder, Verified};
+pub use error::{Error, KeyError, PayloadError, PayloadErrorKind};
+pub use key::{Key, KeyUsed, Keyring};
