@@ -53,9 +53,12 @@ fn main() -> Result<(), Error> {
     );
 
     // Tampering: change one character of the payload.
-    let mut bytes = token.into_bytes();
-    bytes[3] = if bytes[3] == b'A' { b'B' } else { b'A' };
-    let tampered = String::from_utf8(bytes).unwrap_or_default();
+    let flipped = if token.as_bytes().get(3) == Some(&b'A') {
+        "B"
+    } else {
+        "A"
+    };
+    let tampered = format!("{}{flipped}{}", &token[..3], &token[4..]);
     match codec.decode::<Session>(&tampered) {
         Err(e @ Error::InvalidSignature) => println!("4. tampered token refused: {e}"),
         other => {
