@@ -15,7 +15,7 @@ use time::{Duration, OffsetDateTime};
 use crate::encoding::{self, MAX_TIMESTAMP_BYTES};
 use crate::error::{Error, PayloadError, PayloadErrorKind};
 use crate::key::{KeyUsed, Keyring};
-use crate::signer::{Signer, SIGNATURE_LEN};
+use crate::signer::{Algorithm, Sha256, Signer, MAX_SIGNATURE_LEN};
 
 /// The salt used when none is set: `sessionlib.session`.
 pub const DEFAULT_SALT: &str = "sessionlib.session";
@@ -26,9 +26,6 @@ pub const DEFAULT_TTL: Duration = Duration::days(14);
 /// The longest token accepted or produced when no limit is set: 4096 bytes, what
 /// browsers keep for one cookie.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 4096;
-
-/// Length of an encoded signature: 32 bytes in base64url.
-const SIGNATURE_TEXT_LEN: usize = encoding::encoded_len(SIGNATURE_LEN);
 
 /// A decoded, verified session.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,10 +82,9 @@ pub struct Codec {
 }
 
 struct Inner {
-    signer: Signer,
+    framer: Framer<Sha256>,
     ttl: Duration,
     leeway: Duration,
-    max_token_len: usize,
 }
 
 impl std::fmt::Debug for Codec {
@@ -96,7 +92,8 @@ impl std::fmt::Debug for Codec {
         f.debug_struct("Codec")
             .field("ttl", &self.inner.ttl)
             .field("leeway", &self.inner.leeway)
-            .field("max_token_len", &self.inner.max_token_len)
+            .field("max_token_len", &self.inner.framer.max_token_len)
+            .field("compression", &self.inner.framer.compression.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -110,6 +107,7 @@ pub struct CodecBuilder {
     ttl: Duration,
     leeway: Duration,
     max_token_len: usize,
+    compression: Option<Inflate>,
 }
 
 impl CodecBuilder {
@@ -151,14 +149,39 @@ impl CodecBuilder {
         self
     }
 
+    /// Whether payloads are zlib-compressed as itsdangerous does it: a payload is
+    /// compressed when that makes it more than one byte shorter, and the token then
+    /// starts with `.`. With compression on, the codec also reads compressed tokens made
+    /// by itsdangerous's `URLSafeTimedSerializer`. Decompression happens only after the
+    /// signature verified, and its output is capped (see [`Inflate`]).
+    ///
+    /// Defaults to off: tokens starting with `.` are then [`Error::Malformed`].
+    #[cfg(feature = "zlib")]
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = on.then(Inflate::default);
+        self
+    }
+
+    /// Turns compression on with explicit decompression limits.
+    ///
+    /// Defaults to off; [`CodecBuilder::compression`] uses [`Inflate::default`].
+    #[cfg(feature = "zlib")]
+    pub fn compression_limits(mut self, limits: Inflate) -> Self {
+        self.compression = Some(limits);
+        self
+    }
+
     /// Builds the codec, deriving the per-key MAC states once.
     pub fn build(self) -> Codec {
         Codec {
             inner: Arc::new(Inner {
-                signer: Signer::new(&self.keyring, &self.salt),
+                framer: Framer::new(
+                    Signer::new(&self.keyring, &self.salt),
+                    self.max_token_len,
+                    self.compression,
+                ),
                 ttl: self.ttl,
                 leeway: self.leeway,
-                max_token_len: self.max_token_len,
             }),
         }
     }
@@ -179,6 +202,7 @@ impl Codec {
             ttl: DEFAULT_TTL,
             leeway: Duration::ZERO,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            compression: None,
         }
     }
 
@@ -189,7 +213,7 @@ impl Codec {
 
     /// The configured maximum token length.
     pub fn max_token_len(&self) -> usize {
-        self.inner.max_token_len
+        self.inner.framer.max_token_len
     }
 
     /// Encodes `data` into a token that expires after the configured time-to-live.
@@ -226,26 +250,7 @@ impl Codec {
             .filter(|&t| t > 0)
             .ok_or(Error::ExpiryOutOfRange)?;
         let json = serde_json::to_vec(data).map_err(|_| Error::Serialize)?;
-        self.sign_payload(&json, expiry)
-    }
-
-    /// Signs already-serialized JSON bytes with the given expiry.
-    fn sign_payload(&self, json: &[u8], expiry: u64) -> Result<String, Error> {
-        let ts_len = encoding::encoded_len(8 - (expiry.leading_zeros() / 8) as usize);
-        let len = encoding::encoded_len(json.len()) + 1 + ts_len + 1 + SIGNATURE_TEXT_LEN;
-        let max = self.inner.max_token_len;
-        if len > max {
-            return Err(Error::TooLarge { len, max });
-        }
-        let mut token = String::with_capacity(len);
-        encoding::encode_into(json, &mut token);
-        token.push('.');
-        encoding::encode_timestamp_into(expiry, &mut token);
-        let signature = self.inner.signer.sign(token.as_bytes());
-        token.push('.');
-        encoding::encode_into(&signature, &mut token);
-        debug_assert_eq!(token.len(), len);
-        Ok(token)
+        self.inner.framer.seal(&json, expiry)
     }
 
     /// Verifies `token` and decodes its data as `T`, at the current time.
@@ -284,74 +289,182 @@ impl Codec {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<(Vec<u8>, OffsetDateTime, KeyUsed), Error> {
-        let parts = split_token(token.as_bytes(), self.inner.max_token_len)?;
-        let key_used = self
-            .inner
-            .signer
-            .verify(parts.signed, &parts.signature)
-            .ok_or(Error::InvalidSignature)?;
-        let expires_at = decode_expiry(parts.timestamp)?;
+        let framer = &self.inner.framer;
+        let opened = framer.open(token.as_bytes())?;
+        let expires_at = timestamp_to_time(opened.timestamp)?;
         check_expiry(expires_at, now, self.inner.leeway)?;
-        let payload = encoding::decode(parts.payload).ok_or(Error::Malformed)?;
-        Ok((payload, expires_at, key_used))
+        let payload = framer.payload(&opened)?;
+        Ok((payload, expires_at, opened.key_used))
     }
 }
 
-/// The parts of a token that passed the shape checks.
-struct Parts<'a> {
-    /// `payload "." timestamp`, the signed text.
-    signed: &'a [u8],
+/// Decompression limits for compressed payloads.
+///
+/// A compressed payload is only inflated after its signature verified, but a key holder
+/// (or a leaked key) could still sign a "zip bomb", so the output is capped both in
+/// size and in ratio to the compressed input. Anything over either limit fails with
+/// [`Error::DecompressionLimit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inflate {
+    /// The largest decompressed payload accepted, in bytes. Defaults to 65536.
+    pub max_len: usize,
+    /// The largest ratio of decompressed to compressed size accepted. Defaults to 256.
+    pub max_ratio: usize,
+}
+
+impl Default for Inflate {
+    fn default() -> Self {
+        Self {
+            max_len: 64 * 1024,
+            max_ratio: 256,
+        }
+    }
+}
+
+/// The token layout shared by every profile: `payload "." timestamp "." signature`,
+/// with an optional leading `.` marking a compressed payload. It owns the size limit,
+/// the shape checks, the MAC and (de)compression; what the timestamp means and how the
+/// payload is serialized belong to the profile.
+pub(crate) struct Framer<A: Algorithm> {
+    signer: Signer<A>,
+    pub(crate) max_token_len: usize,
+    pub(crate) compression: Option<Inflate>,
+}
+
+/// A token whose shape and signature have been checked.
+pub(crate) struct Opened<'a> {
+    /// The payload text, without the compression marker.
     payload: &'a [u8],
-    timestamp: &'a [u8],
-    signature: [u8; SIGNATURE_LEN],
+    compressed: bool,
+    /// The signed timestamp value.
+    pub(crate) timestamp: u64,
+    pub(crate) key_used: KeyUsed,
 }
 
-/// Length cap, then the shape: three non-empty canonical base64url parts, a timestamp of
-/// 1 to 8 bytes and a signature of exactly 32 bytes. No MAC work happens here.
-fn split_token(token: &[u8], max_len: usize) -> Result<Parts<'_>, Error> {
-    if token.len() > max_len {
-        return Err(Error::TooLarge {
-            len: token.len(),
-            max: max_len,
-        });
+impl<A: Algorithm> Framer<A> {
+    pub(crate) fn new(
+        signer: Signer<A>,
+        max_token_len: usize,
+        compression: Option<Inflate>,
+    ) -> Self {
+        Self {
+            signer,
+            max_token_len,
+            compression,
+        }
     }
-    // The signature has a fixed length, so the last separator is at a fixed place.
-    let sig_start = token
-        .len()
-        .checked_sub(SIGNATURE_TEXT_LEN)
-        .ok_or(Error::Malformed)?;
-    let (signed_dot, sig_text) = token.split_at(sig_start);
-    let signed = signed_dot.strip_suffix(b".").ok_or(Error::Malformed)?;
-    let mut signature = [0u8; SIGNATURE_LEN];
-    encoding::decode_exact(sig_text, &mut signature).ok_or(Error::Malformed)?;
 
-    let dot = signed
-        .iter()
-        .rposition(|&c| c == b'.')
-        .ok_or(Error::Malformed)?;
-    let (payload, dot_timestamp) = signed.split_at(dot);
-    let timestamp = dot_timestamp.get(1..).ok_or(Error::Malformed)?;
-    let ts_len_ok = (2..=encoding::encoded_len(MAX_TIMESTAMP_BYTES)).contains(&timestamp.len());
-    // `is_canonical` also rejects a `.` inside the payload.
-    if payload.is_empty()
-        || !ts_len_ok
-        || !encoding::is_canonical(timestamp)
-        || !encoding::is_canonical(payload)
-    {
-        return Err(Error::Malformed);
+    /// Length of an encoded signature.
+    const SIGNATURE_TEXT_LEN: usize = encoding::encoded_len(A::LEN);
+
+    /// Length cap, shape, then the MAC over the exact received bytes, then the
+    /// timestamp's canonical form. Nothing else is decoded.
+    pub(crate) fn open<'a>(&self, token: &'a [u8]) -> Result<Opened<'a>, Error> {
+        let max = self.max_token_len;
+        if token.len() > max {
+            return Err(Error::TooLarge {
+                len: token.len(),
+                max,
+            });
+        }
+        // The signature has a fixed length, so the last separator is at a fixed place.
+        let sig_start = token
+            .len()
+            .checked_sub(Self::SIGNATURE_TEXT_LEN)
+            .ok_or(Error::Malformed)?;
+        let (signed_dot, sig_text) = token.split_at(sig_start);
+        let signed = signed_dot.strip_suffix(b".").ok_or(Error::Malformed)?;
+        let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
+        let signature = sig_buf.get_mut(..A::LEN).ok_or(Error::Malformed)?;
+        encoding::decode_exact(sig_text, signature).ok_or(Error::Malformed)?;
+
+        let dot = signed
+            .iter()
+            .rposition(|&c| c == b'.')
+            .ok_or(Error::Malformed)?;
+        let (marked_payload, dot_timestamp) = signed.split_at(dot);
+        let timestamp = dot_timestamp.get(1..).ok_or(Error::Malformed)?;
+        let (payload, compressed) = match marked_payload.strip_prefix(b".") {
+            Some(rest) if self.compression.is_some() => (rest, true),
+            _ => (marked_payload, false),
+        };
+        let ts_len_ok = (2..=encoding::encoded_len(MAX_TIMESTAMP_BYTES)).contains(&timestamp.len());
+        // `is_canonical` also rejects any other `.` inside the payload.
+        if payload.is_empty()
+            || !ts_len_ok
+            || !encoding::is_canonical(timestamp)
+            || !encoding::is_canonical(payload)
+        {
+            return Err(Error::Malformed);
+        }
+
+        let key_used = self
+            .signer
+            .verify(signed, signature)
+            .ok_or(Error::InvalidSignature)?;
+        let timestamp = encoding::decode_timestamp(timestamp).ok_or(Error::Malformed)?;
+        Ok(Opened {
+            payload,
+            compressed,
+            timestamp,
+            key_used,
+        })
     }
-    Ok(Parts {
-        signed,
-        payload,
-        timestamp,
-        signature,
-    })
+
+    /// The payload bytes of an opened token: base64url-decoded, and inflated within the
+    /// limits when it was compressed.
+    pub(crate) fn payload(&self, opened: &Opened<'_>) -> Result<Vec<u8>, Error> {
+        let bytes = encoding::decode(opened.payload).ok_or(Error::Malformed)?;
+        match (opened.compressed, self.compression) {
+            #[cfg(feature = "zlib")]
+            (true, Some(limits)) => crate::compress::inflate(&bytes, limits),
+            (true, _) => Err(Error::Malformed),
+            (false, _) => Ok(bytes),
+        }
+    }
+
+    /// Makes a token of the payload bytes and timestamp, compressing the payload when
+    /// compression is on and it saves more than one byte.
+    pub(crate) fn seal(&self, payload: &[u8], timestamp: u64) -> Result<String, Error> {
+        #[cfg(feature = "zlib")]
+        let deflated = match self.compression {
+            Some(_) => crate::compress::deflate_if_shorter(payload),
+            None => None,
+        };
+        #[cfg(not(feature = "zlib"))]
+        let deflated: Option<Vec<u8>> = None;
+        let (body, marker) = match &deflated {
+            Some(z) => (z.as_slice(), 1),
+            None => (payload, 0),
+        };
+        if timestamp == 0 {
+            return Err(Error::ExpiryOutOfRange);
+        }
+        let ts_len = encoding::encoded_len(8 - (timestamp.leading_zeros() / 8) as usize);
+        let len =
+            marker + encoding::encoded_len(body.len()) + 1 + ts_len + 1 + Self::SIGNATURE_TEXT_LEN;
+        let max = self.max_token_len;
+        if len > max {
+            return Err(Error::TooLarge { len, max });
+        }
+        let mut token = String::with_capacity(len);
+        if marker == 1 {
+            token.push('.');
+        }
+        encoding::encode_into(body, &mut token);
+        token.push('.');
+        encoding::encode_timestamp_into(timestamp, &mut token);
+        let signature = self.signer.sign(token.as_bytes());
+        token.push('.');
+        encoding::encode_into(signature.as_bytes(), &mut token);
+        debug_assert_eq!(token.len(), len);
+        Ok(token)
+    }
 }
 
-/// Decodes the signed timestamp into a time; `Malformed` when it is not canonical or
-/// does not fit the time range (never clamped).
-fn decode_expiry(text: &[u8]) -> Result<OffsetDateTime, Error> {
-    let seconds = encoding::decode_timestamp(text).ok_or(Error::Malformed)?;
+/// A signed timestamp as a time; `Malformed` when it does not fit the time range (never
+/// clamped).
+pub(crate) fn timestamp_to_time(seconds: u64) -> Result<OffsetDateTime, Error> {
     i64::try_from(seconds)
         .ok()
         .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())

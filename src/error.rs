@@ -39,6 +39,13 @@ pub enum Error {
     Serialize,
     /// The token is valid, but its data does not fit the requested type.
     Deserialize(PayloadError),
+    /// A compressed payload inflates to more than the configured limit (in size or in
+    /// ratio to its compressed size). The signature was valid: the token was made by a
+    /// key holder, so this is worth logging.
+    DecompressionLimit {
+        /// The limit that applied, in bytes.
+        max: usize,
+    },
     /// The requested expiry time cannot be written into a token: it is not after the
     /// Unix epoch, or the time-to-live overflows.
     ExpiryOutOfRange,
@@ -61,6 +68,10 @@ impl fmt::Display for Error {
             }
             Self::Serialize => f.write_str("session data cannot be serialized to JSON"),
             Self::Deserialize(e) => e.fmt(f),
+            Self::DecompressionLimit { max } => write!(
+                f,
+                "compressed session data exceeds the decompression limit of {max} bytes"
+            ),
             Self::ExpiryOutOfRange => f.write_str("session expiry time out of range"),
             Self::Key(e) => e.fmt(f),
         }

@@ -106,11 +106,13 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod codec;
+#[cfg(feature = "zlib")]
+mod compress;
 pub mod encoding;
 pub mod error;
 pub mod key;
 pub mod signer;
 
-pub use codec::{Codec, CodecBuilder, Verified};
+pub use codec::{Codec, CodecBuilder, Inflate, Verified};
 pub use error::{Error, KeyError, PayloadError, PayloadErrorKind};
 pub use key::{Key, KeyUsed, Keyring};

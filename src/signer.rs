@@ -1,55 +1,135 @@
-//! Layer 3: HMAC-SHA256 signing and constant-time verification against a keyring.
+//! Layer 3: HMAC signing and constant-time verification against a keyring.
 //!
 //! Each key of the ring is turned into a derived key for one salt,
-//! `HMAC-SHA256(key = secret, message = salt)` (itsdangerous's `key_derivation="hmac"`),
-//! and the keyed HMAC state for that derived key is computed once, when the [`Signer`]
-//! is built. Signing and verifying then only clone that state and hash the message.
+//! `HMAC(key = secret, message = salt)` (itsdangerous's `key_derivation="hmac"`), and the
+//! keyed HMAC state for that derived key is computed once, when the [`Signer`] is built.
+//! Signing and verifying then only clone that state and hash the message.
+//!
+//! The digest is HMAC-SHA256 ([`Sha256`], the default and the native format's). The
+//! Flask profile also uses HMAC-SHA1 (`Sha1`, with the `flask` feature), because Flask
+//! signs its session cookies with it.
 
+use hmac::digest::{FixedOutput, KeyInit, Update};
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use zeroize::Zeroize;
 
 use crate::key::{KeyUsed, Keyring};
 
-type HmacSha256 = Hmac<Sha256>;
-
-/// Length of a signature in bytes.
+/// Length of an HMAC-SHA256 signature in bytes.
 pub const SIGNATURE_LEN: usize = 32;
 
+/// The longest signature any supported digest makes, in bytes.
+pub const MAX_SIGNATURE_LEN: usize = 32;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A digest usable for signing: [`Sha256`] or (with the `flask` feature) `Sha1`.
+///
+/// This trait is sealed; it exists so that [`Signer`] can be generic over the digest.
+pub trait Algorithm: sealed::Sealed + Send + Sync + 'static {
+    /// The keyed MAC type.
+    #[doc(hidden)]
+    type Mac: Mac + KeyInit + Update + FixedOutput + Clone + Send + Sync;
+    /// The signature length in bytes.
+    const LEN: usize;
+    /// The name used in messages and the CLI (`sha256`, `sha1`).
+    const NAME: &'static str;
+}
+
+/// HMAC-SHA256: the native format's digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sha256 {}
+
+impl sealed::Sealed for Sha256 {}
+impl Algorithm for Sha256 {
+    type Mac = Hmac<sha2::Sha256>;
+    const LEN: usize = 32;
+    const NAME: &'static str = "sha256";
+}
+
+/// HMAC-SHA1: the digest Flask signs session cookies with.
+#[cfg(feature = "flask")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sha1 {}
+
+#[cfg(feature = "flask")]
+impl sealed::Sealed for Sha1 {}
+#[cfg(feature = "flask")]
+impl Algorithm for Sha1 {
+    type Mac = Hmac<sha1::Sha1>;
+    const LEN: usize = 20;
+    const NAME: &'static str = "sha1";
+}
+
+/// A signature: the MAC bytes of one digest.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Signature {
+    bytes: [u8; MAX_SIGNATURE_LEN],
+    len: usize,
+}
+
+impl Signature {
+    /// The signature bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl AsRef<[u8]> for Signature {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Signature({} bytes)", self.len)
+    }
+}
+
 /// Signs messages with the primary key of a keyring and verifies them against every
-/// key, for one salt.
+/// key, for one salt and digest.
 ///
 /// ```
 /// use sessionlib::{signer::Signer, Key, Keyring, KeyUsed};
 /// let old = Key::generate();
-/// let old_signer = Signer::new(&Keyring::new(old.clone()), b"purpose");
-/// let signer = Signer::new(&Keyring::new(Key::generate()).with_fallback(old), b"purpose");
+/// let old_signer: Signer = Signer::new(&Keyring::new(old.clone()), b"purpose");
+/// let signer: Signer = Signer::new(&Keyring::new(Key::generate()).with_fallback(old), b"purpose");
 ///
 /// let sig = old_signer.sign(b"message");
-/// assert_eq!(signer.verify(b"message", &sig), Some(KeyUsed::Fallback(0)));
-/// assert_eq!(signer.verify(b"massage", &sig), None);
+/// assert_eq!(signer.verify(b"message", sig.as_bytes()), Some(KeyUsed::Fallback(0)));
+/// assert_eq!(signer.verify(b"massage", sig.as_bytes()), None);
 /// ```
-#[derive(Clone)]
-pub struct Signer {
+pub struct Signer<A: Algorithm = Sha256> {
     /// Keyed MAC states: index 0 is the primary key, then the fallbacks in order.
-    macs: Vec<HmacSha256>,
+    macs: Vec<A::Mac>,
 }
 
-impl Signer {
+impl<A: Algorithm> Clone for Signer<A> {
+    fn clone(&self) -> Self {
+        Self {
+            macs: self.macs.clone(),
+        }
+    }
+}
+
+impl<A: Algorithm> Signer<A> {
     /// Derives one key per keyring entry for `salt` and keeps the keyed MAC states.
     pub fn new(keyring: &Keyring, salt: &[u8]) -> Self {
         let macs = keyring
             .iter()
-            .map(|key| keyed(key.expose_secret(), salt))
+            .map(|key| keyed::<A>(key.expose_secret(), salt))
             .collect();
         Self { macs }
     }
 
     /// The signature of `message` under the primary key.
-    pub fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_LEN] {
+    pub fn sign(&self, message: &[u8]) -> Signature {
         let mut mac = self.primary().clone();
-        mac.update(message);
-        mac.finalize().into_bytes().into()
+        Mac::update(&mut mac, message);
+        finish::<A>(mac)
     }
 
     /// Checks `signature` over `message` against each key, the primary first, and
@@ -57,7 +137,7 @@ impl Signer {
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Option<KeyUsed> {
         self.macs.iter().enumerate().find_map(|(i, state)| {
             let mut mac = state.clone();
-            mac.update(message);
+            Mac::update(&mut mac, message);
             mac.verify_slice(signature).ok().map(|()| match i {
                 0 => KeyUsed::Primary,
                 n => KeyUsed::Fallback(n - 1),
@@ -66,36 +146,43 @@ impl Signer {
     }
 
     #[allow(clippy::indexing_slicing)] // `new` always stores the primary key
-    fn primary(&self) -> &HmacSha256 {
+    fn primary(&self) -> &A::Mac {
         &self.macs[0]
     }
 }
 
-impl std::fmt::Debug for Signer {
+impl<A: Algorithm> std::fmt::Debug for Signer<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Signer")
+            .field("digest", &A::NAME)
             .field("keys", &self.macs.len())
             .finish_non_exhaustive()
     }
 }
 
-/// The keyed MAC state for `HMAC-SHA256(secret, salt)` as key.
-fn keyed(secret: &[u8], salt: &[u8]) -> HmacSha256 {
-    let mut derived: [u8; SIGNATURE_LEN] = hmac_sha256(secret, salt);
-    let state = new_mac(&derived);
-    derived.zeroize();
+fn finish<A: Algorithm>(mac: A::Mac) -> Signature {
+    let out = mac.finalize_fixed();
+    let mut bytes = [0u8; MAX_SIGNATURE_LEN];
+    let len = out.len().min(MAX_SIGNATURE_LEN);
+    if let (Some(dst), Some(src)) = (bytes.get_mut(..len), out.get(..len)) {
+        dst.copy_from_slice(src);
+    }
+    Signature { bytes, len }
+}
+
+/// The keyed MAC state for `HMAC(secret, salt)` as key.
+fn keyed<A: Algorithm>(secret: &[u8], salt: &[u8]) -> A::Mac {
+    let mut mac = new_mac::<A>(secret);
+    Mac::update(&mut mac, salt);
+    let mut derived = finish::<A>(mac);
+    let state = new_mac::<A>(derived.as_bytes());
+    derived.bytes.zeroize();
     state
 }
 
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; SIGNATURE_LEN] {
-    let mut mac = new_mac(key);
-    mac.update(message);
-    mac.finalize().into_bytes().into()
-}
-
-fn new_mac(key: &[u8]) -> HmacSha256 {
+fn new_mac<A: Algorithm>(key: &[u8]) -> A::Mac {
     // HMAC accepts keys of any length, so this cannot fail.
-    match HmacSha256::new_from_slice(key) {
+    match <A::Mac as KeyInit>::new_from_slice(key) {
         Ok(mac) => mac,
         Err(_) => unreachable!("HMAC takes keys of any length"),
     }
@@ -106,14 +193,30 @@ mod tests {
     use super::*;
     use crate::Key;
 
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// RFC 4231 test case 2 ("Jefe"), as a check that the MAC is plain HMAC-SHA256.
     #[test]
     fn rfc4231_case_2() {
-        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        let mut mac = new_mac::<Sha256>(b"Jefe");
+        Mac::update(&mut mac, b"what do ya want for nothing?");
         assert_eq!(
-            hex,
+            hex(finish::<Sha256>(mac).as_bytes()),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    /// RFC 2202 test case 2 for HMAC-SHA1.
+    #[cfg(feature = "flask")]
+    #[test]
+    fn rfc2202_case_2() {
+        let mut mac = new_mac::<Sha1>(b"Jefe");
+        Mac::update(&mut mac, b"what do ya want for nothing?");
+        assert_eq!(
+            hex(finish::<Sha1>(mac).as_bytes()),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
         );
     }
 
@@ -125,13 +228,17 @@ mod tests {
         let ring = Keyring::new(a.clone())
             .with_fallback(b.clone())
             .with_fallback(c.clone());
-        let s = Signer::new(&ring, b"salt");
-        let by_c = Signer::new(&Keyring::new(c), b"salt").sign(b"m");
-        assert_eq!(s.verify(b"m", &s.sign(b"m")), Some(KeyUsed::Primary));
-        assert_eq!(s.verify(b"m", &by_c), Some(KeyUsed::Fallback(1)));
-        let other_salt = Signer::new(&Keyring::new(a), b"salt2");
-        assert_eq!(other_salt.verify(b"m", &s.sign(b"m")), None);
-        assert_eq!(s.verify(b"m", &by_c[..31]), None);
+        let s: Signer = Signer::new(&ring, b"salt");
+        let by_c = Signer::<Sha256>::new(&Keyring::new(c), b"salt").sign(b"m");
+        assert_eq!(
+            s.verify(b"m", s.sign(b"m").as_bytes()),
+            Some(KeyUsed::Primary)
+        );
+        assert_eq!(s.verify(b"m", by_c.as_bytes()), Some(KeyUsed::Fallback(1)));
+        let other_salt: Signer = Signer::new(&Keyring::new(a), b"salt2");
+        assert_eq!(other_salt.verify(b"m", s.sign(b"m").as_bytes()), None);
+        assert_eq!(s.verify(b"m", &by_c.as_bytes()[..31]), None);
         assert_eq!(s.verify(b"m", &[]), None);
+        assert_eq!(s.sign(b"m").as_bytes().len(), SIGNATURE_LEN);
     }
 }

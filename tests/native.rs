@@ -44,9 +44,9 @@ fn decode(codec: &Codec, token: &str) -> Result<Value, Error> {
 /// A token whose parts are given as text and signed with key 1 and the default salt,
 /// so it passes the MAC check whatever its parts say.
 fn signed(payload: &str, timestamp: &str) -> String {
-    let signer = Signer::new(&Keyring::new(key(1)), b"sessionlib.session");
+    let signer: Signer = Signer::new(&Keyring::new(key(1)), b"sessionlib.session");
     let signed = format!("{payload}.{timestamp}");
-    let sig = encoding::encode(&signer.sign(signed.as_bytes()));
+    let sig = encoding::encode(signer.sign(signed.as_bytes()).as_bytes());
     format!("{signed}.{sig}")
 }
 
@@ -366,8 +366,8 @@ fn hostile_cases() -> Vec<(&'static str, String, Target, Kind)> {
         .encode_at(&session(), now())
         .unwrap();
     let payload_only_sig = {
-        let signer = Signer::new(&Keyring::new(key(1)), b"sessionlib.session");
-        b64(&signer.sign(p.as_bytes()))
+        let signer: Signer = Signer::new(&Keyring::new(key(1)), b"sessionlib.session");
+        b64(signer.sign(p.as_bytes()).as_bytes())
     };
     let sig_other_len = |n: usize| b64(&vec![7u8; n]);
     let json = |text: &str| signed(&b64(text.as_bytes()), &later());

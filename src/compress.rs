@@ -1,0 +1,107 @@
+//! zlib compression of payloads, as itsdangerous does it (feature `zlib`, part of
+//! `flask`).
+//!
+//! A payload is compressed only when that makes it more than one byte shorter.
+//! Decompression accepts exactly one complete zlib stream with a valid checksum and no
+//! trailing bytes, and stops at the size and ratio limits of [`Inflate`].
+
+use miniz_oxide::inflate::core::inflate_flags::{
+    TINFL_FLAG_PARSE_ZLIB_HEADER, TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
+};
+use miniz_oxide::inflate::core::{decompress, DecompressorOxide};
+use miniz_oxide::inflate::TINFLStatus;
+
+use crate::codec::Inflate;
+use crate::error::Error;
+
+/// The zlib level Python's `zlib.compress` uses by default.
+const LEVEL: u8 = 6;
+
+/// The zlib stream for `payload` when it is more than one byte shorter than `payload`.
+pub(crate) fn deflate_if_shorter(payload: &[u8]) -> Option<Vec<u8>> {
+    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(payload, LEVEL);
+    (compressed.len() + 1 < payload.len()).then_some(compressed)
+}
+
+/// Inflates one zlib stream within `limits`.
+pub(crate) fn inflate(stream: &[u8], limits: Inflate) -> Result<Vec<u8>, Error> {
+    let max = limits
+        .max_len
+        .min(stream.len().saturating_mul(limits.max_ratio));
+    // One byte of room beyond the limit tells "exactly at the limit" from "over it".
+    let mut out = vec![0u8; max.saturating_add(1)];
+    let mut state = DecompressorOxide::new();
+    let flags = TINFL_FLAG_PARSE_ZLIB_HEADER | TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+    let (status, consumed, written) = decompress(&mut state, stream, &mut out, 0, flags);
+    match status {
+        TINFLStatus::Done if written > max => Err(Error::DecompressionLimit { max }),
+        TINFLStatus::Done if consumed == stream.len() => {
+            out.truncate(written);
+            Ok(out)
+        }
+        // Trailing bytes after the stream (such as a second stream).
+        TINFLStatus::Done => Err(Error::Malformed),
+        TINFLStatus::HasMoreOutput => Err(Error::DecompressionLimit { max }),
+        _ => Err(Error::Malformed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Inflate = Inflate {
+        max_len: 64 * 1024,
+        max_ratio: 256,
+    };
+
+    #[test]
+    fn round_trip_and_the_one_byte_rule() {
+        let json = br#"{"a":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#;
+        let z = deflate_if_shorter(json).unwrap();
+        assert_eq!(inflate(&z, LIMITS).unwrap(), json);
+        // Short, incompressible payloads stay as they are.
+        assert_eq!(deflate_if_shorter(br#"{"a":1}"#), None);
+    }
+
+    #[test]
+    fn bombs_trailing_bytes_and_truncation() {
+        let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&vec![b'a'; 1 << 20], 9);
+        assert_eq!(
+            inflate(&bomb, LIMITS),
+            Err(Error::DecompressionLimit { max: 64 * 1024 })
+        );
+        let ratio = miniz_oxide::deflate::compress_to_vec_zlib(&[b' '; 4000], 9);
+        let limits = Inflate {
+            max_len: 1 << 20,
+            max_ratio: 10,
+        };
+        assert!(matches!(
+            inflate(&ratio, limits),
+            Err(Error::DecompressionLimit { .. })
+        ));
+
+        let ok = miniz_oxide::deflate::compress_to_vec_zlib(b"{}", 6);
+        let mut two = ok.clone();
+        two.extend_from_slice(&ok);
+        assert_eq!(inflate(&two, LIMITS), Err(Error::Malformed));
+        let mut trailing = ok.clone();
+        trailing.push(0);
+        assert_eq!(inflate(&trailing, LIMITS), Err(Error::Malformed));
+        assert_eq!(inflate(&ok[..ok.len() - 1], LIMITS), Err(Error::Malformed));
+        let mut bad_checksum = ok.clone();
+        *bad_checksum.last_mut().unwrap() ^= 1;
+        assert_eq!(inflate(&bad_checksum, LIMITS), Err(Error::Malformed));
+        // Raw deflate without the zlib header.
+        let raw = miniz_oxide::deflate::compress_to_vec(b"{}", 6);
+        assert_eq!(inflate(&raw, LIMITS), Err(Error::Malformed));
+        assert_eq!(inflate(&[], LIMITS), Err(Error::Malformed));
+        // Exactly at the limit is fine.
+        let exact = miniz_oxide::deflate::compress_to_vec_zlib(&[b'x'; 1000], 6);
+        let limits = Inflate {
+            max_len: 1000,
+            max_ratio: 1000,
+        };
+        assert_eq!(inflate(&exact, limits).unwrap().len(), 1000);
+    }
+}
