@@ -26,6 +26,13 @@ pub enum Error {
         /// The signed expiry time of the token.
         expired_at: OffsetDateTime,
     },
+    /// The signature is valid but the token claims to be signed in the future (beyond
+    /// the leeway): a clock problem between servers, or a token made with a stolen key.
+    /// Only the Flask profile, whose timestamp is the signing time, reports this.
+    NotYetValid {
+        /// The signed signing time of the token.
+        signed_at: OffsetDateTime,
+    },
     /// The token (when decoding) or the encoded session (when encoding) is longer than
     /// the configured limit.
     TooLarge {
@@ -62,6 +69,11 @@ impl fmt::Display for Error {
                 f,
                 "session token expired at {} (Unix time)",
                 expired_at.unix_timestamp()
+            ),
+            Self::NotYetValid { signed_at } => write!(
+                f,
+                "session token signed in the future, at {} (Unix time)",
+                signed_at.unix_timestamp()
             ),
             Self::TooLarge { len, max } => {
                 write!(f, "session token too large: {len} bytes, limit {max}")

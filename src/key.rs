@@ -50,15 +50,17 @@ impl Key {
         Ok(Self::from_vec(secret.to_vec()))
     }
 
-    /// Makes a key from a secret of any non-empty length, including ones shorter than
-    /// [`Key::MIN_LEN`].
+    /// Makes a key from an existing Flask `SECRET_KEY` (or an entry of
+    /// `SECRET_KEY_FALLBACKS`), of any non-empty length, including ones shorter than
+    /// [`Key::MIN_LEN`]. For the Flask profile ([`crate::flask`]).
     ///
-    /// This exists for interoperability with applications whose existing secret is
-    /// short (Flask's `SECRET_KEY` often is). A short secret can be brute-forced
-    /// offline from a single token, which then lets anyone forge sessions: replace it
-    /// as soon as you can (see "Key rotation" in the crate docs). An empty secret is
-    /// still refused with [`KeyError::Empty`].
-    pub fn from_bytes_allow_short(secret: &[u8]) -> Result<Self, KeyError> {
+    /// Flask apps often have short secrets. A short secret can be brute-forced offline
+    /// from a single cookie, which then lets anyone forge sessions for both the Flask
+    /// app and this service: move to a random secret of at least 32 bytes as soon as
+    /// you can (both sides support rotation, see the crate docs). An empty secret is
+    /// refused with [`KeyError::Empty`].
+    #[cfg(feature = "flask")]
+    pub fn from_flask_secret_key(secret: &[u8]) -> Result<Self, KeyError> {
         if secret.is_empty() {
             return Err(KeyError::Empty);
         }
@@ -239,8 +241,11 @@ mod tests {
             Err(KeyError::TooShort { len: 31, min: 32 })
         );
         assert!(Key::from_bytes(&[1; 32]).is_ok());
-        assert!(Key::from_bytes_allow_short(b"dev").is_ok());
-        assert_eq!(Key::from_bytes_allow_short(b""), Err(KeyError::Empty));
+        #[cfg(feature = "flask")]
+        {
+            assert!(Key::from_flask_secret_key(b"dev").is_ok());
+            assert_eq!(Key::from_flask_secret_key(b""), Err(KeyError::Empty));
+        }
     }
 
     #[test]

@@ -110,6 +110,8 @@ pub mod codec;
 mod compress;
 pub mod encoding;
 pub mod error;
+#[cfg(feature = "flask")]
+pub mod flask;
 pub mod key;
 pub mod signer;
 

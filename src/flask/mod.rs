@@ -1,0 +1,383 @@
+//! Layer 7: the Flask session cookie profile (feature `flask`).
+//!
+//! Reads and writes the `session` cookies of a Flask application, so a Rust service can
+//! share a login with a Flask app or take it over route by route. Flask 3.1 with
+//! itsdangerous 2.2 writes its cookie as:
+//!
+//! - the same `payload.timestamp.signature` layout as the native format, but the
+//!   timestamp is the **signing time**, and the reader applies a maximum age (Flask's
+//!   `PERMANENT_SESSION_LIFETIME`, 31 days by default);
+//! - HMAC-**SHA1** with `key_derivation="hmac"` and the salt `cookie-session`;
+//! - zlib compression when it makes the JSON more than one byte shorter (the token then
+//!   starts with `.`);
+//! - Flask's tagged JSON ([`FlaskValue`]): keys sorted, compact, ASCII only.
+//!
+//! For the same data, key and signing time, [`FlaskCodec`] writes exactly the bytes
+//! Flask writes when the payload is not compressed. Compressed payloads round-trip both
+//! ways but are not byte-identical (zlib implementations choose different encodings).
+//!
+//! ```
+//! use sessionlib::flask::{FlaskCodec, FlaskSession, FlaskValue};
+//! use sessionlib::{Key, Keyring};
+//! # fn main() -> Result<(), sessionlib::Error> {
+//! // The Flask app's SECRET_KEY, and its SECRET_KEY_FALLBACKS after a rotation.
+//! let codec = FlaskCodec::from_flask_config(b"flask-secret-key", &[b"old-secret".as_slice()])?;
+//!
+//! let mut session = FlaskSession::new();
+//! session.insert("user_id".into(), FlaskValue::from("42"));
+//! sessionlib::flask::flash(&mut session, "message", "Logged in");
+//! let cookie = codec.encode(&session)?;
+//!
+//! let mut verified = codec.decode(&cookie)?;
+//! assert_eq!(verified.data["user_id"].as_str(), Some("42"));
+//! assert_eq!(
+//!     sessionlib::flask::take_flashes(&mut verified.data),
+//!     [("message".to_string(), "Logged in".to_string())]
+//! );
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Deliberate differences from Flask
+//!
+//! sessionlib is stricter than Flask where Flask accepts more than it writes. Each
+//! point is pinned by a test (`tests/flask.rs`):
+//!
+//! - Non-canonical base64 (non-zero unused bits, `=` padding, characters outside the
+//!   alphabet), which Python's decoder tolerates, is [`Error::Malformed`].
+//! - Tag contents Flask coerces are refused: a `" t"` tuple that is not a list, `" b"`
+//!   bytes that are not canonical standard base64, a `" u"` UUID that is not the 32
+//!   lower-case hex digits Flask writes, a `" d"` date in any layout other than
+//!   `Wed, 21 Oct 2015 07:28:00 GMT`, a `" di"` whose key is not a tag with `__`.
+//! - A decompressed payload is capped ([`Inflate`]), and exactly one zlib stream with
+//!   no trailing bytes is accepted.
+//! - Timestamps in the future are refused beyond a leeway (default 30 seconds); Flask
+//!   refuses them with none. The maximum age gets the same leeway.
+//! - Python writes NaN and infinities into JSON; they are not valid JSON and are
+//!   refused. Python integers beyond 64 bits are read as floats.
+//! - Python writes floats with `repr` (`1e+16`); sessionlib writes them the same way
+//!   in this profile, so floats are byte-identical too.
+
+mod pyjson;
+mod tagged;
+
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::codec::{timestamp_to_time, Framer, Inflate};
+use crate::error::Error;
+use crate::key::{Key, KeyUsed, Keyring};
+use crate::signer::{Sha1, Sha256, Signer};
+
+pub use tagged::{FlaskSession, FlaskValue, MAX_DEPTH};
+
+/// Parses Flask's tagged JSON text (the payload of a Flask session cookie, after
+/// base64 and decompression) into a session. The top level must be an object.
+pub fn from_tagged_json(json: &[u8]) -> Result<FlaskSession, Error> {
+    tagged::from_json(json)
+}
+
+/// Writes a session as Flask's tagged JSON: keys sorted, compact, ASCII only, floats as
+/// Python writes them. The result is the exact text Flask writes for the same data.
+pub fn to_tagged_json(session: &FlaskSession) -> Result<String, Error> {
+    tagged::to_json(session)
+}
+
+/// Flask's session salt: `cookie-session`.
+pub const DEFAULT_SALT: &str = "cookie-session";
+
+/// Flask's default `PERMANENT_SESSION_LIFETIME`: 31 days.
+pub const DEFAULT_MAX_AGE: Duration = Duration::days(31);
+
+/// The default leeway for clocks that differ between servers: 30 seconds.
+pub const DEFAULT_LEEWAY: Duration = Duration::seconds(30);
+
+/// The session key Flask keeps flash messages under.
+pub const FLASHES_KEY: &str = "_flashes";
+
+/// The HMAC digest of a Flask profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Digest {
+    /// HMAC-SHA1, Flask's default (`SecureCookieSessionInterface.digest_method`).
+    #[default]
+    Sha1,
+    /// HMAC-SHA256, for apps that set `digest_method = hashlib.sha256`.
+    Sha256,
+}
+
+/// A decoded, verified Flask session.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct FlaskVerified {
+    /// The session data.
+    pub data: FlaskSession,
+    /// When the cookie was signed (whole seconds, UTC).
+    pub signed_at: OffsetDateTime,
+    /// Which key verified the cookie: `Primary` for `SECRET_KEY`, `Fallback(i)` for
+    /// the `i`-th key added with [`Keyring::with_fallback`] (with
+    /// [`FlaskCodec::from_flask_config`], entry `i` of `SECRET_KEY_FALLBACKS`).
+    pub key_used: KeyUsed,
+}
+
+enum AnyFramer {
+    Sha1(Framer<Sha1>),
+    Sha256(Framer<Sha256>),
+}
+
+/// Encodes and decodes Flask session cookies. `Send + Sync`, cheap to clone.
+#[derive(Clone)]
+pub struct FlaskCodec {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    framer: AnyFramer,
+    max_age: Duration,
+    leeway: Duration,
+}
+
+impl std::fmt::Debug for FlaskCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digest = match self.inner.framer {
+            AnyFramer::Sha1(_) => Digest::Sha1,
+            AnyFramer::Sha256(_) => Digest::Sha256,
+        };
+        f.debug_struct("FlaskCodec")
+            .field("digest", &digest)
+            .field("max_age", &self.inner.max_age)
+            .field("leeway", &self.inner.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings for a [`FlaskCodec`]; made by [`FlaskCodec::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct FlaskCodecBuilder {
+    keyring: Keyring,
+    salt: Vec<u8>,
+    digest: Digest,
+    max_age: Duration,
+    leeway: Duration,
+    max_token_len: usize,
+    inflate: Inflate,
+}
+
+impl FlaskCodecBuilder {
+    /// The salt (Flask: `SecureCookieSessionInterface.salt`).
+    ///
+    /// Defaults to [`DEFAULT_SALT`] (`cookie-session`).
+    pub fn salt(mut self, salt: impl AsRef<[u8]>) -> Self {
+        self.salt = salt.as_ref().to_vec();
+        self
+    }
+
+    /// The HMAC digest (Flask: `SecureCookieSessionInterface.digest_method`).
+    ///
+    /// Defaults to [`Digest::Sha1`], as Flask.
+    pub fn digest(mut self, digest: Digest) -> Self {
+        self.digest = digest;
+        self
+    }
+
+    /// How long after signing a cookie is accepted (Flask:
+    /// `PERMANENT_SESSION_LIFETIME`, which Flask applies to every session cookie).
+    ///
+    /// Defaults to [`DEFAULT_MAX_AGE`] (31 days).
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// How far a signing time may lie in the future, and how far past the maximum age
+    /// a cookie is still accepted, for clocks that differ between servers. Negative
+    /// values count as zero (Flask's own behaviour).
+    ///
+    /// Defaults to [`DEFAULT_LEEWAY`] (30 seconds).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway.max(Duration::ZERO);
+        self
+    }
+
+    /// The longest cookie value decoded or produced, in bytes.
+    ///
+    /// Defaults to 4096, the browser limit for a cookie.
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.max_token_len = max;
+        self
+    }
+
+    /// Limits for decompressing payloads.
+    ///
+    /// Defaults to [`Inflate::default`] (64 KiB, ratio 256).
+    pub fn inflate_limits(mut self, limits: Inflate) -> Self {
+        self.inflate = limits;
+        self
+    }
+
+    /// Builds the codec, deriving the per-key MAC states once.
+    pub fn build(self) -> FlaskCodec {
+        let (ring, salt) = (&self.keyring, self.salt.as_slice());
+        let compression = Some(self.inflate);
+        let framer = match self.digest {
+            Digest::Sha1 => AnyFramer::Sha1(Framer::new(
+                Signer::new(ring, salt),
+                self.max_token_len,
+                compression,
+            )),
+            Digest::Sha256 => AnyFramer::Sha256(Framer::new(
+                Signer::new(ring, salt),
+                self.max_token_len,
+                compression,
+            )),
+        };
+        FlaskCodec {
+            inner: Arc::new(Inner {
+                framer,
+                max_age: self.max_age,
+                leeway: self.leeway,
+            }),
+        }
+    }
+}
+
+impl FlaskCodec {
+    /// A codec with Flask's defaults: HMAC-SHA1, salt `cookie-session`, 31 days maximum
+    /// age, 30 seconds leeway, 4096-byte cookies.
+    pub fn new(keyring: impl Into<Keyring>) -> Self {
+        Self::builder(keyring).build()
+    }
+
+    /// Starts building a codec for the given keys.
+    pub fn builder(keyring: impl Into<Keyring>) -> FlaskCodecBuilder {
+        FlaskCodecBuilder {
+            keyring: keyring.into(),
+            salt: DEFAULT_SALT.as_bytes().to_vec(),
+            digest: Digest::Sha1,
+            max_age: DEFAULT_MAX_AGE,
+            leeway: DEFAULT_LEEWAY,
+            max_token_len: crate::codec::DEFAULT_MAX_TOKEN_LEN,
+            inflate: Inflate::default(),
+        }
+    }
+
+    /// A codec with Flask's defaults for an app's `SECRET_KEY` and
+    /// `SECRET_KEY_FALLBACKS`, taken as raw bytes (a Python `str` key is its UTF-8).
+    /// Short keys are accepted, as with [`Key::from_flask_secret_key`], whose warning
+    /// applies. `KeyUsed::Fallback(i)` then names entry `i` of `fallbacks`.
+    pub fn from_flask_config(secret_key: &[u8], fallbacks: &[&[u8]]) -> Result<Self, Error> {
+        Ok(Self::new(flask_keyring(secret_key, fallbacks)?))
+    }
+
+    /// Signs `session` with the current time as its signing time.
+    pub fn encode(&self, session: &FlaskSession) -> Result<String, Error> {
+        self.encode_at(session, OffsetDateTime::now_utc())
+    }
+
+    /// Signs `session` with `signed_at` (rounded down to the second) as its signing
+    /// time.
+    pub fn encode_at(
+        &self,
+        session: &FlaskSession,
+        signed_at: OffsetDateTime,
+    ) -> Result<String, Error> {
+        let timestamp = u64::try_from(signed_at.unix_timestamp())
+            .ok()
+            .filter(|&t| t > 0)
+            .ok_or(Error::ExpiryOutOfRange)?;
+        let json = tagged::to_json(session)?;
+        match &self.inner.framer {
+            AnyFramer::Sha1(f) => f.seal(json.as_bytes(), timestamp),
+            AnyFramer::Sha256(f) => f.seal(json.as_bytes(), timestamp),
+        }
+    }
+
+    /// Verifies a Flask session cookie value at the current time.
+    pub fn decode(&self, token: &str) -> Result<FlaskVerified, Error> {
+        self.decode_at(token, OffsetDateTime::now_utc())
+    }
+
+    /// Verifies a Flask session cookie value with `now` as the current time.
+    ///
+    /// Checks, in order: length, shape, signature, signing time (not older than the
+    /// maximum age, not in the future, each with the leeway), and only then
+    /// decompresses and parses the payload.
+    pub fn decode_at(&self, token: &str, now: OffsetDateTime) -> Result<FlaskVerified, Error> {
+        let token = token.as_bytes();
+        let (json, signed_at, key_used) = match &self.inner.framer {
+            AnyFramer::Sha1(f) => self.open(f, token, now)?,
+            AnyFramer::Sha256(f) => self.open(f, token, now)?,
+        };
+        Ok(FlaskVerified {
+            data: tagged::from_json(&json)?,
+            signed_at,
+            key_used,
+        })
+    }
+
+    fn open<A: crate::signer::Algorithm>(
+        &self,
+        framer: &Framer<A>,
+        token: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(Vec<u8>, OffsetDateTime, KeyUsed), Error> {
+        let opened = framer.open(token)?;
+        let signed_at = timestamp_to_time(opened.timestamp)?;
+        // Whole seconds, as Python's `int(time.time())`.
+        let now = OffsetDateTime::from_unix_timestamp(now.unix_timestamp())
+            .map_err(|_| Error::Malformed)?;
+        let age = now - signed_at;
+        if age > self.inner.max_age + self.inner.leeway {
+            return Err(Error::Expired {
+                expired_at: signed_at.saturating_add(self.inner.max_age),
+            });
+        }
+        if age < -self.inner.leeway {
+            return Err(Error::NotYetValid { signed_at });
+        }
+        Ok((framer.payload(&opened)?, signed_at, opened.key_used))
+    }
+}
+
+/// A keyring from a Flask app's `SECRET_KEY` and `SECRET_KEY_FALLBACKS`: the secret
+/// key is the primary, fallback `i` is entry `i` of the list. Short keys are accepted
+/// ([`Key::from_flask_secret_key`]).
+pub fn flask_keyring(secret_key: &[u8], fallbacks: &[&[u8]]) -> Result<Keyring, Error> {
+    let mut ring = Keyring::new(Key::from_flask_secret_key(secret_key)?);
+    for secret in fallbacks {
+        ring = ring.with_fallback(Key::from_flask_secret_key(secret)?);
+    }
+    Ok(ring)
+}
+
+/// Adds a flash message as Flask's `flash(message, category)` does: a
+/// `(category, message)` tuple appended to the `_flashes` list.
+pub fn flash(session: &mut FlaskSession, category: &str, message: &str) {
+    let entry = FlaskValue::Tuple(vec![category.into(), message.into()]);
+    match session.get_mut(FLASHES_KEY) {
+        Some(FlaskValue::List(items)) => items.push(entry),
+        _ => {
+            session.insert(FLASHES_KEY.to_string(), FlaskValue::List(vec![entry]));
+        }
+    }
+}
+
+/// Removes and returns the flash messages as `(category, message)` pairs, as Flask's
+/// `get_flashed_messages(with_categories=True)` does. Entries that are not pairs of
+/// strings are dropped.
+pub fn take_flashes(session: &mut FlaskSession) -> Vec<(String, String)> {
+    let Some(FlaskValue::List(items)) = session.remove(FLASHES_KEY) else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .filter_map(|item| match item {
+            FlaskValue::Tuple(pair) | FlaskValue::List(pair) => match pair.as_slice() {
+                [FlaskValue::String(c), FlaskValue::String(m)] => Some((c.clone(), m.clone())),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
