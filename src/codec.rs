@@ -426,6 +426,10 @@ impl<A: Algorithm> Framer<A> {
     /// Makes a token of the payload bytes and timestamp, compressing the payload when
     /// compression is on and it saves more than one byte.
     pub(crate) fn seal(&self, payload: &[u8], timestamp: u64) -> Result<String, Error> {
+        // Data the decoder cannot read back is refused here, not made into a token.
+        if !json_depth_within(payload, MAX_JSON_DEPTH) {
+            return Err(Error::Serialize);
+        }
         #[cfg(feature = "zlib")]
         let deflated = match self.compression {
             Some(_) => crate::compress::deflate_if_shorter(payload),
@@ -460,6 +464,40 @@ impl<A: Algorithm> Framer<A> {
         debug_assert_eq!(token.len(), len);
         Ok(token)
     }
+}
+
+/// The deepest nesting of JSON arrays and objects that decoding reads (the JSON parser's
+/// recursion limit). Encoding refuses deeper data with [`Error::Serialize`], since its
+/// token could never be decoded.
+pub(crate) const MAX_JSON_DEPTH: usize = 127;
+
+/// Whether the arrays and objects of `json` nest at most `max` levels deep. Brackets
+/// inside strings do not count.
+fn json_depth_within(json: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
 }
 
 /// A signed timestamp as a time; `Malformed` when it does not fit the time range (never
@@ -558,6 +596,30 @@ mod tests {
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[0], encoding::encode(br#"{"a":1}"#));
         assert_eq!(parts[2].len(), 43);
+    }
+
+    #[test]
+    fn data_nested_deeper_than_the_decoder_reads_is_refused() {
+        let nest = |n: usize| -> serde_json::Value {
+            let mut v = serde_json::json!(1);
+            for _ in 0..n {
+                v = serde_json::json!([v]);
+            }
+            v
+        };
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let token = codec().encode_at(&nest(MAX_JSON_DEPTH), now).unwrap();
+        let back = codec().decode_at::<serde_json::Value>(&token, now).unwrap();
+        assert_eq!(back.data, nest(MAX_JSON_DEPTH));
+        assert_eq!(
+            codec().encode_at(&nest(MAX_JSON_DEPTH + 1), now),
+            Err(Error::Serialize)
+        );
+        // Brackets inside strings, escaped quotes included, do not count.
+        let text = format!("[\"\\\"{}\"]", "[".repeat(500));
+        assert!(json_depth_within(text.as_bytes(), 1));
+        assert!(!json_depth_within(b"[[", 1));
+        assert!(json_depth_within(br#"{"a":[]}"#, 2));
     }
 
     #[test]

@@ -42,7 +42,8 @@ pub enum Error {
         max: usize,
     },
     /// The session data could not be serialized to JSON (for example a map with
-    /// non-string keys).
+    /// non-string keys), or it nests arrays and objects more than 127 levels deep,
+    /// deeper than decoding reads.
     Serialize,
     /// The token is valid, but its data does not fit the requested type.
     Deserialize(PayloadError),
