@@ -1,0 +1,4 @@
+//! Fuzz target `decode_never_panics`: see `sessionlib_fuzz::decode_never_panics` for the property.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sessionlib_fuzz::decode_never_panics(data));

@@ -1,0 +1,350 @@
+//! Replays every committed fuzz corpus file (`fuzz/corpus/<target>/*`) through the same
+//! property functions the fuzz targets call (`fuzz/src/properties.rs`), so a plain
+//! `cargo test` on stable catches a regression without nightly or cargo-fuzz.
+//!
+//! The seed corpus is written by the ignored test `write_seed_corpus`:
+//! `cargo test --all-features --test fuzz_corpus -- --ignored write_seed_corpus`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+#[path = "../fuzz/src/properties.rs"]
+#[allow(dead_code)]
+mod properties;
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+}
+
+fn corpus_files(target: &str) -> Vec<PathBuf> {
+    let dir = fuzz_dir().join("corpus").join(target);
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("corpus directory {} is missing: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "corpus directory {} is empty",
+        dir.display()
+    );
+    files
+}
+
+#[test]
+fn every_corpus_file_holds_its_targets_property() {
+    let mut replayed = 0;
+    for (target, property) in properties::targets() {
+        let files = corpus_files(target);
+        let Some(property) = property else {
+            eprintln!(
+                "SKIPPED: corpus of `{target}` needs the `flask` feature \
+                 (run `cargo test --all-features`)"
+            );
+            continue;
+        };
+        for file in files {
+            let data = fs::read(&file).unwrap();
+            let outcome = std::panic::catch_unwind(|| property(&data));
+            assert!(
+                outcome.is_ok(),
+                "{target}: property broken by corpus file {}",
+                file.display()
+            );
+            replayed += 1;
+        }
+    }
+    eprintln!("replayed {replayed} corpus files");
+}
+
+/// Every fuzz target has a corpus and a property, and every corpus a target.
+#[test]
+fn targets_corpora_and_properties_match() {
+    let names = |dir: &str, strip: &str| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(fuzz_dir().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|n| n.strip_suffix(strip).map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    };
+    let mut properties: Vec<String> = properties::targets()
+        .into_iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    properties.sort();
+    let targets = names("fuzz_targets", ".rs");
+    let corpora = names("corpus", "");
+    assert_eq!(targets, properties, "fuzz targets vs property functions");
+    assert_eq!(
+        corpora, properties,
+        "corpus directories vs property functions"
+    );
+    let manifest = fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
+    for name in &targets {
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "fuzz/Cargo.toml has no [[bin]] for {name}"
+        );
+    }
+}
+
+/// Writes the named seed corpus. Run it by hand after changing the seeds; the files are
+/// committed.
+#[test]
+#[ignore = "writes fuzz/corpus; run by hand"]
+#[cfg(feature = "flask")]
+fn write_seed_corpus() {
+    seeds::write_all();
+}
+
+#[cfg(feature = "flask")]
+mod seeds {
+    use super::*;
+    use miniz_oxide::deflate::{compress_to_vec, compress_to_vec_zlib};
+    use properties::*;
+    use serde_json::{json, Value};
+    use sessionlib::flask::{FlaskCodec, FlaskSession, FlaskValue};
+    use sessionlib::signer::Signer;
+    use sessionlib::{encoding, Codec, Key, Keyring};
+
+    fn write(target: &str, name: &str, data: impl AsRef<[u8]>) {
+        let dir = fuzz_dir().join("corpus").join(target);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(name), data).unwrap();
+    }
+
+    fn vector(file: &str, name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/vectors/{file}.json"));
+        let all: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        for list in ["valid", "invalid"] {
+            for case in all[list].as_array().unwrap() {
+                if case["name"] == name {
+                    return case["token"].as_str().unwrap().to_string();
+                }
+            }
+        }
+        panic!("no vector {name} in {file}.json");
+    }
+
+    fn codec(salt: &str, compressed: bool) -> Codec {
+        Codec::builder(Keyring::new(Key::from_bytes(&NATIVE_SECRET).unwrap()))
+            .salt(salt)
+            .compression(compressed)
+            .build()
+    }
+
+    fn bomb() -> Vec<u8> {
+        compress_to_vec_zlib(&vec![b'0'; 1 << 20], 9)
+    }
+
+    fn deep(open: &str, close: &str, n: usize) -> String {
+        format!("{}{}", open.repeat(n), close.repeat(n))
+    }
+
+    pub fn write_all() {
+        let _ = fs::remove_dir_all(fuzz_dir().join("corpus"));
+        let long = json!({"cart": vec!["widget"; 40], "user_id": 7});
+
+        // decode_never_panics: tokens, signed text, raw payloads, zlib streams.
+        let t = "decode_never_panics";
+        write(t, "valid_small_session", vector("native", "small session"));
+        write(t, "valid_unicode", vector("native", "unicode"));
+        write(t, "valid_big_payload", vector("native", "big payload"));
+        write(
+            t,
+            "valid_compressed",
+            codec(ZLIB_SALT, true)
+                .encode_until(&long, expiry())
+                .unwrap(),
+        );
+        write(t, "padded_signature", vector("native", "signature padded"));
+        write(
+            t,
+            "nine_byte_timestamp",
+            vector("native", "signed: nine timestamp bytes"),
+        );
+        write(
+            t,
+            "leading_zero_timestamp",
+            vector("native", "signed: leading zero timestamp byte"),
+        );
+        write(t, "unsigned_text", "e30.ZVQNIA");
+        write(
+            t,
+            "typed_session",
+            r#"{"user_id":1,"username":"a","roles":["x"],"prefs":{"f":1.5},"plan":{"Trial":{"days":3}}}"#,
+        );
+        write(
+            t,
+            "typed_mismatch",
+            r#"{"user_id":"7","username":"a","plan":{"Paid":300}}"#,
+        );
+        write(
+            t,
+            "duplicate_keys",
+            r#"{"user_id":1,"user_id":2,"username":"a"}"#,
+        );
+        write(
+            t,
+            "huge_numbers",
+            r#"{"user_id":18446744073709551616,"username":"a","prefs":{"x":1e999}}"#,
+        );
+        write(t, "lone_surrogate", r#"{"user_id":1,"username":"\ud800"}"#);
+        write(t, "deep_nesting", deep("[", "]", 4000));
+        write(t, "compressed_bomb", bomb());
+        write(
+            t,
+            "two_zlib_streams",
+            [
+                compress_to_vec_zlib(b"{}", 6),
+                compress_to_vec_zlib(b"{}", 6),
+            ]
+            .concat(),
+        );
+        write(
+            t,
+            "raw_deflate",
+            compress_to_vec(br#"{"user_id":1,"username":"a"}"#, 6),
+        );
+        write(t, "not_utf8", [0xff, 0xfe, b'.', 0xc3, b'.', 0x80]);
+
+        // forged_never_verifies: the key's own tokens and other spellings of them.
+        let t = "forged_never_verifies";
+        let plain = codec(FORGED_PLAIN_SALT, false);
+        let zlib = codec(FORGED_ZLIB_SALT, true);
+        let small = json!({"user_id": 12345, "username": "cobra"});
+        let own = plain.encode_until(&small, expiry()).unwrap();
+        write(t, "valid_small_session", &own);
+        write(
+            t,
+            "valid_unicode",
+            plain
+                .encode_until(&json!({"name": "Zoë 東京 🦀", "n": -1.5e-7}), expiry())
+                .unwrap(),
+        );
+        write(
+            t,
+            "valid_compressed",
+            zlib.encode_until(&long, expiry()).unwrap(),
+        );
+        write(t, "padded_payload", own.replacen('.', "=.", 1));
+        write(t, "compression_marker_on_plain", format!(".{own}"));
+        write(t, "other_salt_vector", vector("native", "small session"));
+
+        // roundtrip: bytes read by `arbitrary` into a JSON value.
+        let t = "roundtrip";
+        write(
+            t,
+            "seed_ascii",
+            b"a JSON value built from these bytes by arbitrary\x07\x06\x05",
+        );
+        write(t, "seed_binary", (0u8..=255).collect::<Vec<u8>>());
+        write(t, "deep_nesting", [6u8, 1].repeat(200));
+        write(t, "objects", [7u8, 3, 1, b'k', 5, 2, b'v', b'w'].repeat(20));
+
+        // tamper: token index, then (op, position, operand) edits.
+        let t = "tamper";
+        write(t, "unchanged_small_session", [0u8]);
+        write(t, "flip_one_byte", [0u8, 0, 0, 5, 1]);
+        write(t, "insert_dot", [1u8, 1, 0, 0, b'.']);
+        write(t, "truncate_compressed", [2u8, 4, 0, 40, 0]);
+        write(t, "append_padding", [0u8, 5, 0, 0, b'=', 5, 0, 0, b'=']);
+        write(t, "drop_compression_marker", [2u8, 2, 0, 0, 0]);
+
+        // flask_decode: Flask cookies, signed text, raw and compressed payloads.
+        let t = "flask_decode";
+        write(t, "valid_plain", vector("flask", "plain"));
+        write(t, "valid_compressed", vector("flask", "compressed"));
+        write(t, "valid_flashes", vector("flask", "flashes"));
+        write(t, "valid_tag_like_keys", vector("flask", "tag-like keys"));
+        write(t, "compressed_bomb", bomb());
+        write(t, "signed_zlib_bomb", vector("flask", "signed: zlib bomb"));
+        write(
+            t,
+            "two_zlib_streams",
+            vector("flask", "signed: two zlib streams"),
+        );
+        write(t, "nan", vector("flask", "signed: NaN"));
+        write(
+            t,
+            "deep_nesting",
+            format!("{{\"a\":{}}}", deep("{\" t\":[", "]}", 60)),
+        );
+        write(
+            t,
+            "tagged_values",
+            r#"{"b":{" b":"AAECAw=="},"d":{" d":"Wed, 21 Oct 2015 07:28:00 GMT"},"di":{" di":{" t__":[1]}},"u":{" u":"12345678123456781234567812345678"}}"#,
+        );
+        let mut session = FlaskSession::new();
+        session.insert("items".into(), FlaskValue::List(vec!["widget".into(); 50]));
+        let flask = FlaskCodec::new(sessionlib::flask::flask_keyring(FLASK_SECRET, &[]).unwrap());
+        write(
+            t,
+            "own_compressed",
+            flask.encode_at(&session, now()).unwrap(),
+        );
+        write(
+            t,
+            "deep_tags_compressed",
+            compress_to_vec_zlib(
+                format!("{{\"a\":{}}}", deep("{\" di\":{\" t__\":", "}}", 40)).as_bytes(),
+                6,
+            ),
+        );
+
+        // tagged_json: Flask's tagged JSON text.
+        let t = "tagged_json";
+        write(
+            t,
+            "every_tag",
+            r#"{"_flashes":[{" t":["message","Logged in"]}],"b":{" b":"AAECAw=="},"d":{" d":"Wed, 21 Oct 2015 07:28:00 GMT"},"m":{" m":"<b>hi</b>"},"u":{" u":"12345678123456781234567812345678"}}"#,
+        );
+        write(t, "dict_with_tag_key", r#"{"x":{" di":{" t__":[1,2]}}}"#);
+        write(
+            t,
+            "deep_tuples_at_limit",
+            format!("{{\"a\":{}}}", deep("{\" t\":[", "]}", 50)),
+        );
+        write(
+            t,
+            "deep_lists_over_limit",
+            format!("{{\"a\":{}}}", deep("[", "]", 101)),
+        );
+        write(t, "deep_nesting", deep("[", "]", 4000));
+        write(
+            t,
+            "numbers",
+            r#"{"a":-0,"b":1e400,"c":18446744073709551616,"d":-9223372036854775809,"e":1.5e-7,"f":1e16}"#,
+        );
+        write(t, "lone_surrogate", r#"{"a":"\udc00\ud800"}"#);
+        write(t, "duplicate_keys", r#"{"a":{" t":[1]},"a":{" b":"AA=="}}"#);
+        write(
+            t,
+            "bad_tags",
+            r#"{"a":{" t":"ab"},"b":{" u":"1234"},"c":{" d":"2015-10-21"}}"#,
+        );
+        write(t, "not_utf8", [b'{', b'"', 0xff, b'"', b':', b'1', b'}']);
+
+        // Keep the signer and encoding imports honest: a token signed by hand.
+        let signer: Signer = Signer::new(
+            &Keyring::new(Key::from_bytes(&NATIVE_SECRET).unwrap()),
+            NATIVE_SALT.as_bytes(),
+        );
+        let text = format!("{}.{}", encoding::encode(b"[]"), "ZVQNIA");
+        let sig = encoding::encode(signer.sign(text.as_bytes()).as_bytes());
+        write(
+            "decode_never_panics",
+            "signed_array",
+            format!("{text}.{sig}"),
+        );
+    }
+}
