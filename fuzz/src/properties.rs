@@ -507,8 +507,12 @@ pub fn tagged_json(data: &[u8]) {
     }
 }
 
-/// The targets and their property functions, for the corpus replay.
-pub fn targets() -> Vec<(&'static str, Option<fn(&[u8])>)> {
+/// A property function: it returns when the property holds for the input.
+pub type Property = fn(&[u8]);
+
+/// The targets and their property functions, for the corpus replay (`None` when the
+/// property needs a feature this build does not have).
+pub fn targets() -> Vec<(&'static str, Option<Property>)> {
     vec![
         (
             "decode_never_panics",

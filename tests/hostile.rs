@@ -1,0 +1,855 @@
+//! Hostile input beyond fuzzing: a table of crafted tokens for the native codec with
+//! compression on and for the Flask profile, each with the exact error kind it must
+//! get. Many are validly signed (made with `Signer`), so that the checks after the MAC
+//! (timestamp, decompression, JSON, tags) are reached. None may panic.
+#![cfg(feature = "flask")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use miniz_oxide::deflate::{compress_to_vec, compress_to_vec_zlib};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sessionlib::flask::{flask_keyring, Digest, FlaskCodec, FlaskSession, FlaskValue};
+use sessionlib::signer::{Sha1, Signer};
+use sessionlib::{encoding, Codec, Error, Inflate, Key, Keyring, PayloadErrorKind};
+use time::OffsetDateTime;
+
+const NOW: i64 = 1_700_000_000;
+const FLASK_SECRET: &[u8] = b"flask dev secret";
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(NOW).unwrap()
+}
+
+fn key(byte: u8) -> Key {
+    Key::from_bytes(&[byte; 32]).unwrap()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    encoding::encode(bytes)
+}
+
+fn ts(value: u64) -> String {
+    b64(&value.to_be_bytes()[(value.leading_zeros() / 8) as usize..])
+}
+
+fn zlib(bytes: &[u8]) -> Vec<u8> {
+    compress_to_vec_zlib(bytes, 6)
+}
+
+/// A native token over `text` (`payload.timestamp`), validly signed with key 1 and the
+/// default salt.
+fn nsigned(text: &str) -> String {
+    let signer: Signer = Signer::new(&Keyring::new(key(1)), b"sessionlib.session");
+    format!("{text}.{}", b64(signer.sign(text.as_bytes()).as_bytes()))
+}
+
+/// A Flask cookie over `text`, validly signed with the Flask test key (HMAC-SHA1,
+/// salt `cookie-session`).
+fn fsigned(text: &str) -> String {
+    let signer: Signer<Sha1> = Signer::new(
+        &flask_keyring(FLASK_SECRET, &[]).unwrap(),
+        b"cookie-session",
+    );
+    format!("{text}.{}", b64(signer.sign(text.as_bytes()).as_bytes()))
+}
+
+/// The native expiry an hour from now, and the Flask signing time a minute ago.
+fn later() -> String {
+    ts(NOW as u64 + 3600)
+}
+fn signed_at() -> String {
+    ts(NOW as u64 - 60)
+}
+
+/// Native token: raw JSON bytes, validly signed, uncompressed.
+fn njson(json: &[u8]) -> String {
+    nsigned(&format!("{}.{}", b64(json), later()))
+}
+/// Native token: a compressed payload made of `stream` (any bytes), validly signed.
+fn nz(stream: &[u8]) -> String {
+    nsigned(&format!(".{}.{}", b64(stream), later()))
+}
+/// Flask cookie: raw tagged JSON bytes, validly signed, uncompressed.
+fn fjson(json: &[u8]) -> String {
+    fsigned(&format!("{}.{}", b64(json), signed_at()))
+}
+/// Flask cookie: a compressed payload made of `stream`, validly signed.
+fn fz(stream: &[u8]) -> String {
+    fsigned(&format!(".{}.{}", b64(stream), signed_at()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Malformed,
+    InvalidSignature,
+    Expired,
+    NotYetValid,
+    TooLarge,
+    Syntax,
+    Data,
+    DecompressionLimit,
+}
+
+fn kind(err: &Error) -> Kind {
+    match err {
+        Error::Malformed => Kind::Malformed,
+        Error::InvalidSignature => Kind::InvalidSignature,
+        Error::Expired { .. } => Kind::Expired,
+        Error::NotYetValid { .. } => Kind::NotYetValid,
+        Error::TooLarge { .. } => Kind::TooLarge,
+        Error::DecompressionLimit { .. } => Kind::DecompressionLimit,
+        Error::Deserialize(p) => match p.kind() {
+            PayloadErrorKind::Syntax => Kind::Syntax,
+            _ => Kind::Data,
+        },
+        other => panic!("unexpected error {other:?}"),
+    }
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Strict {
+    user_id: u64,
+    name: String,
+}
+
+/// Which decoder a case goes to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Profile {
+    /// Native codec, compression on, decoding into `serde_json::Value`.
+    Z,
+    /// The same, decoding into `Strict`.
+    ZStrict,
+    /// Native codec, compression on, with a 1 MiB token limit and loose inflate limits,
+    /// so that huge payloads reach the JSON parser.
+    ZBig,
+    /// Native codec with compression off.
+    Plain,
+    /// The Flask profile (HMAC-SHA1, `cookie-session`).
+    Flask,
+    /// The Flask profile with the same loose limits as `ZBig`.
+    FlaskBig,
+}
+
+struct Codecs {
+    z: Codec,
+    z_big: Codec,
+    plain: Codec,
+    flask: FlaskCodec,
+    flask_big: FlaskCodec,
+}
+
+fn codecs() -> Codecs {
+    let loose = Inflate {
+        max_len: 1 << 21,
+        max_ratio: 1 << 20,
+    };
+    let flask = FlaskCodec::builder(flask_keyring(FLASK_SECRET, &[]).unwrap());
+    Codecs {
+        z: Codec::builder(key(1)).compression(true).build(),
+        z_big: Codec::builder(key(1))
+            .compression_limits(loose)
+            .max_token_len(1 << 20)
+            .build(),
+        plain: Codec::new(key(1)),
+        flask: flask.clone().build(),
+        flask_big: flask.inflate_limits(loose).max_token_len(1 << 20).build(),
+    }
+}
+
+fn decode(c: &Codecs, profile: Profile, token: &str) -> Result<(), Error> {
+    match profile {
+        Profile::Z => c.z.decode_at::<Value>(token, now()).map(drop),
+        Profile::ZStrict => c.z.decode_at::<Strict>(token, now()).map(drop),
+        Profile::ZBig => c.z_big.decode_at::<Value>(token, now()).map(drop),
+        Profile::Plain => c.plain.decode_at::<Value>(token, now()).map(drop),
+        Profile::Flask => c.flask.decode_at(token, now()).map(drop),
+        Profile::FlaskBig => c.flask_big.decode_at(token, now()).map(drop),
+    }
+}
+
+type Case = (&'static str, Profile, String, Kind);
+
+fn deep(open: &str, close: &str, n: usize) -> String {
+    format!("{}{}", open.repeat(n), close.repeat(n))
+}
+
+/// The valid compressed native token the structural cases start from, and its parts
+/// (`marked payload`, timestamp, signature).
+fn native_base() -> (String, String, String, String) {
+    let c = codecs();
+    let data = json!({"cart": vec!["widget"; 40], "user_id": 7});
+    let token = c.z.encode_at(&data, now()).unwrap();
+    assert!(token.starts_with('.'), "the base token is compressed");
+    let parts: Vec<String> = token[1..].split('.').map(str::to_string).collect();
+    let (p, t, s) = (parts[0].clone(), parts[1].clone(), parts[2].clone());
+    (token, p, t, s)
+}
+
+fn flask_base() -> String {
+    let c = codecs();
+    let mut session = FlaskSession::new();
+    session.insert("items".into(), FlaskValue::List(vec!["widget".into(); 30]));
+    c.flask.encode_at(&session, now()).unwrap()
+}
+
+fn native_cases() -> Vec<Case> {
+    use Kind::*;
+    use Profile::*;
+    let (good, p, t, s) = native_base();
+    let plain_good = codecs()
+        .plain
+        .encode_at(&json!({"user_id": 1, "name": "a"}), now())
+        .unwrap();
+    let ok_stream = zlib(br#"{"user_id":1,"name":"a"}"#);
+    let bomb = compress_to_vec_zlib(&vec![b' '; 1 << 20], 9);
+    let mut flipped_sig = s.clone().into_bytes();
+    flipped_sig[5] = if flipped_sig[5] == b'A' { b'B' } else { b'A' };
+    let flipped_sig = String::from_utf8(flipped_sig).unwrap();
+    let mut flipped_payload = p.clone().into_bytes();
+    flipped_payload[10] = if flipped_payload[10] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    let flipped_payload = String::from_utf8(flipped_payload).unwrap();
+    let mut noncanonical_sig = s.clone();
+    noncanonical_sig.pop();
+    noncanonical_sig.push('B');
+    let other_salt = Codec::builder(key(1))
+        .salt("password-reset")
+        .compression(true)
+        .build()
+        .encode_at(&json!({"cart": vec!["widget"; 40]}), now())
+        .unwrap();
+    let flask_cookie = flask_base();
+    let flask_sha256 = |salt: &str| {
+        FlaskCodec::builder(key(1))
+            .digest(Digest::Sha256)
+            .salt(salt)
+            .build()
+            .encode_at(&FlaskSession::new(), now())
+            .unwrap()
+    };
+    let mut trailing = ok_stream.clone();
+    trailing.push(0);
+    let mut bad_checksum = ok_stream.clone();
+    *bad_checksum.last_mut().unwrap() ^= 1;
+    let two_streams = [ok_stream.clone(), ok_stream.clone()].concat();
+    let truncated = ok_stream[..ok_stream.len() - 3].to_vec();
+    let raw_deflate = compress_to_vec(br#"{"user_id":1,"name":"a"}"#, 6);
+    // A gzip member around the same deflate data.
+    let gzip = [
+        &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff][..],
+        &raw_deflate,
+        &[0; 8],
+    ]
+    .concat();
+    // zlib header with FDICT set (a preset dictionary the reader does not have).
+    let fdict = [0x78, 0xbb, 0, 0, 0, 1, 3, 0];
+    // A stored block whose LEN and NLEN disagree.
+    let bad_stored = [0x78, 0x01, 0x01, 0x02, 0x00, 0x00, 0x00, b'{', b'}'];
+
+    vec![
+        // ------------------------------------------------------------ structure
+        ("native: empty", Z, String::new(), Malformed),
+        ("native: lone compression marker", Z, ".".into(), Malformed),
+        (
+            "native: marker with empty payload",
+            Z,
+            format!(".{}.{t}.{s}", ""),
+            Malformed,
+        ),
+        (
+            "native: two compression markers",
+            Z,
+            format!("..{p}.{t}.{s}"),
+            Malformed,
+        ),
+        (
+            "native: marker added to an uncompressed token",
+            Z,
+            format!(".{plain_good}"),
+            InvalidSignature,
+        ),
+        (
+            "native: compression marker removed",
+            Z,
+            format!("{p}.{t}.{s}"),
+            InvalidSignature,
+        ),
+        (
+            "native: four parts",
+            Z,
+            format!(".{p}.{t}.{t}.{s}"),
+            Malformed,
+        ),
+        ("native: trailing dot", Z, format!("{good}."), Malformed),
+        (
+            "native: compressed token, codec without compression",
+            Plain,
+            good.clone(),
+            Malformed,
+        ),
+        // ------------------------------------------------------ signature, base64
+        (
+            "native: signature one character short",
+            Z,
+            good[..good.len() - 1].to_string(),
+            Malformed,
+        ),
+        (
+            "native: 33-byte signature",
+            Z,
+            format!(".{p}.{t}.{}", b64(&[7; 33])),
+            Malformed,
+        ),
+        (
+            "native: SHA-1 length signature",
+            Z,
+            format!(".{p}.{t}.{}", b64(&[7; 20])),
+            Malformed,
+        ),
+        (
+            "native: padded compressed payload",
+            Z,
+            format!(".{p}=.{t}.{s}"),
+            Malformed,
+        ),
+        (
+            "native: standard alphabet in payload",
+            Z,
+            format!(".+{}.{t}.{s}", &p[1..]),
+            Malformed,
+        ),
+        (
+            "native: non-canonical signature",
+            Z,
+            format!(".{p}.{t}.{noncanonical_sig}"),
+            Malformed,
+        ),
+        (
+            "native: signature changed",
+            Z,
+            format!(".{p}.{t}.{flipped_sig}"),
+            InvalidSignature,
+        ),
+        (
+            "native: compressed payload changed",
+            Z,
+            format!(".{flipped_payload}.{t}.{s}"),
+            InvalidSignature,
+        ),
+        (
+            "native: 4097 bytes",
+            Z,
+            format!(".{}", "A".repeat(4096)),
+            TooLarge,
+        ),
+        // ------------------------------------------------------------ timestamp
+        (
+            "native: signed nine-byte timestamp",
+            Z,
+            nsigned(&format!(".{}.{}", b64(&ok_stream), b64(&[1; 9]))),
+            Malformed,
+        ),
+        (
+            "native: signed leading zero byte",
+            Z,
+            nsigned(&format!(
+                ".{}.{}",
+                b64(&ok_stream),
+                b64(&[0, 0x65, 0x53, 0xf1, 0])
+            )),
+            Malformed,
+        ),
+        (
+            "native: signed expiry in 1970",
+            Z,
+            nsigned(&format!(".{}.{}", b64(&ok_stream), ts(1))),
+            Expired,
+        ),
+        (
+            "native: signed expiry equal to now",
+            Z,
+            nsigned(&format!(".{}.{}", b64(&ok_stream), ts(NOW as u64))),
+            Expired,
+        ),
+        (
+            "native: signed u64::MAX expiry",
+            Z,
+            nsigned(&format!(".{}.{}", b64(&ok_stream), ts(u64::MAX))),
+            Malformed,
+        ),
+        (
+            "native: timestamp extended, not re-signed",
+            Z,
+            format!(".{p}.{}.{s}", ts(u64::from(u32::MAX))),
+            InvalidSignature,
+        ),
+        // --------------------------------------------------------- payload, JSON
+        (
+            "native: depth 100000, compressed",
+            ZBig,
+            nz(&zlib(deep("[", "]", 100_000).as_bytes())),
+            Syntax,
+        ),
+        (
+            "native: depth 128",
+            Z,
+            njson(deep("[", "]", 128).as_bytes()),
+            Syntax,
+        ),
+        (
+            "native: number beyond f64",
+            Z,
+            njson(br#"{"n":1e400}"#),
+            Syntax,
+        ),
+        (
+            "native: 2^64 into u64",
+            ZStrict,
+            njson(br#"{"user_id":18446744073709551616,"name":"a"}"#),
+            Data,
+        ),
+        (
+            "native: negative into u64",
+            ZStrict,
+            njson(br#"{"user_id":-1,"name":"a"}"#),
+            Data,
+        ),
+        (
+            "native: float into u64",
+            ZStrict,
+            njson(br#"{"user_id":1.5,"name":"a"}"#),
+            Data,
+        ),
+        (
+            "native: lone leading surrogate",
+            Z,
+            njson(br#"{"name":"\ud800"}"#),
+            Syntax,
+        ),
+        (
+            "native: lone trailing surrogate",
+            Z,
+            njson(br#"{"name":"\udc00x"}"#),
+            Syntax,
+        ),
+        (
+            "native: duplicate keys into a struct",
+            ZStrict,
+            njson(br#"{"user_id":1,"user_id":2,"name":"a"}"#),
+            Data,
+        ),
+        ("native: NaN", Z, njson(br#"{"n":NaN}"#), Syntax),
+        ("native: trailing comma", Z, njson(br#"{"a":1,}"#), Syntax),
+        (
+            "native: garbage after the value",
+            Z,
+            njson(br#"{"a":1}x"#),
+            Syntax,
+        ),
+        ("native: two values", Z, njson(br#"{}{}"#), Syntax),
+        (
+            "native: byte order mark",
+            Z,
+            njson("\u{feff}{}".as_bytes()),
+            Syntax,
+        ),
+        ("native: whitespace only", Z, njson(b"   "), Syntax),
+        ("native: single quotes", Z, njson(b"{'a':1}"), Syntax),
+        (
+            "native: wrong type",
+            ZStrict,
+            njson(br#"{"user_id":"1","name":"a"}"#),
+            Data,
+        ),
+        (
+            "native: unknown field",
+            ZStrict,
+            njson(br#"{"user_id":1,"name":"a","admin":true}"#),
+            Data,
+        ),
+        (
+            "native: missing field",
+            ZStrict,
+            njson(br#"{"user_id":1}"#),
+            Data,
+        ),
+        // -------------------------------------------------------------- unicode
+        (
+            "native: invalid UTF-8 in JSON",
+            Z,
+            njson(b"{\"a\":\"\xff\"}"),
+            Syntax,
+        ),
+        (
+            "native: overlong UTF-8",
+            Z,
+            njson(b"{\"a\":\"\xc0\xaf\"}"),
+            Syntax,
+        ),
+        (
+            "native: UTF-8 encoded surrogate",
+            Z,
+            njson(b"{\"a\":\"\xed\xa0\x80\"}"),
+            Syntax,
+        ),
+        (
+            "native: fullwidth letter in payload",
+            Z,
+            format!(".\u{ff21}{}.{t}.{s}", &p[1..]),
+            Malformed,
+        ),
+        (
+            "native: Cyrillic lookalike in timestamp",
+            Z,
+            format!(".{p}.{}\u{430}.{s}", &t[..t.len() - 1]),
+            Malformed,
+        ),
+        (
+            "native: zero-width joiner in signature",
+            Z,
+            format!(".{p}.{t}.{}\u{200d}", &s[..s.len() - 3]),
+            Malformed,
+        ),
+        (
+            "native: combining accent appended",
+            Z,
+            format!("{good}\u{301}"),
+            Malformed,
+        ),
+        // ------------------------------------------------------ purpose, profile
+        ("native: another salt", Z, other_salt, InvalidSignature),
+        ("native: Flask cookie", Z, flask_cookie, Malformed),
+        (
+            "native: HMAC-SHA256 Flask cookie, same key",
+            Z,
+            flask_sha256("cookie-session"),
+            InvalidSignature,
+        ),
+        // The layouts are the same: only the salt keeps the profiles apart. With the
+        // native salt, the Flask signing time (now) is read as an expiry (now).
+        (
+            "native: HMAC-SHA256 Flask cookie, same key and salt",
+            Z,
+            flask_sha256("sessionlib.session"),
+            Expired,
+        ),
+        // ---------------------------------------------------------- compression
+        ("native: zlib bomb", Z, nz(&bomb), DecompressionLimit),
+        (
+            "native: ratio bomb",
+            Z,
+            nz(&compress_to_vec_zlib(&[b'a'; 20_000], 9)),
+            DecompressionLimit,
+        ),
+        (
+            "native: trailing byte after the stream",
+            Z,
+            nz(&trailing),
+            Malformed,
+        ),
+        ("native: two streams", Z, nz(&two_streams), Malformed),
+        ("native: truncated stream", Z, nz(&truncated), Malformed),
+        ("native: bad checksum", Z, nz(&bad_checksum), Malformed),
+        (
+            "native: raw deflate without header",
+            Z,
+            nz(&raw_deflate),
+            Malformed,
+        ),
+        ("native: gzip instead of zlib", Z, nz(&gzip), Malformed),
+        ("native: preset dictionary", Z, nz(&fdict), Malformed),
+        (
+            "native: stored block with bad length",
+            Z,
+            nz(&bad_stored),
+            Malformed,
+        ),
+        ("native: one header byte", Z, nz(&[0x78]), Malformed),
+        (
+            "native: stream inflates to non-JSON",
+            Z,
+            nz(&zlib(b"not json")),
+            Syntax,
+        ),
+        (
+            "native: stream inflates to invalid UTF-8",
+            Z,
+            nz(&zlib(b"\"\xff\xfe\"")),
+            Syntax,
+        ),
+        (
+            "native: signed marker on a plain codec",
+            Plain,
+            nz(&ok_stream),
+            Malformed,
+        ),
+    ]
+}
+
+fn flask_cases() -> Vec<Case> {
+    use Kind::*;
+    use Profile::*;
+    let good = flask_base();
+    assert!(good.starts_with('.'), "the base cookie is compressed");
+    let parts: Vec<String> = good[1..].split('.').map(str::to_string).collect();
+    let (p, t, s) = (parts[0].clone(), parts[1].clone(), parts[2].clone());
+    let ok_stream = zlib(br#"{"a":1}"#);
+    let bomb = compress_to_vec_zlib(&vec![b' '; 1 << 20], 9);
+    let mut trailing = ok_stream.clone();
+    trailing.extend_from_slice(b"xx");
+    let mut bad_checksum = ok_stream.clone();
+    let n = bad_checksum.len();
+    bad_checksum[n - 2] ^= 0x40;
+    let native_token = Codec::new(key(1)).encode_at(&json!({}), now()).unwrap();
+    let other_salt = FlaskCodec::builder(flask_keyring(FLASK_SECRET, &[]).unwrap())
+        .salt("itsdangerous")
+        .build()
+        .encode_at(&FlaskSession::new(), now())
+        .unwrap();
+    let other_key = FlaskCodec::from_flask_config(b"another secret", &[])
+        .unwrap()
+        .encode_at(&FlaskSession::new(), now())
+        .unwrap();
+    let tuples = |n: usize| format!("{{\"a\":{}}}", deep("{\" t\":[", "]}", n));
+
+    vec![
+        // ------------------------------------------------------------ structure
+        ("flask: empty", Flask, String::new(), Malformed),
+        (
+            "flask: two compression markers",
+            Flask,
+            format!("..{p}.{t}.{s}"),
+            Malformed,
+        ),
+        ("flask: padding", Flask, format!(".{p}.{t}.{s}="), Malformed),
+        (
+            "flask: extra part",
+            Flask,
+            format!(".{p}.{t}.{t}.{s}"),
+            Malformed,
+        ),
+        ("flask: 4097 bytes", Flask, "e".repeat(4097), TooLarge),
+        (
+            "flask: signature changed",
+            Flask,
+            format!(".{p}.{t}.{}", s.replace(&s[..2], "AA")),
+            InvalidSignature,
+        ),
+        (
+            "flask: compression marker removed",
+            Flask,
+            format!("{p}.{t}.{s}"),
+            InvalidSignature,
+        ),
+        // ------------------------------------------------------------ timestamp
+        (
+            "flask: signed in the future",
+            Flask,
+            fsigned(&format!("e30.{}", ts(NOW as u64 + 3600))),
+            NotYetValid,
+        ),
+        (
+            "flask: signed 32 days ago",
+            Flask,
+            fsigned(&format!("e30.{}", ts(NOW as u64 - 32 * 86_400))),
+            Expired,
+        ),
+        (
+            "flask: signed nine-byte timestamp",
+            Flask,
+            fsigned(&format!("e30.{}", b64(&[1; 9]))),
+            Malformed,
+        ),
+        (
+            "flask: signed u64::MAX timestamp",
+            Flask,
+            fsigned(&format!("e30.{}", ts(u64::MAX))),
+            Malformed,
+        ),
+        // --------------------------------------------------------- payload, JSON
+        (
+            "flask: depth 100000, compressed",
+            FlaskBig,
+            fz(&zlib(
+                format!("{{\"a\":{}}}", deep("[", "]", 100_000)).as_bytes(),
+            )),
+            Syntax,
+        ),
+        (
+            "flask: 101 nested lists",
+            Flask,
+            fjson(format!("{{\"a\":{}}}", deep("[", "]", 101)).as_bytes()),
+            Data,
+        ),
+        (
+            "flask: 64 nested tuples (JSON depth 129)",
+            Flask,
+            fjson(tuples(64).as_bytes()),
+            Syntax,
+        ),
+        (
+            "flask: deep tags, compressed",
+            Flask,
+            fz(&zlib(tuples(70).as_bytes())),
+            Syntax,
+        ),
+        (
+            "flask: number beyond f64",
+            Flask,
+            fjson(br#"{"n":1e400}"#),
+            Syntax,
+        ),
+        ("flask: NaN", Flask, fjson(br#"{"n":NaN}"#), Syntax),
+        (
+            "flask: lone surrogate",
+            Flask,
+            fjson(br#"{"a":"\ud800"}"#),
+            Syntax,
+        ),
+        ("flask: top level a list", Flask, fjson(b"[1]"), Data),
+        (
+            "flask: UUID too short",
+            Flask,
+            fjson(br#"{"a":{" u":"1234"}}"#),
+            Data,
+        ),
+        (
+            "flask: bytes not base64",
+            Flask,
+            fjson(br#"{"a":{" b":"*"}}"#),
+            Data,
+        ),
+        (
+            "flask: date with a wrong weekday",
+            Flask,
+            fjson(br#"{"a":{" d":"Mon, 21 Oct 2015 07:28:00 GMT"}}"#),
+            Data,
+        ),
+        (
+            "flask: di with two keys",
+            Flask,
+            fjson(br#"{"a":{" di":{" t__":1," b__":2}}}"#),
+            Data,
+        ),
+        // -------------------------------------------------------------- unicode
+        (
+            "flask: invalid UTF-8",
+            Flask,
+            fjson(b"{\"a\":\"\xff\"}"),
+            Syntax,
+        ),
+        (
+            "flask: fullwidth letter",
+            Flask,
+            format!(".\u{ff45}{}.{t}.{s}", &p[1..]),
+            Malformed,
+        ),
+        // ------------------------------------------------------ purpose, profile
+        ("flask: native token", Flask, native_token, Malformed),
+        ("flask: another salt", Flask, other_salt, InvalidSignature),
+        (
+            "flask: another secret key",
+            Flask,
+            other_key,
+            InvalidSignature,
+        ),
+        // ---------------------------------------------------------- compression
+        ("flask: zlib bomb", Flask, fz(&bomb), DecompressionLimit),
+        ("flask: trailing bytes", Flask, fz(&trailing), Malformed),
+        (
+            "flask: two streams",
+            Flask,
+            fz(&[ok_stream.clone(), ok_stream.clone()].concat()),
+            Malformed,
+        ),
+        ("flask: truncated", Flask, fz(&ok_stream[..4]), Malformed),
+        ("flask: bad checksum", Flask, fz(&bad_checksum), Malformed),
+        (
+            "flask: raw deflate",
+            Flask,
+            fz(&compress_to_vec(br#"{"a":1}"#, 6)),
+            Malformed,
+        ),
+    ]
+}
+
+#[test]
+fn hostile_inputs_fail_with_the_exact_error_kind() {
+    let c = codecs();
+    let cases: Vec<Case> = native_cases().into_iter().chain(flask_cases()).collect();
+    assert!(cases.len() >= 80, "{} cases", cases.len());
+    let mut failures = Vec::new();
+    for (name, profile, token, expected) in &cases {
+        match decode(&c, *profile, token) {
+            Ok(()) => failures.push(format!("{name}: accepted")),
+            Err(err) => {
+                if kind(&err) != *expected {
+                    failures.push(format!("{name}: {err:?}, expected {expected:?}"));
+                }
+                // No error message repeats a part of the token.
+                let message = format!("{err} {err:?}");
+                for part in token.split('.').filter(|part| part.len() >= 8) {
+                    assert!(!message.contains(part), "{name}: {message}");
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Bounds that are not errors: duplicate keys in a dynamic value keep the last one, as
+/// in Python; an unknown one-key object is a plain dict; exactly 127 levels decode.
+#[test]
+fn hostile_looking_inputs_that_are_accepted() {
+    let c = codecs();
+    let v =
+        c.z.decode_at::<Value>(&njson(br#"{"a":1,"a":2}"#), now())
+            .unwrap();
+    assert_eq!(v.data, json!({"a": 2}));
+    let f = c
+        .flask
+        .decode_at(&fjson(br#"{"a":{" x":1}}"#), now())
+        .unwrap();
+    assert_eq!(
+        f.data["a"],
+        FlaskValue::Dict(FlaskSession::from([(
+            " x".to_string(),
+            FlaskValue::from(1)
+        )]))
+    );
+    let deepest = deep("[", "]", 127);
+    let v =
+        c.z.decode_at::<Value>(&nz(&zlib(deepest.as_bytes())), now())
+            .unwrap();
+    assert_eq!(serde_json::to_string(&v.data).unwrap(), deepest);
+}
+
+/// The decompression limit is the configured one, and a payload exactly at it decodes.
+#[test]
+fn decompression_limits_are_exact() {
+    let limits = Inflate {
+        max_len: 1000,
+        max_ratio: 1000,
+    };
+    let codec = Codec::builder(key(1)).compression_limits(limits).build();
+    let at = format!("\"{}\"", "x".repeat(998));
+    let over = format!("\"{}\"", "x".repeat(999));
+    let v = codec
+        .decode_at::<String>(&nz(&zlib(at.as_bytes())), now())
+        .unwrap();
+    assert_eq!(v.data.len(), 998);
+    assert_eq!(
+        codec.decode_at::<String>(&nz(&zlib(over.as_bytes())), now()),
+        Err(Error::DecompressionLimit { max: 1000 })
+    );
+}
