@@ -788,6 +788,7 @@ fn hostile_inputs_fail_with_the_exact_error_kind() {
     let c = codecs();
     let cases: Vec<Case> = native_cases().into_iter().chain(flask_cases()).collect();
     assert!(cases.len() >= 80, "{} cases", cases.len());
+    eprintln!("{} hostile cases", cases.len());
     let mut failures = Vec::new();
     for (name, profile, token, expected) in &cases {
         match decode(&c, *profile, token) {
