@@ -44,7 +44,10 @@
 //!    [`Keyring`] (a primary key that signs, fallback keys that only verify).
 //! 3. [`signer`]: HMAC-SHA256 with derived keys, constant-time verification against a
 //!    keyring.
-//! 4. [`codec`]: [`Codec`], typed encoding and decoding with expiry.
+//! 4. [`codec`]: [`Codec`], typed encoding and decoding with expiry, and opt-in zlib
+//!    compression (feature `zlib`).
+//! 5. `flask` (feature `flask`): the Flask session cookie profile — HMAC-SHA1, the
+//!    signing time as timestamp, Flask's tagged JSON, compression.
 //!
 //! # Wire format
 //!
