@@ -46,6 +46,10 @@
 //!    keyring.
 //! 4. [`codec`]: [`Codec`], typed encoding and decoding with expiry.
 //!
+//! For debugging, [`unverified`] reads a token *without* verifying it
+//! ([`inspect_unverified`]); the `sessionlib` command-line tool (feature `cli`) wraps
+//! both ways of reading a token.
+//!
 //! # Wire format
 //!
 //! ```text
@@ -114,7 +118,9 @@ pub mod error;
 pub mod flask;
 pub mod key;
 pub mod signer;
+pub mod unverified;
 
 pub use codec::{Codec, CodecBuilder, Inflate, Verified};
 pub use error::{Error, KeyError, PayloadError, PayloadErrorKind};
 pub use key::{Key, KeyUsed, Keyring};
+pub use unverified::{inspect_unverified, UnverifiedToken};
