@@ -803,11 +803,13 @@ fn inspect(arg: &TokenArg) -> Outcome<u8> {
         let _ = writeln!(out, "UNVERIFIED {line}");
     }
     print(&out)?;
-    Ok(if seen.is_shape_valid() {
-        0
-    } else {
-        EXIT_MALFORMED
-    })
+    match seen.shape_problem() {
+        None => Ok(0),
+        Some(problem) => Err(Failure::new(
+            EXIT_MALFORMED,
+            format!("malformed session token: {problem}"),
+        )),
+    }
 }
 
 /// Replaces control characters (which JSON may leave raw, such as U+007F..U+009F) with
