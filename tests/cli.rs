@@ -496,6 +496,25 @@ fn missing_and_short_keys_are_refused() {
         err.contains("too short") && err.contains("MY_APP_KEY"),
         "{err}"
     );
+    // A key passed by mistake where a variable name or path belongs is not echoed
+    // (every run checks that stderr does not contain KEY).
+    for option in [
+        "--key-env",
+        "--key-file",
+        "--fallback-key-env",
+        "--fallback-key-file",
+    ] {
+        let err = cli(&["decode", option, KEY, &token]).key(KEY).fails(1);
+        assert!(
+            err.contains("not set") || err.contains("cannot read"),
+            "{err}"
+        );
+    }
+    let generated = cli(&["keygen"]).ok();
+    let generated = generated.trim_end();
+    let mut run = cli(&["decode", "--key-env", generated, &token]);
+    run.secrets.push(generated.to_string());
+    assert_eq!(run.run().code, 1);
     // A short fallback key is refused too.
     let err = cli(&["decode", "--fallback-key-env", "OLD_ONE", &token])
         .key(KEY)

@@ -251,12 +251,10 @@ struct Args {
 }
 
 impl Args {
-    fn next(&mut self) -> Outcome<Option<Arg>> {
-        let Some(arg) = self.rest.next() else {
-            return Ok(None);
-        };
+    fn next(&mut self) -> Option<Arg> {
+        let arg = self.rest.next()?;
         if self.only_positionals || arg == "-" {
-            return Ok(Some(Arg::Positional(arg)));
+            return Some(Arg::Positional(arg));
         }
         if arg == "--" {
             self.only_positionals = true;
@@ -265,18 +263,18 @@ impl Args {
         let Some(text) = arg.to_str() else {
             // Not UTF-8: not an option of ours; treat it as a positional (a token that
             // will be reported malformed, or an unexpected argument).
-            return Ok(Some(Arg::Positional(arg)));
+            return Some(Arg::Positional(arg));
         };
         if let Some(long) = text.strip_prefix("--") {
-            return Ok(Some(match long.split_once('=') {
+            return Some(match long.split_once('=') {
                 Some((name, value)) => Arg::Option(format!("--{name}"), Some(value.into())),
                 None => Arg::Option(format!("--{long}"), None),
-            }));
+            });
         }
         if text.len() == 2 && text.starts_with('-') {
-            return Ok(Some(Arg::Option(text.to_owned(), None)));
+            return Some(Arg::Option(text.to_owned(), None));
         }
-        Ok(Some(Arg::Positional(arg)))
+        Some(Arg::Positional(arg))
     }
 
     /// The value of option `name`: the `=value` part, or the next argument.
@@ -381,7 +379,7 @@ fn parse(args: Vec<OsString>) -> Outcome<Command> {
         rest: args.into_iter(),
         only_positionals: false,
     };
-    let command = match args.next()? {
+    let command = match args.next() {
         None => return Err(Failure::usage("no command given (see sessionlib --help)")),
         Some(Arg::Option(name, _)) if is_help(&name) => return Ok(Command::Help),
         Some(Arg::Option(name, _)) if name == "--version" || name == "-V" => {
@@ -414,7 +412,7 @@ fn unexpected_argument(command: &str) -> Failure {
 }
 
 fn parse_keygen(args: &mut Args) -> Outcome<Command> {
-    match args.next()? {
+    match args.next() {
         None => Ok(Command::Keygen),
         Some(Arg::Option(name, _)) if is_help(&name) => Ok(Command::Help),
         Some(Arg::Option(name, _)) => {
@@ -426,7 +424,7 @@ fn parse_keygen(args: &mut Args) -> Outcome<Command> {
 
 fn parse_encode(args: &mut Args) -> Outcome<Command> {
     let mut o = EncodeOpts::default();
-    while let Some(arg) = args.next()? {
+    while let Some(arg) = args.next() {
         let (name, inline) = match arg {
             Arg::Option(name, inline) => (name, inline),
             Arg::Positional(_) => {
@@ -451,7 +449,7 @@ fn parse_encode(args: &mut Args) -> Outcome<Command> {
     if o.ttl.is_some() && o.expires_at.is_some() {
         return Err(Failure::usage("give --ttl or --expires-at, not both"));
     }
-    if o.expires_at.is_some() && o.now.is_some() && !o.flask {
+    if o.expires_at.is_some() && o.now.is_some() {
         return Err(Failure::usage(
             "--now has no effect with --expires-at; give one of them",
         ));
@@ -468,7 +466,7 @@ fn no_value(name: &str, inline: Option<OsString>) -> Outcome<bool> {
 
 fn parse_decode(args: &mut Args) -> Outcome<Command> {
     let mut o = DecodeOpts::default();
-    while let Some(arg) = args.next()? {
+    while let Some(arg) = args.next() {
         let (name, inline) = match arg {
             Arg::Option(name, inline) => (name, inline),
             Arg::Positional(p) => {
@@ -514,7 +512,7 @@ fn parse_decode(args: &mut Args) -> Outcome<Command> {
 
 fn parse_inspect(args: &mut Args) -> Outcome<Command> {
     let mut token = None;
-    while let Some(arg) = args.next()? {
+    while let Some(arg) = args.next() {
         match arg {
             Arg::Option(name, _) if is_help(&name) => return Ok(Command::Help),
             Arg::Option(name, _) => {
@@ -599,31 +597,36 @@ fn read_token(arg: &TokenArg) -> Outcome<String> {
     String::from_utf8(bytes).map_err(|_| Failure::token(&Error::Malformed))
 }
 
-/// The secret bytes of one key source, checked for length.
+/// The secret bytes of one key source, checked for length. Error messages name an
+/// environment variable only when it looks like one (so a key passed by mistake as
+/// `--key-env SECRET` is not echoed), and never show a key file's path.
 fn load_key(source: &KeySource, role: &str) -> Outcome<Key> {
     let (secret, origin) = match source {
         KeySource::Env(name) => {
-            let shown = name.to_string_lossy();
+            let origin = match name.to_str().filter(|n| looks_like_variable(n)) {
+                Some(n) => format!("variable {n}"),
+                None => format!("the variable named by the {role} key option"),
+            };
             let value = std::env::var_os(name).ok_or_else(|| {
                 Failure::other(format!(
-                    "the {role} key variable {shown} is not set (make a key with: sessionlib keygen)"
+                    "the {role} key: {origin} is not set (make a key with: sessionlib keygen)"
                 ))
             })?;
-            (os_bytes(value, &shown, role)?, format!("variable {shown}"))
+            (os_bytes(value, &origin)?, origin)
         }
         KeySource::File(path) => {
-            let shown = std::path::Path::new(path).display().to_string();
+            let origin = format!("the {role} key file");
             let mut bytes = Zeroizing::new(Vec::new());
             std::fs::File::open(path)
-                .and_then(|f| f.take(MAX_INPUT).read_to_end(&mut bytes))
-                .map_err(|e| {
-                    Failure::other(format!(
-                        "cannot read the {role} key file {shown}: {}",
-                        e.kind()
-                    ))
-                })?;
+                .and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut bytes))
+                .map_err(|e| Failure::other(format!("cannot read {origin}: {}", e.kind())))?;
+            if bytes.len() as u64 > MAX_INPUT {
+                return Err(Failure::other(format!(
+                    "{origin} is larger than {MAX_INPUT} bytes"
+                )));
+            }
             trim_newline(&mut bytes);
-            (bytes, format!("file {shown}"))
+            (bytes, origin)
         }
     };
     Key::from_bytes(&secret).map_err(|e| match e {
@@ -635,18 +638,28 @@ fn load_key(source: &KeySource, role: &str) -> Outcome<Key> {
     })
 }
 
+/// Whether `name` looks like an environment variable name (`[A-Z_][A-Z0-9_]*`, at most
+/// 64 characters), rather than a secret passed by mistake.
+fn looks_like_variable(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
 #[cfg(unix)]
-fn os_bytes(value: OsString, _name: &str, _role: &str) -> Outcome<Zeroizing<Vec<u8>>> {
+fn os_bytes(value: OsString, _origin: &str) -> Outcome<Zeroizing<Vec<u8>>> {
     use std::os::unix::ffi::OsStringExt as _;
     Ok(Zeroizing::new(value.into_vec()))
 }
 
 #[cfg(not(unix))]
-fn os_bytes(value: OsString, name: &str, role: &str) -> Outcome<Zeroizing<Vec<u8>>> {
+fn os_bytes(value: OsString, origin: &str) -> Outcome<Zeroizing<Vec<u8>>> {
     value
         .into_string()
         .map(|s| Zeroizing::new(s.into_bytes()))
-        .map_err(|_| Failure::other(format!("the {role} key variable {name} is not valid UTF-8")))
+        .map_err(|_| Failure::other(format!("the key in {origin} is not valid UTF-8")))
 }
 
 fn keyring(opts: &KeyOpts) -> Outcome<Keyring> {
