@@ -31,8 +31,9 @@ USAGE:
 COMMANDS:
     keygen    Print a new random secret (base64url of 64 random bytes), suitable for
               SESSIONLIB_SECRET_KEY. The secret is the printed text itself.
-    encode    Read JSON from stdin and print a signed token for it. Object keys are
-              written sorted, as compact JSON.
+    encode    Read JSON from stdin (any JSON value; sessions are usually objects) and
+              print a signed token for it. Object keys are written sorted, as
+              compact JSON.
     decode    Verify TOKEN (signature, then expiry) and print its data as compact JSON.
     inspect   Decode TOKEN WITHOUT verifying it, for debugging. Every output line is
               marked UNVERIFIED: the payload (pretty JSON), the timestamp (Unix time
@@ -56,7 +57,8 @@ OPTIONS:
                           \"key\": \"primary\" | \"fallback:N\"} instead of the data
                           alone (with --flask, \"signed_at\" instead of \"expires_at\").
     --flask               Use the Flask session cookie profile (HMAC-SHA1, signing
-                          time instead of expiry, zlib compression).
+                          time instead of expiry, zlib compression). Not in this
+                          build yet: using it exits with code 2.
     --max-age SECONDS     decode --flask: the longest accepted token age.
                           Default: 2678400 (31 days, Flask's default lifetime).
     --digest sha1|sha256  decode --flask: the HMAC digest. Default: sha1.
@@ -68,8 +70,8 @@ KEY OPTIONS (encode, decode):
     value, and must be at least 32 bytes long.
     --key-env NAME             Read the signing key from environment variable NAME.
                                Default: SESSIONLIB_SECRET_KEY.
-    --key-file PATH            Read the signing key from a file instead; one trailing
-                               newline is dropped.
+    --key-file PATH            Read the signing key from a file instead of a
+                               variable; one trailing newline is dropped.
     --fallback-key-env NAME    An old key that still verifies tokens but signs none
                                (key rotation), from environment variable NAME.
     --fallback-key-file PATH   The same, from a file. Both are repeatable; fallback
