@@ -1,8 +1,10 @@
 //! Reading a token **without verifying it**, for debugging.
 //!
 //! [`inspect_unverified`] splits a token into its parts and decodes what it can:
-//! payload, timestamp, signature length, and whether the token has the exact shape
-//! that [`Codec::decode`](crate::Codec::decode) accepts. It checks no signature and no
+//! payload (inflated when it is compressed and the `zlib` feature is on, within the
+//! default [`Inflate`](crate::Inflate) limits), timestamp, signature length, and
+//! whether the token has the exact shape that [`Codec::decode`](crate::Codec::decode)
+//! accepts. It checks no signature and no
 //! expiry, so **nothing it returns may be trusted**: anyone can write a token that
 //! says anything. Use it to look at a token, never to make a decision; decisions go
 //! through [`Codec::decode`](crate::Codec::decode).
@@ -46,32 +48,36 @@ pub const MAX_UNVERIFIED_LEN: usize = 64 * 1024;
 pub struct UnverifiedToken {
     payload: Option<Vec<u8>>,
     compressed: bool,
+    compressed_len: Option<usize>,
     timestamp: Option<u64>,
     signature_len: Option<usize>,
     problem: Option<&'static str>,
 }
 
 impl UnverifiedToken {
-    /// The decoded payload bytes (normally compact JSON), or `None` when the payload
-    /// part is not canonical base64url. For a compressed payload (see
-    /// [`is_compressed`](Self::is_compressed)) these are the compressed bytes.
+    /// The decoded payload bytes (normally compact JSON), inflated when the payload is
+    /// compressed. `None` when the payload part is not canonical base64url, or when it
+    /// is compressed and does not inflate (not zlib, over the limits, or built without
+    /// the `zlib` feature).
     pub fn payload(&self) -> Option<&[u8]> {
         self.payload.as_deref()
     }
 
-    /// The payload parsed as JSON, or `None` when it is missing, compressed or not JSON.
+    /// The payload parsed as JSON, or `None` when it is missing or not JSON.
     pub fn payload_json(&self) -> Option<serde_json::Value> {
-        if self.compressed {
-            return None;
-        }
         serde_json::from_slice(self.payload.as_deref()?).ok()
     }
 
     /// Whether the payload part starts with `.`, which marks a zlib-compressed payload
-    /// in the Flask layout. Such a token is not a native token. The payload is not
-    /// decompressed.
+    /// (as itsdangerous writes it, and sessionlib with compression on).
     pub fn is_compressed(&self) -> bool {
         self.compressed
+    }
+
+    /// For a compressed payload, its length in bytes before inflating; `None` when the
+    /// payload is not compressed or not canonical base64url.
+    pub fn compressed_len(&self) -> Option<usize> {
+        self.compressed_len
     }
 
     /// The timestamp as an integer (Unix seconds), or `None` when the timestamp part is
@@ -99,7 +105,9 @@ impl UnverifiedToken {
 
     /// Whether the token has exactly the shape a native token must have: the shape
     /// [`Codec::decode`](crate::Codec::decode) checks before it verifies the signature,
-    /// plus a timestamp within range. A valid shape says nothing about the signature.
+    /// plus a timestamp within range and, for a compressed payload, one that inflates
+    /// within the default limits (a compressed token needs a codec with compression
+    /// on). A valid shape says nothing about the signature.
     pub fn is_shape_valid(&self) -> bool {
         self.problem.is_none()
     }
@@ -116,6 +124,7 @@ impl fmt::Debug for UnverifiedToken {
         f.debug_struct("UnverifiedToken")
             .field("payload_len", &self.payload.as_ref().map(Vec::len))
             .field("compressed", &self.compressed)
+            .field("compressed_len", &self.compressed_len)
             .field("timestamp", &self.timestamp)
             .field("signature_len", &self.signature_len)
             .field("problem", &self.problem)
@@ -127,8 +136,9 @@ impl fmt::Debug for UnverifiedToken {
 /// as it can, **without verifying anything**. For debugging only; see the
 /// [module docs](self).
 ///
-/// The token is split at its last two dots, so a Flask-style compressed payload (which
-/// starts with a dot) is recognised. Each part is decoded strictly, as by
+/// The token is split at its last two dots, so a compressed payload (which starts with
+/// a dot) is recognised; with the `zlib` feature it is inflated within the default
+/// [`Inflate`](crate::Inflate) limits. Each part is decoded strictly, as by
 /// [`crate::encoding`]; a part that does not decode is reported as `None` and makes the
 /// shape invalid.
 ///
@@ -160,15 +170,20 @@ pub fn inspect_unverified(token: &str) -> Result<UnverifiedToken, Error> {
         None => (false, payload_text),
     };
 
-    let payload = encoding::decode(payload_text);
+    let decoded = encoding::decode(payload_text);
+    let compressed_len = decoded.as_ref().filter(|_| compressed).map(Vec::len);
+    let payload = match decoded {
+        Some(bytes) if compressed => inflate(&bytes),
+        other => other,
+    };
     let timestamp = encoding::decode_timestamp(timestamp_text);
     let signature_len = encoding::decode(signature_text).map(|s| s.len());
 
-    let problem = if compressed {
-        Some("the payload is compressed (Flask layout), which native tokens never are")
+    let problem = if compressed && !cfg!(feature = "zlib") {
+        Some("the payload is compressed, which needs the zlib feature")
     } else if payload_text.is_empty() {
         Some("the payload is empty")
-    } else if payload.is_none() {
+    } else if compressed_len.is_none() && payload.is_none() {
         Some("the payload is not canonical base64url (or contains a dot)")
     } else if timestamp.is_none() {
         Some("the timestamp is not 1 to 8 bytes of canonical base64url without a leading zero byte")
@@ -180,6 +195,7 @@ pub fn inspect_unverified(token: &str) -> Result<UnverifiedToken, Error> {
     let mut seen = UnverifiedToken {
         payload,
         compressed,
+        compressed_len,
         timestamp,
         signature_len,
         problem,
@@ -187,7 +203,22 @@ pub fn inspect_unverified(token: &str) -> Result<UnverifiedToken, Error> {
     if seen.problem.is_none() && seen.timestamp_time().is_none() {
         seen.problem = Some("the timestamp is out of range");
     }
+    if seen.problem.is_none() && seen.payload.is_none() {
+        seen.problem = Some("the compressed payload does not inflate within the limits");
+    }
     Ok(seen)
+}
+
+/// Inflates a compressed payload within the default limits.
+#[cfg(feature = "zlib")]
+fn inflate(bytes: &[u8]) -> Option<Vec<u8>> {
+    crate::compress::inflate(bytes, crate::Inflate::default()).ok()
+}
+
+/// Without the `zlib` feature compressed payloads cannot be read.
+#[cfg(not(feature = "zlib"))]
+fn inflate(_bytes: &[u8]) -> Option<Vec<u8>> {
+    None
 }
 
 #[cfg(test)]
@@ -195,8 +226,12 @@ mod tests {
     use super::*;
     use crate::{Codec, Key};
 
+    /// A codec that reads compressed tokens when it can.
     fn codec() -> Codec {
-        Codec::new(Key::from_bytes(&[9; 32]).unwrap())
+        let builder = Codec::builder(Key::from_bytes(&[9; 32]).unwrap());
+        #[cfg(feature = "zlib")]
+        let builder = builder.compression(true);
+        builder.build()
     }
 
     fn now() -> OffsetDateTime {
@@ -300,9 +335,10 @@ mod tests {
                     match inspect_unverified(&text) {
                         Ok(seen) => {
                             let in_range = seen.timestamp_time().is_some();
+                            let inflates = !seen.is_compressed() || seen.payload().is_some();
                             if malformed {
                                 assert!(!seen.is_shape_valid(), "{text}");
-                            } else if in_range {
+                            } else if in_range && inflates {
                                 assert!(seen.is_shape_valid(), "{text}");
                             }
                         }
@@ -313,6 +349,30 @@ mod tests {
             }
         }
         assert!(checked > 1000);
+    }
+
+    #[cfg(feature = "zlib")]
+    #[test]
+    fn inflates_compressed_payloads_within_limits() {
+        let data = serde_json::json!({"list": vec!["repeated words"; 50]});
+        let token = codec().encode_at(&data, now()).unwrap();
+        assert!(token.starts_with('.'));
+        let seen = inspect_unverified(&token).unwrap();
+        assert!(seen.is_shape_valid(), "{:?}", seen.shape_problem());
+        assert!(seen.is_compressed());
+        let json_len = serde_json::to_vec(&data).unwrap().len();
+        assert!(seen.compressed_len().unwrap() < json_len);
+        assert_eq!(seen.payload().map(<[u8]>::len), Some(json_len));
+        assert_eq!(seen.payload_json(), Some(data));
+
+        // A validly made bomb: inflates far past the default limits.
+        let bomb = serde_json::json!({"a": "a".repeat(200_000)});
+        let token = codec().encode_at(&bomb, now()).unwrap();
+        let seen = inspect_unverified(&token).unwrap();
+        assert!(seen.is_compressed() && seen.payload().is_none());
+        assert!(seen.compressed_len().is_some());
+        let problem = seen.shape_problem().unwrap_or_default();
+        assert!(problem.contains("inflate"), "{problem}");
     }
 
     #[test]
