@@ -767,32 +767,74 @@ fn inspect_escapes_control_characters() {
     assert!(out.contains("\\u009b31m\\u007f"), "{out}");
 }
 
-/// The tool's tokens verify in the real Python itsdangerous.
+#[test]
+fn compressed_tokens() {
+    let data = json!({"cart": vec!["the same item, again and again"; 40]});
+    let out = cli(&["encode", "--compress", "--now", NOW, "--ttl", "3600"])
+        .key(KEY)
+        .stdin(data.to_string())
+        .ok();
+    let token = out.trim_end();
+    assert!(token.starts_with('.'), "compressed tokens start with a dot");
+    assert!(token.len() < data.to_string().len());
+    let meta = cli(&["decode", "--meta", "--now", NOW, token])
+        .key(KEY)
+        .ok();
+    assert_eq!(json_of(&meta)["data"], data);
+    let out = cli(&["inspect", token]).ok();
+    assert!(out.contains("UNVERIFIED compressed: yes"), "{out}");
+    assert!(out.contains("the same item, again and again"), "{out}");
+    // Compression is only used when it saves space.
+    let small = cli(&["encode", "--compress"]).key(KEY).stdin("{}").ok();
+    assert!(!small.starts_with('.'));
+    cli(&["encode", "--compress=yes"])
+        .key(KEY)
+        .stdin("{}")
+        .fails(2);
+
+    // A validly signed bomb is refused after verification, and not inflated by inspect.
+    let codec = sessionlib::Codec::builder(Key::from_bytes(KEY.as_bytes()).unwrap())
+        .compression(true)
+        .build();
+    let bomb = codec.encode(&json!({"a": "a".repeat(300_000)})).unwrap();
+    assert!(bomb.len() < 4096);
+    let err = cli(&["decode", &bomb]).key(KEY).fails(3);
+    assert!(err.contains("decompression limit"), "{err}");
+    let run = cli(&["inspect", &bomb]).run();
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.contains("does not inflate"), "{run:?}");
+}
+
+/// The tool's tokens, plain and compressed, verify in the real Python itsdangerous.
 #[test]
 fn encoded_tokens_verify_in_itsdangerous() {
-    let Some(mut python) = common::python_with(&["itsdangerous"]) else {
+    let Some(python) = common::python_with(&["itsdangerous"]) else {
         return;
     };
     let secret = cli(&["keygen"]).ok();
     let secret = secret.trim_end();
-    let data = json!({"user_id": 42, "name": "Zoë 🦀", "roles": ["a", "b"], "x": null});
-    let token = cli(&["encode", "--salt", "cli.interop", "--ttl", "600"])
-        .key(secret)
-        .stdin(data.to_string())
-        .ok();
-    python
-        .arg(PEER)
-        .arg("cli.interop")
-        .env("SESSIONLIB_SECRET_KEY", secret);
-    let out = common::run_with_input(python, &token);
-    let got = json_of(&out);
-    assert_eq!(got["data"], data);
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let ts = got["timestamp"].as_i64().unwrap();
-    assert!(
-        (now + 540..=now + 600).contains(&ts),
-        "expiry {ts}, now {now}"
-    );
+    let small = json!({"user_id": 42, "name": "Zoë 🦀", "roles": ["a", "b"], "x": null});
+    let large = json!({"items": vec![small.clone(); 20]});
+    for (data, compress) in [(&small, false), (&large, true)] {
+        let mut args = vec!["encode", "--salt", "cli.interop", "--ttl", "600"];
+        if compress {
+            args.push("--compress");
+        }
+        let token = cli(&args).key(secret).stdin(data.to_string()).ok();
+        assert_eq!(token.starts_with('.'), compress);
+        let mut peer = Command::new(python.get_program());
+        peer.arg(PEER)
+            .arg("cli.interop")
+            .env("SESSIONLIB_SECRET_KEY", secret);
+        let got = json_of(&common::run_with_input(peer, &token));
+        assert_eq!(&got["data"], data);
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let ts = got["timestamp"].as_i64().unwrap();
+        assert!(
+            (now + 540..=now + 600).contains(&ts),
+            "expiry {ts}, now {now}"
+        );
+    }
 }
 
 /// A fresh directory under the target directory for key files.

@@ -21,7 +21,7 @@ sessionlib: make, verify and inspect signed session tokens
 USAGE:
     sessionlib keygen
     sessionlib encode [--salt S] [--ttl SECONDS | --expires-at UNIX] [--now UNIX]
-                      [--flask] [KEY OPTIONS]          < data.json
+                      [--compress] [--flask] [KEY OPTIONS]          < data.json
     sessionlib decode [--salt S] [--leeway SECONDS] [--now UNIX] [--meta]
                       [--flask [--max-age SECONDS] [--digest sha1|sha256]]
                       [KEY OPTIONS] TOKEN
@@ -35,10 +35,13 @@ COMMANDS:
               print a signed token for it. Object keys are written sorted, as
               compact JSON.
     decode    Verify TOKEN (signature, then expiry) and print its data as compact JSON.
+              Compressed tokens are accepted and inflated after verification, up to
+              64 KiB and a ratio of 256.
     inspect   Decode TOKEN WITHOUT verifying it, for debugging. Every output line is
-              marked UNVERIFIED: the payload (pretty JSON), the timestamp (Unix time
-              and RFC 3339), the signature length, and whether the shape is valid.
-              Needs no key. Exits 0 for a valid shape, 3 otherwise.
+              marked UNVERIFIED: the payload (pretty JSON; inflated if compressed),
+              the timestamp (Unix time and RFC 3339), the signature length, and
+              whether the shape is valid. Needs no key. Exits 0 for a valid shape,
+              3 otherwise.
 
     TOKEN may be `-` to read it from stdin (one trailing newline is removed).
 
@@ -48,6 +51,9 @@ OPTIONS:
                           (with --flask: cookie-session).
     --ttl SECONDS         encode: lifetime of the token. Default: 1209600 (14 days).
     --expires-at UNIX     encode: the expiry as Unix time, instead of --ttl.
+    --compress            encode: zlib-compress the payload when that makes it
+                          shorter (as itsdangerous does; the token then starts
+                          with a dot).
     --now UNIX            Use this Unix time as the current time, for reproducible
                           tokens and for checking tokens at another moment. With
                           --flask it is the signing time.
@@ -83,7 +89,8 @@ EXIT CODES:
     1  other error: missing or too short key, unreadable input, stdin is not JSON,
        the data does not fit in a token, the payload is not JSON
     2  usage error (unknown option, missing or bad argument, --flask not built)
-    3  malformed token: not a token, wrong shape, or too large
+    3  malformed token: not a token, wrong shape, too large, or a compressed
+       payload that inflates past the limits
     4  invalid signature: changed, forged, another key or another salt
     5  expired (the signature is valid)
 
@@ -138,7 +145,9 @@ impl Failure {
     /// A library error while reading a token.
     fn token(err: &Error) -> Self {
         let code = match err {
-            Error::Malformed | Error::TooLarge { .. } => EXIT_MALFORMED,
+            Error::Malformed | Error::TooLarge { .. } | Error::DecompressionLimit { .. } => {
+                EXIT_MALFORMED
+            }
             Error::InvalidSignature => EXIT_SIGNATURE,
             Error::Expired { .. } => EXIT_EXPIRED,
             _ => EXIT_OTHER,
@@ -208,6 +217,7 @@ struct EncodeOpts {
     ttl: Option<u64>,
     expires_at: Option<i64>,
     now: Option<i64>,
+    compress: bool,
     flask: bool,
 }
 
@@ -444,6 +454,7 @@ fn parse_encode(args: &mut Args) -> Outcome<Command> {
             "--ttl" => set_once(&mut o.ttl, args.unsigned(&name, inline)?, &name)?,
             "--expires-at" => set_once(&mut o.expires_at, args.unix_time(&name, inline)?, &name)?,
             "--now" => set_once(&mut o.now, args.unix_time(&name, inline)?, &name)?,
+            "--compress" => o.compress = no_value(&name, inline)?,
             "--flask" => o.flask = no_value(&name, inline)?,
             _ => return Err(Failure::usage(format!("{} for encode", describe(&name)))),
         }
@@ -707,7 +718,9 @@ fn encode(o: &EncodeOpts) -> Outcome<u8> {
             e.column()
         ))
     })?;
-    let mut builder = Codec::builder(ring).salt(o.salt.as_deref().unwrap_or(DEFAULT_SALT));
+    let mut builder = Codec::builder(ring)
+        .salt(o.salt.as_deref().unwrap_or(DEFAULT_SALT))
+        .compression(o.compress);
     if let Some(ttl) = o.ttl {
         builder = builder.ttl(seconds(ttl));
     }
@@ -737,7 +750,11 @@ fn decode(o: &DecodeOpts) -> Outcome<u8> {
     };
     let ring = keyring(&o.keys)?;
     let token = read_token(token)?;
-    let mut builder = Codec::builder(ring).salt(o.salt.as_deref().unwrap_or(DEFAULT_SALT));
+    // Compressed tokens are read (inflated only after the signature verified, within
+    // the default limits), whether or not the application writes them.
+    let mut builder = Codec::builder(ring)
+        .salt(o.salt.as_deref().unwrap_or(DEFAULT_SALT))
+        .compression(true);
     if let Some(leeway) = o.leeway {
         builder = builder.leeway(seconds(leeway));
     }
@@ -778,12 +795,14 @@ fn inspect(arg: &TokenArg) -> Outcome<u8> {
         None => "shape: valid native token (the signature is NOT checked)".to_owned(),
         Some(problem) => format!("shape: INVALID: {problem}"),
     });
+    if let Some(n) = seen.compressed_len() {
+        lines.push(format!("compressed: yes, {n} bytes of zlib"));
+    }
     match (seen.payload(), seen.payload_json()) {
+        (None, _) if seen.compressed_len().is_some() => lines.push(
+            "payload: does not inflate (not zlib, or over 64 KiB or a ratio of 256)".to_owned(),
+        ),
         (None, _) => lines.push("payload: not decodable (not canonical base64url)".to_owned()),
-        (Some(bytes), _) if seen.is_compressed() => lines.push(format!(
-            "payload: {} bytes, zlib-compressed (Flask layout), not decompressed",
-            bytes.len()
-        )),
         (Some(bytes), Some(json)) => {
             lines.push(format!("payload: {} bytes of JSON:", bytes.len()));
             let pretty = serde_json::to_string_pretty(&json).unwrap_or_default();
