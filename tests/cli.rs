@@ -158,6 +158,7 @@ fn help_documents_every_command_option_and_exit_code() {
         "--salt",
         "--ttl",
         "--expires-at",
+        "--compress",
         "--now",
         "--leeway",
         "--meta",
