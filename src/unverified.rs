@@ -51,6 +51,7 @@ pub struct UnverifiedToken {
     compressed_len: Option<usize>,
     timestamp: Option<u64>,
     signature_len: Option<usize>,
+    /// The first problem other than the signature length, which depends on the profile.
     problem: Option<&'static str>,
 }
 
@@ -109,13 +110,27 @@ impl UnverifiedToken {
     /// within the default limits (a compressed token needs a codec with compression
     /// on). A valid shape says nothing about the signature.
     pub fn is_shape_valid(&self) -> bool {
-        self.problem.is_none()
+        self.shape_problem().is_none()
     }
 
-    /// Why the shape is not valid, as a short sentence that contains no token data;
-    /// `None` when it is valid.
+    /// Why the shape is not valid for a native token, as a short sentence that contains
+    /// no token data; `None` when it is valid.
     pub fn shape_problem(&self) -> Option<&'static str> {
-        self.problem
+        self.shape_problem_for(SIGNATURE_LEN)
+    }
+
+    /// Why the shape is not valid for a profile whose signatures are `signature_len`
+    /// bytes long: 32 for native tokens and for Flask cookies signed with HMAC-SHA256,
+    /// 20 for Flask's default HMAC-SHA1. Every other rule is the same for all profiles.
+    /// `None` when it is valid.
+    pub fn shape_problem_for(&self, signature_len: usize) -> Option<&'static str> {
+        self.problem.or_else(|| {
+            (self.signature_len != Some(signature_len)).then_some(match signature_len {
+                32 => "the signature is not 32 bytes of canonical base64url",
+                20 => "the signature is not 20 bytes of canonical base64url",
+                _ => "the signature is not canonical base64url of the expected length",
+            })
+        })
     }
 }
 
@@ -187,8 +202,6 @@ pub fn inspect_unverified(token: &str) -> Result<UnverifiedToken, Error> {
         Some("the payload is not canonical base64url (or contains a dot)")
     } else if timestamp.is_none() {
         Some("the timestamp is not 1 to 8 bytes of canonical base64url without a leading zero byte")
-    } else if signature_len != Some(SIGNATURE_LEN) {
-        Some("the signature is not 32 bytes of canonical base64url")
     } else {
         None
     };
@@ -286,6 +299,11 @@ mod tests {
         }
         let seen = inspect_unverified(&format!("{p}.{t}.AAAAAAAAAAAAAAAAAAAAAAAAAAA")).unwrap();
         assert_eq!(seen.signature_len(), Some(20));
+        assert_eq!(seen.shape_problem_for(20), None);
+        assert!(seen.shape_problem_for(32).is_some());
+        let seen = inspect_unverified(&token).unwrap();
+        assert_eq!(seen.shape_problem_for(32), None);
+        assert!(seen.shape_problem_for(20).unwrap().contains("20 bytes"));
         assert_eq!(seen.payload_json(), Some(serde_json::json!({"a": 1})));
     }
 
@@ -373,6 +391,24 @@ mod tests {
         assert!(seen.compressed_len().is_some());
         let problem = seen.shape_problem().unwrap_or_default();
         assert!(problem.contains("inflate"), "{problem}");
+    }
+
+    #[cfg(feature = "flask")]
+    #[test]
+    fn reads_flask_cookies() {
+        use crate::flask::{FlaskCodec, FlaskSession, FlaskValue};
+        let codec = FlaskCodec::from_flask_config(b"dev key", &[]).unwrap();
+        let mut session = FlaskSession::new();
+        session.insert("user".into(), FlaskValue::from("cobra"));
+        let cookie = codec.encode_at(&session, now()).unwrap();
+        let seen = inspect_unverified(&cookie).unwrap();
+        assert_eq!(seen.shape_problem_for(20), None);
+        assert_eq!(seen.signature_len(), Some(20));
+        assert_eq!(seen.timestamp(), Some(1_700_000_000));
+        assert_eq!(
+            seen.payload_json(),
+            Some(serde_json::json!({"user": "cobra"}))
+        );
     }
 
     #[test]
