@@ -20,6 +20,10 @@ use sessionlib::{encoding, Key, Keyring};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sessionlib");
 const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/cli_peer.py");
+const FLASK_PEER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/interop/cli_flask_peer.py"
+);
 
 const KEY: &str = "cli-test primary secret, at least 32 bytes long";
 const OLD: &str = "cli-test previous secret, also 32 bytes or more";
@@ -47,7 +51,8 @@ fn cli(args: &[&str]) -> Cli {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .env_remove("SESSIONLIB_SECRET_KEY")
-        .env_remove("SESSIONLIB_OLD_KEY");
+        .env_remove("SESSIONLIB_OLD_KEY")
+        .env_remove("FLASK_SECRET_KEY");
     let mut secrets: Vec<String> = [KEY, OLD, OTHER, SHORT].map(String::from).to_vec();
     // A token passed as an argument must not be echoed either.
     secrets.extend(
@@ -174,6 +179,8 @@ fn help_documents_every_command_option_and_exit_code() {
         "fallback:0",
         "expires_at",
         "signed_at",
+        "cookie-session",
+        "SECRET_KEY_FALLBACKS",
     ] {
         assert!(help.contains(word), "--help does not mention {word}");
     }
@@ -625,6 +632,9 @@ fn exit_code_2_for_usage_errors() {
         &["decode", "--max-age", "60", &token],
         &["decode", "--digest", "sha1", &token],
         &["decode", "--flask", "--digest", "md5", &token],
+        &["encode", "--flask", "--ttl", "60"],
+        &["encode", "--flask", "--expires-at", "1800000000"],
+        &["encode", "--digest", "sha256"],
         &["decode", "--key-env", "A", "--key-file", "B", &token],
         &["decode", "--ttl", "5", &token],
         &["inspect"],
@@ -643,34 +653,212 @@ fn exit_code_2_for_usage_errors() {
     assert!(!err.contains(&token[..20]), "{err}");
 }
 
+/// A Flask app's short development secret: accepted with --flask, with a warning.
+const FLASK_KEY: &str = "flask dev secret";
+
+/// A run with the Flask key in FLASK_SECRET_KEY.
+fn flask_cli(args: &[&str]) -> Cli {
+    let mut all = vec![args[0], "--flask", "--key-env", "FLASK_SECRET_KEY"];
+    all.extend_from_slice(&args[1..]);
+    let mut run = cli(&all).env("FLASK_SECRET_KEY", FLASK_KEY);
+    run.secrets.push(FLASK_KEY.to_string());
+    run
+}
+
+/// Runs and expects success, allowing only the short-key warning on stderr.
+fn flask_ok(run: Cli) -> String {
+    let run = run.run();
+    assert_eq!(run.code, 0, "{run:?}");
+    for line in run.stderr.lines() {
+        assert!(
+            line.starts_with("sessionlib: warning: ") && line.contains("only 16 bytes"),
+            "{run:?}"
+        );
+    }
+    run.stdout
+}
+
+/// A session with Flask's tagged types: a flash tuple, bytes, a nested tagged dict.
+const FLASK_SESSION: &str = r#"{"_flashes": [{" t": ["message", "Logged in"]}], "user_id": "42",
+    "raw": {" b": "aGVsbG8="}, "odd": {" di": {" t__": 1}}, "name": "Zo\u00eb"}"#;
+
 #[test]
-fn flask_flags_are_parsed_and_refused_until_the_profile_exists() {
-    let token = token_at("{}", KEY);
-    let cases: &[&[&str]] = &[
-        &["encode", "--flask"],
-        &[
-            "encode",
-            "--flask",
-            "--now",
-            NOW,
-            "--salt",
-            "cookie-session",
-        ],
-        &["decode", "--flask", &token],
-        &[
+fn flask_round_trip_keeps_tagged_types_byte_for_byte() {
+    let cookie = flask_ok(flask_cli(&["encode", "--now", NOW]).stdin(FLASK_SESSION));
+    let cookie = cookie.trim_end();
+    // Flask's default digest is SHA-1: a 20-byte signature, 27 characters.
+    assert_eq!(cookie.rsplit('.').next().unwrap().len(), 27);
+    // The same input, key and time give the same cookie.
+    let again = flask_ok(flask_cli(&["encode", "--now", NOW]).stdin(FLASK_SESSION));
+    assert_eq!(again.trim_end(), cookie);
+
+    let out = flask_ok(flask_cli(&["decode", "--now", NOW, cookie]));
+    let expected = sessionlib::flask::to_tagged_json(
+        &sessionlib::flask::from_tagged_json(FLASK_SESSION.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(out, format!("{expected}\n"));
+    assert!(out.contains(r#"{" t":["message","Logged in"]}"#), "{out}");
+    assert!(
+        out.contains(r#""name":"Zo\u00eb""#),
+        "ASCII only, as Flask: {out}"
+    );
+
+    let meta = flask_ok(flask_cli(&["decode", "--meta", "--now", NOW, cookie]));
+    assert_eq!(
+        meta,
+        format!("{{\"data\":{expected},\"signed_at\":1700000000,\"key\":\"primary\"}}\n")
+    );
+    let run = cli(&["inspect", cookie]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run
+        .stdout
+        .contains("valid, as a Flask cookie signed with HMAC-SHA1"));
+    assert!(run.stdout.contains("signature: 20 bytes"));
+
+    // Input that is not a Flask session.
+    for bad in ["[1, 2]", "{\"x\": {\" t\": \"not a list\"}}", "{oops"] {
+        let err = flask_cli(&["encode"]).stdin(bad).fails(1);
+        assert!(err.contains("not a Flask session"), "{err}");
+    }
+}
+
+#[test]
+fn flask_keys_may_be_short_but_are_warned_about() {
+    let cookie = flask_ok(flask_cli(&["encode"]).stdin("{}"));
+    let run = flask_cli(&["decode", cookie.trim_end()]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("warning") && run.stderr.contains("16 bytes"));
+    // A long key gets no warning.
+    let out = cli(&["encode", "--flask"]).key(KEY).stdin("{}").ok();
+    assert!(out.ends_with('\n'));
+    // The native profile still refuses the short key, and nobody takes an empty one.
+    let err = cli(&["encode", "--key-env", "FLASK_SECRET_KEY"])
+        .env("FLASK_SECRET_KEY", FLASK_KEY)
+        .stdin("{}")
+        .fails(1);
+    assert!(err.contains("too short"), "{err}");
+    let err = cli(&["encode", "--flask"]).key("").stdin("{}").fails(1);
+    assert!(err.contains("empty"), "{err}");
+}
+
+#[test]
+fn flask_age_future_digest_salt_and_rotation() {
+    let cookie = flask_ok(flask_cli(&["encode", "--now", NOW]).stdin(r#"{"a": 1}"#));
+    let cookie = cookie.trim_end();
+    let month = 1_700_000_000 + 31 * 86400;
+    // Age: 31 days by default, plus the 30-second leeway.
+    flask_ok(flask_cli(&[
+        "decode",
+        "--now",
+        &(month + 30).to_string(),
+        cookie,
+    ]));
+    let err = flask_cli(&["decode", "--now", &(month + 31).to_string(), cookie]).fails(5);
+    assert!(err.contains("expired"), "{err}");
+    flask_ok(flask_cli(&[
+        "decode",
+        "--now",
+        "1700000090",
+        "--max-age",
+        "60",
+        cookie,
+    ]));
+    flask_cli(&["decode", "--now", "1700000091", "--max-age", "60", cookie]).fails(5);
+    flask_cli(&[
+        "decode",
+        "--now",
+        "1700000061",
+        "--max-age",
+        "60",
+        "--leeway",
+        "0",
+        cookie,
+    ])
+    .fails(5);
+    // Signed in the future, beyond the leeway.
+    flask_ok(flask_cli(&["decode", "--now", "1699999970", cookie]));
+    let err = flask_cli(&["decode", "--now", "1699999969", cookie]).fails(5);
+    assert!(err.contains("future"), "{err}");
+
+    // Digest: a SHA-256 cookie has a 32-byte signature, and each digest reads only its own.
+    let sha256 =
+        flask_ok(flask_cli(&["encode", "--now", NOW, "--digest", "sha256"]).stdin(r#"{"a": 1}"#));
+    let sha256 = sha256.trim_end();
+    assert_eq!(sha256.rsplit('.').next().unwrap().len(), 43);
+    flask_ok(flask_cli(&[
+        "decode",
+        "--now",
+        NOW,
+        "--digest=sha256",
+        sha256,
+    ]));
+    flask_cli(&["decode", "--now", NOW, sha256]).fails(3);
+    flask_cli(&["decode", "--now", NOW, "--digest", "sha256", cookie]).fails(3);
+
+    // Salt, and the native profile: neither reads Flask cookies.
+    flask_cli(&["decode", "--now", NOW, "--salt", "other", cookie]).fails(4);
+    cli(&["decode", "--now", NOW, cookie]).key(KEY).fails(3);
+    let native = token_at("{}", KEY);
+    cli(&["decode", "--flask", "--now", NOW, &native])
+        .key(KEY)
+        .fails(3);
+
+    // Rotation: the old SECRET_KEY is a fallback key.
+    let meta = flask_ok(
+        cli(&[
             "decode",
             "--flask",
-            "--max-age",
-            "60",
-            "--digest",
-            "sha256",
-            &token,
-        ],
-        &["decode", "--flask", "--digest=sha1", "--meta", &token],
-    ];
-    for args in cases {
-        let err = cli(args).key(KEY).stdin("{}").fails(2);
-        assert!(err.contains("--flask needs the flask profile"), "{err}");
+            "--meta",
+            "--now",
+            NOW,
+            "--fallback-key-env",
+            "FLASK_OLD_KEY",
+            cookie,
+        ])
+        .key(KEY)
+        .env("FLASK_OLD_KEY", FLASK_KEY),
+    );
+    assert_eq!(json_of(&meta)["key"], "fallback:0");
+    assert_eq!(json_of(&meta)["data"], json!({"a": 1}));
+}
+
+#[test]
+fn flask_compresses_as_flask_does() {
+    let data = json!({"items": vec!["the same words, over and over"; 30]}).to_string();
+    let cookie = flask_ok(flask_cli(&["encode"]).stdin(&data));
+    assert!(cookie.starts_with('.'), "{cookie}");
+    let out = flask_ok(flask_cli(&["decode", "-"]).stdin(&cookie));
+    assert_eq!(json_of(&out), json_of(&data));
+}
+
+/// Cookies made by the tool are read by a real Flask app's session serializer, and
+/// the other way round, with the tagged JSON byte for byte the same.
+#[test]
+fn flask_cookies_interoperate_with_real_flask() {
+    let Some(python) = common::python_with(&["flask"]) else {
+        return;
+    };
+    let peer = |mode: &str, input: &str| {
+        let mut cmd = Command::new(python.get_program());
+        cmd.arg(FLASK_PEER)
+            .arg(mode)
+            .env("FLASK_SECRET_KEY", FLASK_KEY);
+        common::run_with_input(cmd, input)
+    };
+    let big = json!({"items": vec!["the same words, over and over"; 30], "n": 1.5e16});
+    for session in [FLASK_SESSION.to_string(), big.to_string()] {
+        let canonical = sessionlib::flask::to_tagged_json(
+            &sessionlib::flask::from_tagged_json(session.as_bytes()).unwrap(),
+        )
+        .unwrap();
+        // sessionlib -> Flask.
+        let cookie = flask_ok(flask_cli(&["encode"]).stdin(&session));
+        assert_eq!(peer("verify", &cookie), canonical);
+        // Flask -> sessionlib.
+        let cookie = peer("make", &session);
+        let out = flask_ok(flask_cli(&["decode", "-"]).stdin(&cookie));
+        assert_eq!(out, format!("{canonical}\n"));
     }
 }
 
@@ -697,13 +885,21 @@ fn inspect_shows_everything_and_marks_it_unverified() {
 
     // Bad shapes: shown as far as possible, exit 3.
     let parts: Vec<&str> = token.split('.').collect();
-    let sha1_sig = format!("{}.{}.{}", parts[0], parts[1], "A".repeat(27));
-    let run = cli(&["inspect", &sha1_sig]).run();
+    let odd_sig = format!("{}.{}.{}", parts[0], parts[1], "A".repeat(44));
+    let run = cli(&["inspect", &odd_sig]).run();
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stdout.contains("shape: INVALID"), "{run:?}");
-    assert!(run.stdout.contains("signature: 20 bytes"), "{run:?}");
+    assert!(run.stdout.contains("signature: 33 bytes"), "{run:?}");
     assert!(run.stdout.contains("\"cobra\""), "{run:?}");
     assert!(run.stdout.lines().all(|l| l.starts_with("UNVERIFIED ")));
+    assert!(run.stderr.contains("malformed"), "{run:?}");
+    // A 20-byte signature is the shape of a Flask cookie (HMAC-SHA1).
+    let sha1_sig = format!("{}.{}.{}", parts[0], parts[1], "A".repeat(27));
+    let out = cli(&["inspect", &sha1_sig]).ok();
+    assert!(
+        out.contains("valid, as a Flask cookie signed with HMAC-SHA1"),
+        "{out}"
+    );
     let compressed = format!(".{}", token);
     let run = cli(&["inspect", &compressed]).run();
     assert_eq!(run.code, 3);

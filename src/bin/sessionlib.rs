@@ -4,6 +4,7 @@
 //! does. Keys come from environment variables or files, never from the command line,
 //! and no error message contains a token or a key.
 
+use std::cell::RefCell;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 use sessionlib::codec::DEFAULT_SALT;
+use sessionlib::flask::{self, Digest, FlaskCodec};
 use sessionlib::{inspect_unverified, Codec, Error, Key, KeyError, Keyring};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
@@ -21,7 +23,9 @@ sessionlib: make, verify and inspect signed session tokens
 USAGE:
     sessionlib keygen
     sessionlib encode [--salt S] [--ttl SECONDS | --expires-at UNIX] [--now UNIX]
-                      [--compress] [--flask] [KEY OPTIONS]          < data.json
+                      [--compress] [KEY OPTIONS]                    < data.json
+    sessionlib encode --flask [--salt S] [--now UNIX] [--digest sha1|sha256]
+                      [KEY OPTIONS]                                 < session.json
     sessionlib decode [--salt S] [--leeway SECONDS] [--now UNIX] [--meta]
                       [--flask [--max-age SECONDS] [--digest sha1|sha256]]
                       [KEY OPTIONS] TOKEN
@@ -33,47 +37,59 @@ COMMANDS:
               SESSIONLIB_SECRET_KEY. The secret is the printed text itself.
     encode    Read JSON from stdin (any JSON value; sessions are usually objects) and
               print a signed token for it. Object keys are written sorted, as
-              compact JSON.
+              compact JSON. With --flask, stdin is a Flask session: a JSON object in
+              Flask's tagged JSON ({\" t\": [...]} for a tuple, {\" b\": ...} for
+              bytes, ...; plain JSON is fine), and the output is a Flask cookie.
     decode    Verify TOKEN (signature, then expiry) and print its data as compact JSON.
               Compressed tokens are accepted and inflated after verification, up to
-              64 KiB and a ratio of 256.
+              64 KiB and a ratio of 256. With --flask, TOKEN is a Flask session
+              cookie value, checked for age, and the data is printed as Flask's
+              tagged JSON, byte for byte as Flask writes it.
     inspect   Decode TOKEN WITHOUT verifying it, for debugging. Every output line is
               marked UNVERIFIED: the payload (pretty JSON; inflated if compressed),
               the timestamp (Unix time and RFC 3339), the signature length, and
-              whether the shape is valid. Needs no key. Exits 0 for a valid shape,
-              3 otherwise.
+              whether the shape is valid (as a native token or a Flask cookie).
+              Needs no key. Exits 0 for a valid shape, 3 otherwise.
 
     TOKEN may be `-` to read it from stdin (one trailing newline is removed).
 
 OPTIONS:
     --salt S              The purpose the tokens are for; a token only verifies with
                           the salt it was made with. Default: sessionlib.session
-                          (with --flask: cookie-session).
+                          (with --flask: cookie-session, Flask's).
     --ttl SECONDS         encode: lifetime of the token. Default: 1209600 (14 days).
+                          Not with --flask.
     --expires-at UNIX     encode: the expiry as Unix time, instead of --ttl.
+                          Not with --flask.
     --compress            encode: zlib-compress the payload when that makes it
                           shorter (as itsdangerous does; the token then starts
-                          with a dot).
+                          with a dot). Always on with --flask, as in Flask.
     --now UNIX            Use this Unix time as the current time, for reproducible
                           tokens and for checking tokens at another moment. With
                           --flask it is the signing time.
     --leeway SECONDS      decode: accept tokens up to this long after their expiry
                           (clock differences between servers). Default: 0.
+                          With --flask: how far past --max-age, or how far in the
+                          future, a signing time may be. Default: 30.
     --meta                decode: print {\"data\": ..., \"expires_at\": UNIX,
                           \"key\": \"primary\" | \"fallback:N\"} instead of the data
                           alone (with --flask, \"signed_at\" instead of \"expires_at\").
-    --flask               Use the Flask session cookie profile (HMAC-SHA1, signing
-                          time instead of expiry, zlib compression). Not in this
-                          build yet: using it exits with code 2.
-    --max-age SECONDS     decode --flask: the longest accepted token age.
-                          Default: 2678400 (31 days, Flask's default lifetime).
-    --digest sha1|sha256  decode --flask: the HMAC digest. Default: sha1.
+    --flask               Use the Flask session cookie profile: HMAC-SHA1, salt
+                          cookie-session, the signing time instead of an expiry,
+                          zlib compression, Flask's tagged JSON.
+    --max-age SECONDS     decode --flask: the longest accepted cookie age (Flask's
+                          PERMANENT_SESSION_LIFETIME). Default: 2678400 (31 days).
+    --digest sha1|sha256  With --flask: the HMAC digest (Flask's
+                          SecureCookieSessionInterface.digest_method).
+                          Default: sha1.
     -h, --help            Print this help.
     -V, --version         Print the version.
 
 KEY OPTIONS (encode, decode):
     Keys are never given on the command line. The secret is the raw bytes of the
-    value, and must be at least 32 bytes long.
+    value (for Flask: the SECRET_KEY, and SECRET_KEY_FALLBACKS as fallback keys), and
+    must be at least 32 bytes long; with --flask shorter keys are accepted, with a
+    warning, since Flask apps often have them.
     --key-env NAME             Read the signing key from environment variable NAME.
                                Default: SESSIONLIB_SECRET_KEY.
     --key-file PATH            Read the signing key from a file instead of a
@@ -86,13 +102,14 @@ KEY OPTIONS (encode, decode):
 
 EXIT CODES:
     0  success
-    1  other error: missing or too short key, unreadable input, stdin is not JSON,
-       the data does not fit in a token, the payload is not JSON
-    2  usage error (unknown option, missing or bad argument, --flask not built)
+    1  other error: missing or too short key, unreadable input, stdin is not JSON
+       (or not a Flask session), the data does not fit in a token, the payload is
+       not JSON
+    2  usage error (unknown option, missing or bad argument)
     3  malformed token: not a token, wrong shape, too large, or a compressed
        payload that inflates past the limits
     4  invalid signature: changed, forged, another key or another salt
-    5  expired (the signature is valid)
+    5  expired, or (--flask) signed in the future; the signature is valid
 
     Error messages are one line on stderr and never contain the token or a key.
 
@@ -101,6 +118,7 @@ EXAMPLES:
     echo '{\"user_id\": 7}' | sessionlib encode --ttl 3600 > token.txt
     sessionlib decode --meta - < token.txt
     sessionlib inspect \"$(cat token.txt)\"
+    sessionlib decode --flask --meta --key-env FLASK_SECRET_KEY \"$COOKIE\"
 ";
 
 /// The default environment variable for the signing key.
@@ -109,8 +127,8 @@ const DEFAULT_KEY_ENV: &str = "SESSIONLIB_SECRET_KEY";
 /// Largest input read from stdin or a key file, in bytes.
 const MAX_INPUT: u64 = 1024 * 1024;
 
-/// The message for every use of `--flask` until the Flask profile exists.
-const FLASK_MISSING: &str = "--flask needs the flask profile, which is not built yet";
+/// The signature length of Flask's default HMAC-SHA1.
+const FLASK_SHA1_LEN: usize = 20;
 
 /// Exit codes.
 const EXIT_OTHER: u8 = 1;
@@ -149,7 +167,7 @@ impl Failure {
                 EXIT_MALFORMED
             }
             Error::InvalidSignature => EXIT_SIGNATURE,
-            Error::Expired { .. } => EXIT_EXPIRED,
+            Error::Expired { .. } | Error::NotYetValid { .. } => EXIT_EXPIRED,
             _ => EXIT_OTHER,
         };
         Self::new(code, err.to_string())
@@ -161,7 +179,13 @@ type Outcome<T> = Result<T, Failure>;
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     match run(args) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => {
+            let mut stderr = io::stderr().lock();
+            for warning in WARNINGS.with(RefCell::take) {
+                let _ = writeln!(stderr, "sessionlib: warning: {warning}");
+            }
+            ExitCode::from(code)
+        }
         Err(failure) => {
             // Nothing sensible is left to do if stderr itself is gone.
             let _ = writeln!(io::stderr(), "sessionlib: {}", failure.message);
@@ -219,6 +243,7 @@ struct EncodeOpts {
     now: Option<i64>,
     compress: bool,
     flask: bool,
+    digest: Option<Digest>,
 }
 
 #[derive(Debug, Default)]
@@ -232,12 +257,6 @@ struct DecodeOpts {
     max_age: Option<u64>,
     digest: Option<Digest>,
     token: Option<TokenArg>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Digest {
-    Sha1,
-    Sha256,
 }
 
 /// The token argument: the text itself, or `-` for stdin.
@@ -316,6 +335,14 @@ impl Args {
                     "{name} needs a whole number of seconds (0 or more)"
                 ))
             })
+    }
+
+    fn digest(&mut self, name: &str, inline: Option<OsString>) -> Outcome<Digest> {
+        match self.string(name, inline)?.as_str() {
+            "sha1" => Ok(Digest::Sha1),
+            "sha256" => Ok(Digest::Sha256),
+            _ => Err(Failure::usage("--digest must be sha1 or sha256")),
+        }
     }
 
     fn unix_time(&mut self, name: &str, inline: Option<OsString>) -> Outcome<i64> {
@@ -456,8 +483,18 @@ fn parse_encode(args: &mut Args) -> Outcome<Command> {
             "--now" => set_once(&mut o.now, args.unix_time(&name, inline)?, &name)?,
             "--compress" => o.compress = no_value(&name, inline)?,
             "--flask" => o.flask = no_value(&name, inline)?,
+            "--digest" => set_once(&mut o.digest, args.digest(&name, inline)?, &name)?,
             _ => return Err(Failure::usage(format!("{} for encode", describe(&name)))),
         }
+    }
+    if o.flask && (o.ttl.is_some() || o.expires_at.is_some()) {
+        return Err(Failure::usage(
+            "--ttl and --expires-at do not apply to --flask: a Flask cookie carries its \
+             signing time (--now), and its lifetime is the reader's --max-age",
+        ));
+    }
+    if !o.flask && o.digest.is_some() {
+        return Err(Failure::usage("--digest needs --flask"));
     }
     if o.ttl.is_some() && o.expires_at.is_some() {
         return Err(Failure::usage("give --ttl or --expires-at, not both"));
@@ -501,14 +538,7 @@ fn parse_decode(args: &mut Args) -> Outcome<Command> {
             "--meta" => o.meta = no_value(&name, inline)?,
             "--flask" => o.flask = no_value(&name, inline)?,
             "--max-age" => set_once(&mut o.max_age, args.unsigned(&name, inline)?, &name)?,
-            "--digest" => {
-                let digest = match args.string(&name, inline)?.as_str() {
-                    "sha1" => Digest::Sha1,
-                    "sha256" => Digest::Sha256,
-                    _ => return Err(Failure::usage("--digest must be sha1 or sha256")),
-                };
-                set_once(&mut o.digest, digest, &name)?;
-            }
+            "--digest" => set_once(&mut o.digest, args.digest(&name, inline)?, &name)?,
             _ => return Err(Failure::usage(format!("{} for decode", describe(&name)))),
         }
     }
@@ -613,7 +643,10 @@ fn read_token(arg: &TokenArg) -> Outcome<String> {
 /// The secret bytes of one key source, checked for length. Error messages name an
 /// environment variable only when it looks like one (so a key passed by mistake as
 /// `--key-env SECRET` is not echoed), and never show a key file's path.
-fn load_key(source: &KeySource, role: &str) -> Outcome<Key> {
+///
+/// With `flask`, keys shorter than [`Key::MIN_LEN`] are accepted, as Flask apps often
+/// have them, with a warning on stderr.
+fn load_key(source: &KeySource, role: &str, flask: bool) -> Outcome<Key> {
     let (secret, origin) = match source {
         KeySource::Env(name) => {
             let origin = match name.to_str().filter(|n| looks_like_variable(n)) {
@@ -642,13 +675,38 @@ fn load_key(source: &KeySource, role: &str) -> Outcome<Key> {
             (bytes, origin)
         }
     };
-    Key::from_bytes(&secret).map_err(|e| match e {
+    let key = if flask {
+        Key::from_flask_secret_key(&secret)
+    } else {
+        Key::from_bytes(&secret)
+    };
+    let key = key.map_err(|e| match e {
         KeyError::TooShort { len, min } => Failure::other(format!(
             "the {role} key from {origin} is too short: {len} bytes, at least {min} required \
              (make one with: sessionlib keygen)"
         )),
         other => Failure::other(format!("the {role} key from {origin}: {other}")),
-    })
+    })?;
+    if key.len() < Key::MIN_LEN {
+        warn(&format!(
+            "the {role} key from {origin} is only {} bytes: a key shorter than {} bytes can \
+             be guessed offline from one cookie; replace it (sessionlib keygen)",
+            key.len(),
+            Key::MIN_LEN
+        ));
+    }
+    Ok(key)
+}
+
+thread_local! {
+    /// Warnings, printed on stderr once the command has succeeded (a failure prints
+    /// only its one error line).
+    static WARNINGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records a warning; the command goes on.
+fn warn(message: &str) {
+    WARNINGS.with(|w| w.borrow_mut().push(message.to_owned()));
 }
 
 /// Whether `name` looks like an environment variable name (`[A-Z_][A-Z0-9_]*`, at most
@@ -675,12 +733,12 @@ fn os_bytes(value: OsString, origin: &str) -> Outcome<Zeroizing<Vec<u8>>> {
         .map_err(|_| Failure::other(format!("the key in {origin} is not valid UTF-8")))
 }
 
-fn keyring(opts: &KeyOpts) -> Outcome<Keyring> {
+fn keyring(opts: &KeyOpts, flask: bool) -> Outcome<Keyring> {
     let default = KeySource::Env(DEFAULT_KEY_ENV.into());
-    let primary = load_key(opts.primary.as_ref().unwrap_or(&default), "signing")?;
+    let primary = load_key(opts.primary.as_ref().unwrap_or(&default), "signing", flask)?;
     let mut ring = Keyring::new(primary);
     for (i, source) in opts.fallbacks.iter().enumerate() {
-        ring = ring.with_fallback(load_key(source, &format!("fallback:{i}"))?);
+        ring = ring.with_fallback(load_key(source, &format!("fallback:{i}"), flask)?);
     }
     Ok(ring)
 }
@@ -706,11 +764,11 @@ fn keygen() -> Outcome<u8> {
 }
 
 fn encode(o: &EncodeOpts) -> Outcome<u8> {
-    if o.flask {
-        return Err(Failure::usage(FLASK_MISSING));
-    }
-    let ring = keyring(&o.keys)?;
+    let ring = keyring(&o.keys, o.flask)?;
     let input = read_stdin("the JSON data")?;
+    if o.flask {
+        return encode_flask(o, ring, &input);
+    }
     let data: Value = serde_json::from_slice(&input).map_err(|e| {
         Failure::other(format!(
             "stdin is not valid JSON (line {}, column {})",
@@ -730,26 +788,50 @@ fn encode(o: &EncodeOpts) -> Outcome<u8> {
         (None, Some(now)) => codec.encode_at(&data, unix(now)?),
         (None, None) => codec.encode(&data),
     }
-    .map_err(|e| match e {
+    .map_err(|e| encode_failure(&e))?;
+    print(&format!("{token}\n"))?;
+    Ok(0)
+}
+
+fn encode_failure(e: &Error) -> Failure {
+    match e {
         Error::TooLarge { len, max } => Failure::other(format!(
             "the data is too large for a token: it would be {len} bytes, the limit is {max}"
         )),
         other => Failure::other(other.to_string()),
+    }
+}
+
+/// `encode --flask`: stdin is a Flask session in Flask's tagged JSON.
+fn encode_flask(o: &EncodeOpts, ring: Keyring, input: &[u8]) -> Outcome<u8> {
+    let session = flask::from_tagged_json(input).map_err(|e| {
+        Failure::other(format!(
+            "stdin is not a Flask session (a JSON object, in Flask's tagged JSON): {e}"
+        ))
     })?;
+    let codec = FlaskCodec::builder(ring)
+        .salt(o.salt.as_deref().unwrap_or(flask::DEFAULT_SALT))
+        .digest(o.digest.unwrap_or_default())
+        .build();
+    let token = match o.now {
+        Some(t) => codec.encode_at(&session, unix(t)?),
+        None => codec.encode(&session),
+    }
+    .map_err(|e| encode_failure(&e))?;
     print(&format!("{token}\n"))?;
     Ok(0)
 }
 
 fn decode(o: &DecodeOpts) -> Outcome<u8> {
-    if o.flask {
-        return Err(Failure::usage(FLASK_MISSING));
-    }
     let token = match &o.token {
         Some(arg) => arg,
         None => return Err(Failure::usage("decode needs a TOKEN argument")),
     };
-    let ring = keyring(&o.keys)?;
+    let ring = keyring(&o.keys, o.flask)?;
     let token = read_token(token)?;
+    if o.flask {
+        return decode_flask(o, ring, &token);
+    }
     // Compressed tokens are read (inflated only after the signature verified, within
     // the default limits), whether or not the application writes them.
     let mut builder = Codec::builder(ring)
@@ -779,6 +861,41 @@ fn decode(o: &DecodeOpts) -> Outcome<u8> {
     Ok(0)
 }
 
+/// `decode --flask`: prints the session as Flask's tagged JSON, exactly as Flask
+/// writes it.
+fn decode_flask(o: &DecodeOpts, ring: Keyring, token: &str) -> Outcome<u8> {
+    let mut builder = FlaskCodec::builder(ring)
+        .salt(o.salt.as_deref().unwrap_or(flask::DEFAULT_SALT))
+        .digest(o.digest.unwrap_or_default());
+    if let Some(max_age) = o.max_age {
+        builder = builder.max_age(seconds(max_age));
+    }
+    if let Some(leeway) = o.leeway {
+        builder = builder.leeway(seconds(leeway));
+    }
+    let now = match o.now {
+        Some(t) => unix(t)?,
+        None => OffsetDateTime::now_utc(),
+    };
+    let verified = builder
+        .build()
+        .decode_at(token, now)
+        .map_err(|e| Failure::token(&e))?;
+    let data = flask::to_tagged_json(&verified.data).map_err(|e| Failure::other(e.to_string()))?;
+    let out = if o.meta {
+        // Built by hand so that the data stays byte for byte what Flask writes.
+        format!(
+            "{{\"data\":{data},\"signed_at\":{},\"key\":\"{}\"}}",
+            verified.signed_at.unix_timestamp(),
+            verified.key_used
+        )
+    } else {
+        data
+    };
+    print(&format!("{out}\n"))?;
+    Ok(0)
+}
+
 fn inspect(arg: &TokenArg) -> Outcome<u8> {
     let token = read_token(arg)?;
     let seen = inspect_unverified(&token).map_err(|e| match e {
@@ -791,9 +908,17 @@ fn inspect(arg: &TokenArg) -> Outcome<u8> {
 
     let mut lines =
         vec!["nothing below is verified: anyone can write a token that says this".to_owned()];
-    lines.push(match seen.shape_problem() {
-        None => "shape: valid native token (the signature is NOT checked)".to_owned(),
-        Some(problem) => format!("shape: INVALID: {problem}"),
+    let shape_problem = seen
+        .shape_problem()
+        .and(seen.shape_problem_for(FLASK_SHA1_LEN));
+    lines.push(match (seen.shape_problem(), shape_problem) {
+        (None, _) => "shape: valid, as a native token or a Flask cookie signed with \
+                      HMAC-SHA256 (the signature is NOT checked)"
+            .to_owned(),
+        (Some(_), None) => "shape: valid, as a Flask cookie signed with HMAC-SHA1 \
+                            (the signature is NOT checked)"
+            .to_owned(),
+        (Some(problem), Some(_)) => format!("shape: INVALID: {problem}"),
     });
     if let Some(n) = seen.compressed_len() {
         lines.push(format!("compressed: yes, {n} bytes of zlib"));
@@ -837,7 +962,7 @@ fn inspect(arg: &TokenArg) -> Outcome<u8> {
         let _ = writeln!(out, "UNVERIFIED {line}");
     }
     print(&out)?;
-    match seen.shape_problem() {
+    match shape_problem {
         None => Ok(0),
         Some(problem) => Err(Failure::new(
             EXIT_MALFORMED,
