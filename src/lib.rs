@@ -49,6 +49,10 @@
 //! 5. `flask` (feature `flask`): the Flask session cookie profile — HMAC-SHA1, the
 //!    signing time as timestamp, Flask's tagged JSON, compression.
 //!
+//! For debugging, [`unverified`] reads a token *without* verifying it
+//! ([`inspect_unverified`]); the `sessionlib` command-line tool (feature `cli`) wraps
+//! both ways of reading a token.
+//!
 //! # Wire format
 //!
 //! ```text
@@ -117,7 +121,9 @@ pub mod error;
 pub mod flask;
 pub mod key;
 pub mod signer;
+pub mod unverified;
 
 pub use codec::{Codec, CodecBuilder, Inflate, Verified};
 pub use error::{Error, KeyError, PayloadError, PayloadErrorKind};
 pub use key::{Key, KeyUsed, Keyring};
+pub use unverified::{inspect_unverified, UnverifiedToken};
