@@ -112,5 +112,5 @@ pub mod key;
 pub mod signer;
 
 pub use codec::{Codec, CodecBuilder, Verified};
-pub use error::{Error, KeyError, PayloadError, PayloadErrorKind};
+pub use error::{CookieConfigError, Error, KeyError, PayloadError, PayloadErrorKind};
 pub use key::{Key, KeyUsed, Keyring};
