@@ -106,11 +106,15 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod codec;
+pub mod cookie;
 pub mod encoding;
 pub mod error;
 pub mod key;
+pub mod session;
 pub mod signer;
 
 pub use codec::{Codec, CodecBuilder, Verified};
+pub use cookie::{CookieConfig, CookieConfigBuilder};
 pub use error::{CookieConfigError, Error, KeyError, PayloadError, PayloadErrorKind};
 pub use key::{Key, KeyUsed, Keyring};
+pub use session::{Flash, Session, SessionConfig, SessionConfigBuilder, SessionSource, SetCookie};
