@@ -54,7 +54,9 @@ fn main() -> Result<(), Error> {
 
     // Tampering: change one character of the payload.
     let mut bytes = token.into_bytes();
-    bytes[3] = if bytes[3] == b'A' { b'B' } else { b'A' };
+    if let Some(byte) = bytes.get_mut(3) {
+        *byte = if *byte == b'A' { b'B' } else { b'A' };
+    }
     let tampered = String::from_utf8(bytes).unwrap_or_default();
     match codec.decode::<Session>(&tampered) {
         Err(e @ Error::InvalidSignature) => println!("4. tampered token refused: {e}"),
