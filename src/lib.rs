@@ -45,6 +45,15 @@
 //! 3. [`signer`]: HMAC-SHA256 with derived keys, constant-time verification against a
 //!    keyring.
 //! 4. [`codec`]: [`Codec`], typed encoding and decoding with expiry.
+//! 5. [`cookie`]: [`CookieConfig`], the session cookie: safe attributes, the cookie
+//!    name bound into the signature, `__Host-`/`__Secure-` rules, strict reading of
+//!    the `Cookie:` request header, the 4096-byte limit.
+//! 6. [`session`]: [`Session`] (a JSON map with flash messages) and [`SessionConfig`]
+//!    (request header in, response headers out; idle timeout, absolute lifetime,
+//!    throttled refresh, revocation hook).
+//!
+//! `examples/axum.rs` and `examples/actix_web.rs` show the framework glue: a small
+//! middleware that loads the session before the handler and saves it after.
 //!
 //! # Wire format
 //!
