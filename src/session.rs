@@ -1079,6 +1079,14 @@ mod tests {
     }
 
     #[test]
+    fn configs_are_shareable_between_threads() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<SessionConfig>();
+        assert_send_sync::<CookieConfig>();
+        assert_send_sync::<Session>();
+    }
+
+    #[test]
     fn jar_loading() {
         let c = sessions();
         let mut s = c.load_at("", t0());

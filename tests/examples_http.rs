@@ -360,6 +360,14 @@ fn tampered_cookies_are_logged_out() {
         // The token is bound to its cookie name.
         let r = get_with_cookie(&server.url("/"), &format!("other={token}"));
         assert!(r.body.contains("You are not logged in"), "{name}");
+        // Two different valid session cookies: fail closed. The same one twice is fine.
+        let viper = login(&client(), &server, "viper").session_value("session");
+        let both = format!("session={token}; session={viper}");
+        let r = get_with_cookie(&server.url("/"), &both);
+        assert!(r.body.contains("You are not logged in"), "{name}");
+        let twice = format!("a=1; session={viper}; session={viper}; =x; b");
+        let r = get_with_cookie(&server.url("/"), &twice);
+        assert!(r.body.contains("Logged in as viper"), "{name}");
     }
 }
 
@@ -371,7 +379,7 @@ fn sessions_expire_on_the_server() {
             &[
                 ("SESSIONLIB_DEV", "1"),
                 ("SESSIONLIB_SECRET_KEY", KEY_A),
-                ("SESSIONLIB_TTL_SECONDS", "2"),
+                ("SESSIONLIB_TTL_SECONDS", "3"),
             ],
         );
         let agent = client();
@@ -379,9 +387,9 @@ fn sessions_expire_on_the_server() {
         let token = r.session_value("session");
         let r = get(&agent, &server.url("/"));
         assert!(r.body.contains("Logged in as cobra"), "{name}");
-        // The signed expiry is at most 2 s away; wait past it. (The client would drop
+        // The signed expiry is at most 3 s away; wait past it. (The client would drop
         // the cookie by its `Expires` itself, so replay the token explicitly.)
-        std::thread::sleep(Duration::from_millis(3100));
+        std::thread::sleep(Duration::from_millis(4100));
         let r = get_with_cookie(&server.url("/"), &format!("session={token}"));
         assert!(
             r.body.contains("You are not logged in"),
