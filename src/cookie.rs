@@ -859,6 +859,39 @@ mod tests {
     }
 
     #[test]
+    fn every_changed_byte_is_refused() {
+        let c = config();
+        let t = token(&c, &json!({"user": "cobra", "admin": false}));
+        for i in 0..t.len() {
+            for replacement in [b'A', b'z', b'-', b'.', b'='] {
+                let mut bytes = t.clone().into_bytes();
+                if bytes[i] == replacement {
+                    continue;
+                }
+                bytes[i] = replacement;
+                let header = [b"session=".as_slice(), &bytes].concat();
+                let r = read(&c, &header);
+                assert!(r.is_err(), "position {i}: {r:?}");
+            }
+        }
+        // Appending, truncating, and swapping parts between two tokens.
+        let u = token(&c, &json!({"user": "viper"}));
+        let (tp, tr) = t.split_once('.').unwrap();
+        let (up, ur) = u.split_once('.').unwrap();
+        for bad in [
+            format!("{t}A"),
+            t[1..].to_owned(),
+            format!("{tp}.{ur}"),
+            format!("{up}.{tr}"),
+        ] {
+            assert!(
+                read(&c, format!("session={bad}").as_bytes()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn huge_headers_are_refused_before_parsing() {
         let c = config();
         let t = token(&c, &json!(1));
