@@ -475,14 +475,8 @@ impl CookieConfig {
         header: impl AsRef<[u8]>,
         now: OffsetDateTime,
     ) -> Result<Option<Verified<T>>, Error> {
-        let header = header.as_ref();
-        if header.len() > MAX_COOKIE_HEADER_LEN {
-            return Err(Error::TooLarge {
-                len: header.len(),
-                max: MAX_COOKIE_HEADER_LEN,
-            });
-        }
-        self.decode_candidates(cookie_values(header, self.name.as_bytes()), now)
+        let values = cookie_values_in_header(header.as_ref(), &self.name)?;
+        self.decode_candidates(values, now)
     }
 
     /// Reads and verifies the session cookie from a [`CookieJar`], at the current time.
@@ -510,53 +504,81 @@ impl CookieConfig {
         candidates: impl Iterator<Item = &'a [u8]>,
         now: OffsetDateTime,
     ) -> Result<Option<Verified<T>>, Error> {
-        // The first validly signed, unexpired token, with its decoding result (which
-        // can still be a payload error).
-        let mut found: Option<Candidate<'_, T>> = None;
-        let mut error: Option<Error> = None;
-        for (count, value) in candidates.enumerate() {
-            if count >= MAX_SAME_NAME_COOKIES {
-                return Err(Error::AmbiguousCookie);
-            }
-            if let Some((token, _)) = &found {
-                if *token == value {
-                    continue;
-                }
-            }
-            let result = match std::str::from_utf8(value) {
-                Ok(text) => self.codec.decode_at::<T>(text, now),
-                Err(_) => Err(Error::Malformed),
-            };
-            match result {
-                Ok(_) | Err(Error::Deserialize(_)) => {
-                    if found.is_some() {
-                        return Err(Error::AmbiguousCookie);
-                    }
-                    found = Some((value, result));
-                }
-                Err(e) => {
-                    let replace = match (&error, &e) {
-                        (None, _) => true,
-                        (Some(Error::Expired { .. }), _) => false,
-                        (Some(_), Error::Expired { .. }) => true,
-                        _ => false,
-                    };
-                    if replace {
-                        error = Some(e);
-                    }
-                }
-            }
-        }
-        match (found, error) {
-            (Some((_, result)), _) => result.map(Some),
-            (None, Some(e)) => Err(e),
-            (None, None) => Ok(None),
-        }
+        pick_one(candidates, |token| self.codec.decode_at::<T>(token, now))
     }
 }
 
-/// A validly signed cookie value and the result of decoding it.
-type Candidate<'a, T> = (&'a [u8], Result<Verified<T>, Error>);
+/// The session among several cookie values of the same name, each verified with
+/// `decode`: the one distinct value that verifies, `Ok(None)` for no values, and
+/// [`Error::AmbiguousCookie`] when two different values verify or there are more than
+/// [`MAX_SAME_NAME_COOKIES`]. When none verifies, the error is `Expired` if one was
+/// validly signed but expired, otherwise the first error.
+pub(crate) fn pick_one<'a, V>(
+    candidates: impl Iterator<Item = &'a [u8]>,
+    mut decode: impl FnMut(&str) -> Result<V, Error>,
+) -> Result<Option<V>, Error> {
+    // The first validly signed, unexpired value, with its decoding result (which can
+    // still be a payload error).
+    let mut found: Option<(&[u8], Result<V, Error>)> = None;
+    let mut error: Option<Error> = None;
+    for (count, value) in candidates.enumerate() {
+        if count >= MAX_SAME_NAME_COOKIES {
+            return Err(Error::AmbiguousCookie);
+        }
+        if let Some((token, _)) = &found {
+            if *token == value {
+                continue;
+            }
+        }
+        let result = match std::str::from_utf8(value) {
+            Ok(text) => decode(text),
+            Err(_) => Err(Error::Malformed),
+        };
+        match result {
+            Ok(_) | Err(Error::Deserialize(_)) => {
+                if found.is_some() {
+                    return Err(Error::AmbiguousCookie);
+                }
+                found = Some((value, result));
+            }
+            Err(e) => {
+                let replace = match (&error, &e) {
+                    (None, _) => true,
+                    (Some(Error::Expired { .. }), _) => false,
+                    (Some(_), Error::Expired { .. }) => true,
+                    _ => false,
+                };
+                if replace {
+                    error = Some(e);
+                }
+            }
+        }
+    }
+    match (found, error) {
+        (Some((_, result)), _) => result.map(Some),
+        (None, Some(e)) => Err(e),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The values of the cookies named `name` in a raw `Cookie:` header value, in order,
+/// read by the rules of "Reading" in the module docs (byte-for-byte names, no
+/// decoding, nameless pairs ignored). Headers longer than [`MAX_COOKIE_HEADER_LEN`]
+/// are refused with [`Error::TooLarge`].
+///
+/// This is for cookies this module does not make, such as a Flask session cookie.
+pub fn cookie_values_in_header<'a>(
+    header: &'a [u8],
+    name: &'a str,
+) -> Result<impl Iterator<Item = &'a [u8]> + 'a, Error> {
+    if header.len() > MAX_COOKIE_HEADER_LEN {
+        return Err(Error::TooLarge {
+            len: header.len(),
+            max: MAX_COOKIE_HEADER_LEN,
+        });
+    }
+    Ok(cookie_values(header, name.as_bytes()))
+}
 
 /// The values of the cookies named `name` in a `Cookie:` header, in order.
 fn cookie_values<'a>(header: &'a [u8], name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {

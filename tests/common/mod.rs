@@ -55,3 +55,9 @@ pub fn run_with_input(mut command: Command, input: &str) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// A free TCP port on 127.0.0.1 (free when asked; a server binds it right after).
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}

@@ -12,6 +12,7 @@ Routes:
     GET /flashes           get_flashed_messages(with_categories=True)
 """
 
+import logging
 import os
 import uuid
 from datetime import datetime, timezone
@@ -74,6 +75,8 @@ def flashes():
 
 if __name__ == "__main__":
     from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     server = make_server("127.0.0.1", int(os.environ.get("PORT", "5000")), app)
     print("ready", flush=True)
