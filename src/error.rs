@@ -59,6 +59,23 @@ pub enum Error {
     ExpiryOutOfRange,
     /// A key was refused.
     Key(KeyError),
+    /// A cookie configuration was refused when it was built (see
+    /// [`CookieConfigError`] for the reasons).
+    CookieConfig(CookieConfigError),
+    /// The `Set-Cookie` value (name, value and attributes) would be longer than
+    /// browsers keep, so the browser would silently drop the cookie.
+    CookieTooLarge {
+        /// The length of the `Set-Cookie` value in bytes.
+        len: usize,
+        /// The maximum in bytes.
+        max: usize,
+    },
+    /// The request carried several different, validly signed session cookies of the
+    /// same name (or more of them than are examined). The request is treated as having
+    /// no session rather than guessing which one is meant.
+    AmbiguousCookie,
+    /// A session key reserved for sessionlib's own bookkeeping was written to.
+    ReservedKey,
 }
 
 impl fmt::Display for Error {
@@ -87,6 +104,14 @@ impl fmt::Display for Error {
             ),
             Self::ExpiryOutOfRange => f.write_str("session expiry time out of range"),
             Self::Key(e) => e.fmt(f),
+            Self::CookieConfig(e) => e.fmt(f),
+            Self::CookieTooLarge { len, max } => {
+                write!(f, "session cookie too large: {len} bytes, limit {max}")
+            }
+            Self::AmbiguousCookie => {
+                f.write_str("several different valid session cookies with the same name")
+            }
+            Self::ReservedKey => f.write_str("session key is reserved by sessionlib"),
         }
     }
 }
@@ -96,6 +121,7 @@ impl std::error::Error for Error {
         match self {
             Self::Key(e) => Some(e),
             Self::Deserialize(e) => Some(e),
+            Self::CookieConfig(e) => Some(e),
             _ => None,
         }
     }
@@ -106,6 +132,70 @@ impl From<KeyError> for Error {
         Self::Key(e)
     }
 }
+
+impl From<CookieConfigError> for Error {
+    fn from(e: CookieConfigError) -> Self {
+        Self::CookieConfig(e)
+    }
+}
+
+/// Why a cookie configuration was refused.
+///
+/// These are checked when the configuration is built, so that a mistake shows up at
+/// start-up instead of as a cookie that browsers silently refuse to store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CookieConfigError {
+    /// The cookie name is empty or has a character outside the RFC 6265 token
+    /// characters (visible ASCII except separators such as `;`, `=`, `,`, space).
+    InvalidName,
+    /// The path does not start with `/` or has a control character or `;`.
+    InvalidPath,
+    /// The domain is empty or has a character other than ASCII letters, digits, `-`
+    /// and `.`.
+    InvalidDomain,
+    /// The salt is longer than 2³² − 1 bytes and cannot be length-prefixed.
+    SaltTooLong,
+    /// A name starting with `__Secure-` requires the `Secure` attribute.
+    SecurePrefixWithoutSecure,
+    /// A name starting with `__Host-` requires the `Secure` attribute.
+    HostPrefixWithoutSecure,
+    /// A name starting with `__Host-` requires `Path=/`.
+    HostPrefixWithPath,
+    /// A name starting with `__Host-` forbids a `Domain` attribute.
+    HostPrefixWithDomain,
+    /// `Partitioned` cookies require the `Secure` attribute.
+    PartitionedWithoutSecure,
+    /// `SameSite=None` requires the `Secure` attribute.
+    SameSiteNoneWithoutSecure,
+}
+
+impl fmt::Display for CookieConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InvalidName => "invalid cookie name: it must be a non-empty RFC 6265 token",
+            Self::InvalidPath => {
+                "invalid cookie path: it must start with `/` and have no `;` or control characters"
+            }
+            Self::InvalidDomain => {
+                "invalid cookie domain: only ASCII letters, digits, `-` and `.` are allowed"
+            }
+            Self::SaltTooLong => "salt too long to be length-prefixed",
+            Self::SecurePrefixWithoutSecure => {
+                "a `__Secure-` cookie name requires the Secure attribute"
+            }
+            Self::HostPrefixWithoutSecure => {
+                "a `__Host-` cookie name requires the Secure attribute"
+            }
+            Self::HostPrefixWithPath => "a `__Host-` cookie name requires Path=/",
+            Self::HostPrefixWithDomain => "a `__Host-` cookie name forbids a Domain attribute",
+            Self::PartitionedWithoutSecure => "a Partitioned cookie requires the Secure attribute",
+            Self::SameSiteNoneWithoutSecure => "SameSite=None requires the Secure attribute",
+        })
+    }
+}
+
+impl std::error::Error for CookieConfigError {}
 
 /// Why a key was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]

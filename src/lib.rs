@@ -44,7 +44,23 @@
 //!    [`Keyring`] (a primary key that signs, fallback keys that only verify).
 //! 3. [`signer`]: HMAC-SHA256 with derived keys, constant-time verification against a
 //!    keyring.
-//! 4. [`codec`]: [`Codec`], typed encoding and decoding with expiry.
+//! 4. [`codec`]: [`Codec`], typed encoding and decoding with expiry, and opt-in zlib
+//!    compression (feature `zlib`).
+//! 5. [`cookie`]: [`CookieConfig`], the session cookie: safe attributes, the cookie
+//!    name bound into the signature, `__Host-`/`__Secure-` rules, strict reading of
+//!    the `Cookie:` request header, the 4096-byte limit.
+//! 6. [`session`]: [`Session`] (a JSON map with flash messages) and [`SessionConfig`]
+//!    (request header in, response headers out; idle timeout, absolute lifetime,
+//!    throttled refresh, revocation hook).
+//! 7. `flask` (feature `flask`): the Flask session cookie profile — HMAC-SHA1, the
+//!    signing time as timestamp, Flask's tagged JSON, compression.
+//!
+//! `examples/axum.rs` and `examples/actix_web.rs` show the framework glue: a small
+//! middleware that loads the session before the handler and saves it after.
+//!
+//! For debugging, [`unverified`] reads a token *without* verifying it
+//! ([`inspect_unverified`]); the `sessionlib` command-line tool (feature `cli`) wraps
+//! both ways of reading a token.
 //!
 //! # Wire format
 //!
@@ -108,13 +124,19 @@
 pub mod codec;
 #[cfg(feature = "zlib")]
 mod compress;
+pub mod cookie;
 pub mod encoding;
 pub mod error;
 #[cfg(feature = "flask")]
 pub mod flask;
 pub mod key;
+pub mod session;
 pub mod signer;
+pub mod unverified;
 
 pub use codec::{Codec, CodecBuilder, Inflate, Verified};
-pub use error::{Error, KeyError, PayloadError, PayloadErrorKind};
+pub use cookie::{CookieConfig, CookieConfigBuilder};
+pub use error::{CookieConfigError, Error, KeyError, PayloadError, PayloadErrorKind};
 pub use key::{Key, KeyUsed, Keyring};
+pub use session::{Flash, Session, SessionConfig, SessionConfigBuilder, SessionSource, SetCookie};
+pub use unverified::{inspect_unverified, UnverifiedToken};

@@ -279,3 +279,35 @@ fn short_keys_only_through_the_flask_constructor() {
     assert!(Key::from_flask_secret_key(b"dev").is_ok());
     assert!(FlaskCodec::from_flask_config(b"", &[]).is_err());
 }
+
+#[test]
+fn reading_from_a_cookie_header() {
+    let codec = FlaskCodec::new(key());
+    let a = codec.encode_at(&sample(), now()).unwrap();
+    let mut other = sample();
+    other.insert("user_id".into(), "43".into());
+    let b = codec.encode_at(&other, now()).unwrap();
+    let read = |header: &str| codec.decode_header_at(header, "session", now());
+    let found = read(&format!("theme=dark; session={a}; x=1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.data, sample());
+    assert_eq!(read("theme=dark").unwrap(), None);
+    // The same cookie twice is fine; two different valid ones fail closed.
+    assert!(read(&format!("session={a}; session={a}"))
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        read(&format!("session={a}; session={b}")),
+        Err(Error::AmbiguousCookie)
+    );
+    // A forged one beside a valid one does not hide it; names match byte for byte.
+    assert!(read(&format!("session=forged; session={a}"))
+        .unwrap()
+        .is_some());
+    assert_eq!(read(&format!("Session={a}")).unwrap(), None);
+    assert!(matches!(
+        read(&"x".repeat(20_000)),
+        Err(Error::TooLarge { .. })
+    ));
+}

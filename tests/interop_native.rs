@@ -148,15 +148,5 @@ fn itsdangerous_tokens_decode_in_rust_byte_for_byte() {
 
 #[test]
 fn vector_generator_reproduces_the_committed_file() {
-    let Some(mut python) = common::python_with(&["itsdangerous"]) else {
-        return;
-    };
-    let dir = env!("CARGO_MANIFEST_DIR");
-    python.arg(format!("{dir}/tests/interop/make_native_vectors.py"));
-    let fresh = common::run_with_input(python, "");
-    let committed = std::fs::read_to_string(format!("{dir}/tests/vectors/native.json")).unwrap();
-    assert!(
-        fresh == committed,
-        "tests/vectors/native.json differs from what the installed itsdangerous makes"
-    );
+    common::assert_generator_reproduces(&["itsdangerous"], "make_native_vectors.py", "native.json");
 }

@@ -316,6 +316,32 @@ impl FlaskCodec {
         })
     }
 
+    /// Reads and verifies the Flask session cookie called `name` (Flask's
+    /// `SESSION_COOKIE_NAME`, `session` by default) from a raw `Cookie:` request header
+    /// value, at the current time. `Ok(None)` when there is no such cookie.
+    ///
+    /// The header is read by the rules of the [`cookie`](crate::cookie) module: names
+    /// byte for byte, several cookies of the name each verified, and two different
+    /// valid ones refused as [`Error::AmbiguousCookie`].
+    pub fn decode_header(
+        &self,
+        header: impl AsRef<[u8]>,
+        name: &str,
+    ) -> Result<Option<FlaskVerified>, Error> {
+        self.decode_header_at(header, name, OffsetDateTime::now_utc())
+    }
+
+    /// Like [`FlaskCodec::decode_header`], with `now` as the current time.
+    pub fn decode_header_at(
+        &self,
+        header: impl AsRef<[u8]>,
+        name: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<FlaskVerified>, Error> {
+        let values = crate::cookie::cookie_values_in_header(header.as_ref(), name)?;
+        crate::cookie::pick_one(values, |token| self.decode_at(token, now))
+    }
+
     fn open<A: crate::signer::Algorithm>(
         &self,
         framer: &Framer<A>,

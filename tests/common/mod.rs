@@ -55,3 +55,26 @@ pub fn run_with_input(mut command: Command, input: &str) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// A free TCP port on 127.0.0.1 (free when asked; a server binds it right after).
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Runs the committed vector generator `tests/interop/SCRIPT` with the installed
+/// Python peers and checks that it writes exactly the committed `tests/vectors/FILE`.
+pub fn assert_generator_reproduces(modules: &[&str], script: &str, file: &str) {
+    let Some(mut python) = python_with(modules) else {
+        return;
+    };
+    let dir = env!("CARGO_MANIFEST_DIR");
+    python.arg(format!("{dir}/tests/interop/{script}"));
+    let fresh = run_with_input(python, "");
+    let committed = std::fs::read_to_string(format!("{dir}/tests/vectors/{file}")).unwrap();
+    assert!(
+        fresh == committed,
+        "tests/vectors/{file} differs from what tests/interop/{script} makes with the \
+         installed {modules:?}"
+    );
+}

@@ -1,0 +1,1100 @@
+//! Layer 6: sessions.
+//!
+//! A [`Session`] is a dynamic map of JSON values with flash messages, kept in one
+//! signed cookie (layer 5, [`CookieConfig`]). A [`SessionConfig`] is the one place
+//! that turns a request's `Cookie:` header into a `Session`
+//! ([`SessionConfig::load`]) and a `Session` into the response headers to set
+//! ([`SessionConfig::save`]).
+//!
+//! ```
+//! use sessionlib::{CookieConfig, Key, Keyring, SessionConfig};
+//! # fn main() -> Result<(), sessionlib::Error> {
+//! let cookie = CookieConfig::builder(Keyring::new(Key::generate())).try_build()?;
+//! let sessions = SessionConfig::builder(cookie)
+//!     .idle_timeout(time::Duration::hours(2))
+//!     .build();
+//!
+//! // First request: no cookie, a fresh session.
+//! let mut session = sessions.load("");
+//! assert!(session.is_new());
+//! session.insert("user", "cobra")?;
+//! session.flash("info", "Logged in successfully");
+//! let update = sessions.save(&session)?.expect("the session changed");
+//! for (name, value) in update.headers() {
+//!     // response.headers_mut().append(name, value) in your framework
+//!     assert!(["set-cookie", "vary", "cache-control"].contains(&name));
+//! }
+//!
+//! // Next request: the browser sends the cookie back.
+//! let header = format!("session={}", update.cookie().value());
+//! let mut session = sessions.load(&header);
+//! assert_eq!(session.get::<String>("user").as_deref(), Some("cobra"));
+//! assert_eq!(session.take_flashes()[0].message, "Logged in successfully");
+//! assert!(sessions.save(&session)?.is_some()); // the flash was consumed
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Loading never fails
+//!
+//! [`SessionConfig::load`] returns a fresh, empty session when the cookie is missing,
+//! malformed, forged, expired (idle timeout or absolute lifetime), ambiguous or
+//! revoked: an application never shows an error page for a bad cookie.
+//! [`Session::source`] says which it was, for logging.
+//!
+//! # When a cookie is sent
+//!
+//! [`SessionConfig::save`] returns `None` (no `Set-Cookie`) when nothing changed and no
+//! refresh is due, so most responses carry no cookie. Otherwise it returns a
+//! [`SetCookie`]:
+//!
+//! - an empty session (no data and no flash messages) gets no cookie; if the request
+//!   carried one (valid or not), it gets a removal cookie, so [`Session::clear`] at
+//!   logout deletes the cookie;
+//! - a changed session, a session verified by a fallback key (re-issued with the
+//!   primary key) and a session due for a refresh get a new cookie.
+//!
+//! Every [`SetCookie`] also lists `Vary: Cookie` and `Cache-Control: private`
+//! ([`SetCookie::headers`]), so a shared cache never stores one user's cookie and
+//! serves it to another. If the response already has a `Cache-Control` header, make
+//! sure it says `private` or `no-store`.
+//!
+//! # Expiry
+//!
+//! - **Idle timeout** (sliding expiry): a session expires after
+//!   [`idle_timeout`](SessionConfigBuilder::idle_timeout) without a request. Each
+//!   cookie's signed expiry is `now + idle timeout`.
+//! - **Refresh throttling**: an unchanged session is re-issued only when the new expiry
+//!   would be at least [`refresh_interval`](SessionConfigBuilder::refresh_interval)
+//!   later than the one it has, not on every response.
+//! - **Absolute lifetime**: however active, a session ends
+//!   [`absolute_lifetime`](SessionConfigBuilder::absolute_lifetime) after it was
+//!   created; the signed expiry is never later than that.
+//! - **Remember me**: [`Session::set_lifetime`] replaces the idle timeout for one
+//!   session (for example 30 days when the user ticks "remember me"). The absolute
+//!   lifetime still applies, so set it at least as long as your longest per-session
+//!   lifetime.
+//!
+//! # Revocation
+//!
+//! A signed cookie cannot be recalled, but
+//! [`validate`](SessionConfigBuilder::validate) lets the application reject an
+//! otherwise valid session, for example by comparing a per-user session version
+//! stored in the session with the one in its database (bump the version to log a
+//! user out everywhere).
+//!
+//! # Reserved keys
+//!
+//! The session's signed JSON object holds the application's keys and these, which
+//! [`Session::insert`] and [`Session::remove`] refuse with [`Error::ReservedKey`]:
+//!
+//! - `_created`: when the session was created, in Unix seconds (for the absolute
+//!   lifetime);
+//! - `_lifetime`: the per-session idle timeout in seconds, when one was set;
+//! - `_flashes`: the pending flash messages, a list of `[category, message]` pairs,
+//!   present only when there are some.
+//!
+//! A validly signed session whose reserved keys have the wrong type is treated as
+//! invalid.
+
+use std::fmt;
+use std::sync::Arc;
+
+use ::cookie::{Cookie, CookieJar};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::{Duration, OffsetDateTime};
+
+use crate::codec::Verified;
+use crate::cookie::CookieConfig;
+use crate::error::Error;
+
+/// The reserved key holding the creation time of the session, in Unix seconds.
+pub const CREATED_KEY: &str = "_created";
+
+/// The reserved key holding a per-session idle timeout, in seconds.
+pub const LIFETIME_KEY: &str = "_lifetime";
+
+/// The reserved key holding the pending flash messages.
+pub const FLASHES_KEY: &str = "_flashes";
+
+/// Every reserved key.
+pub const RESERVED_KEYS: [&str; 3] = [CREATED_KEY, LIFETIME_KEY, FLASHES_KEY];
+
+/// The idle timeout used when none is set: 24 hours.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::hours(24);
+
+/// The absolute lifetime used when none is set: 14 days.
+pub const DEFAULT_ABSOLUTE_LIFETIME: Duration = Duration::days(14);
+
+/// The refresh interval used when none is set: 5 minutes.
+pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::minutes(5);
+
+/// Where a loaded [`Session`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionSource {
+    /// The request had no session cookie (or the session was made with
+    /// [`Session::new`]).
+    NoCookie,
+    /// A valid session cookie.
+    Cookie,
+    /// The cookie was malformed, forged, signed with an unknown key, too large,
+    /// ambiguous, or had invalid reserved keys.
+    Invalid,
+    /// The cookie was valid but past its idle timeout or absolute lifetime.
+    Expired,
+    /// The cookie was valid but the application's check rejected it.
+    Revoked,
+}
+
+/// A flash message: shown once, on the next page the user sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    /// The category, such as `info` or `error`.
+    pub category: String,
+    /// The message.
+    pub message: String,
+}
+
+/// A session: a map from string keys to JSON values, plus flash messages.
+///
+/// Made by [`SessionConfig::load`] for each request. Changing it marks it modified, so
+/// [`SessionConfig::save`] knows to send a new cookie. `Debug` shows the number of
+/// entries and the flags, never the data.
+#[derive(Clone)]
+pub struct Session {
+    data: Map<String, Value>,
+    flashes: Vec<Flash>,
+    created_at: Option<OffsetDateTime>,
+    lifetime: Option<Duration>,
+    expires_at: Option<OffsetDateTime>,
+    source: SessionSource,
+    modified: bool,
+    reissue: bool,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("len", &self.data.len())
+            .field("flashes", &self.flashes.len())
+            .field("source", &self.source)
+            .field("modified", &self.modified)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Session {
+    /// A new, empty session that did not come from a cookie.
+    pub fn new() -> Self {
+        Self::fresh(SessionSource::NoCookie)
+    }
+
+    fn fresh(source: SessionSource) -> Self {
+        Self {
+            data: Map::new(),
+            flashes: Vec::new(),
+            created_at: None,
+            lifetime: None,
+            expires_at: None,
+            source,
+            modified: false,
+            reissue: false,
+        }
+    }
+
+    /// The value under `key` as a `T`; `None` when it is missing or not a `T` (use
+    /// [`Session::try_get`] to tell these apart).
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.try_get(key).ok().flatten()
+    }
+
+    /// The value under `key` as a `T`: `Ok(None)` when it is missing,
+    /// [`Error::Deserialize`] when it is not a `T`.
+    pub fn try_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        match self.data.get(key) {
+            None => Ok(None),
+            Some(value) => {
+                let json = serde_json::to_vec(value).map_err(|_| Error::Serialize)?;
+                crate::codec::deserialize(&json).map(Some)
+            }
+        }
+    }
+
+    /// The raw JSON value under `key`.
+    pub fn get_value(&self, key: &str) -> Option<&Value> {
+        self.data.get(key)
+    }
+
+    /// Whether there is a value under `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.data.contains_key(key)
+    }
+
+    /// The keys, in sorted order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.data.keys().map(String::as_str)
+    }
+
+    /// Stores `value` under `key`. The session counts as modified only when the stored
+    /// value changes.
+    ///
+    /// Fails with [`Error::ReservedKey`] for a [reserved key](RESERVED_KEYS) and
+    /// [`Error::Serialize`] when `value` cannot be written as JSON.
+    pub fn insert<T: Serialize + ?Sized>(
+        &mut self,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<(), Error> {
+        let key = key.into();
+        if RESERVED_KEYS.contains(&key.as_str()) {
+            return Err(Error::ReservedKey);
+        }
+        let value = serde_json::to_value(value).map_err(|_| Error::Serialize)?;
+        if self.data.get(&key) != Some(&value) {
+            self.data.insert(key, value);
+            self.modified = true;
+        }
+        Ok(())
+    }
+
+    /// Removes and returns the value under `key`. Fails with [`Error::ReservedKey`] for
+    /// a reserved key.
+    pub fn remove(&mut self, key: &str) -> Result<Option<Value>, Error> {
+        if RESERVED_KEYS.contains(&key) {
+            return Err(Error::ReservedKey);
+        }
+        let old = self.data.remove(key);
+        if old.is_some() {
+            self.modified = true;
+        }
+        Ok(old)
+    }
+
+    /// Removes everything: data, flash messages and the per-session lifetime. Data
+    /// added afterwards starts a new session (with a new creation time); a session left
+    /// empty is deleted from the browser by [`SessionConfig::save`] (logout).
+    pub fn clear(&mut self) {
+        if !self.is_empty() || self.lifetime.is_some() {
+            self.modified = true;
+        }
+        self.data.clear();
+        self.flashes.clear();
+        self.lifetime = None;
+        self.created_at = None;
+    }
+
+    /// Starts the session anew while keeping its data: a new creation time (so the
+    /// absolute lifetime starts again) and a new cookie. Call it when the user's
+    /// privileges change, such as at login.
+    ///
+    /// The server keeps no session ids, so there is no id to fixate; the new cookie
+    /// carries the new data, and an attacker's earlier copy of the cookie does not.
+    pub fn regenerate(&mut self) {
+        self.created_at = None;
+        self.modified = true;
+    }
+
+    /// Whether the session has no data and no flash messages.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty() && self.flashes.is_empty()
+    }
+
+    /// The number of entries (flash messages not counted).
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether the session changed since it was loaded.
+    pub fn is_modified(&self) -> bool {
+        self.modified
+    }
+
+    /// Whether the session did not come from a valid cookie (a new visitor, or a
+    /// cookie that was rejected).
+    pub fn is_new(&self) -> bool {
+        self.source != SessionSource::Cookie
+    }
+
+    /// Where the session came from.
+    pub fn source(&self) -> SessionSource {
+        self.source
+    }
+
+    /// The signed expiry of the cookie the session was loaded from.
+    pub fn expires_at(&self) -> Option<OffsetDateTime> {
+        self.expires_at
+    }
+
+    /// When the session was created; `None` for a session that has not been saved yet
+    /// (or was cleared or regenerated since).
+    pub fn created_at(&self) -> Option<OffsetDateTime> {
+        self.created_at
+    }
+
+    /// Sets this session's idle timeout, replacing the configured one ("remember me").
+    /// Values below one second count as one second. The absolute lifetime still
+    /// applies.
+    pub fn set_lifetime(&mut self, lifetime: Duration) {
+        let lifetime = Some(lifetime.max(Duration::SECOND));
+        if self.lifetime != lifetime {
+            self.lifetime = lifetime;
+            self.modified = true;
+        }
+    }
+
+    /// This session's own idle timeout, if [`Session::set_lifetime`] set one.
+    pub fn lifetime(&self) -> Option<Duration> {
+        self.lifetime
+    }
+
+    /// Adds a flash message, to be shown on a later page.
+    pub fn flash(&mut self, category: impl Into<String>, message: impl Into<String>) {
+        self.flashes.push(Flash {
+            category: category.into(),
+            message: message.into(),
+        });
+        self.modified = true;
+    }
+
+    /// Takes the pending flash messages, oldest first. They are gone from the session
+    /// afterwards (it is modified if there were any).
+    pub fn take_flashes(&mut self) -> Vec<Flash> {
+        if !self.flashes.is_empty() {
+            self.modified = true;
+        }
+        std::mem::take(&mut self.flashes)
+    }
+
+    /// The pending flash messages, without taking them.
+    pub fn peek_flashes(&self) -> &[Flash] {
+        &self.flashes
+    }
+
+    /// The JSON object that is signed: the data plus the reserved keys.
+    fn to_object(&self, created_at: OffsetDateTime) -> Map<String, Value> {
+        let mut map = self.data.clone();
+        map.insert(CREATED_KEY.into(), created_at.unix_timestamp().into());
+        if let Some(lifetime) = self.lifetime {
+            map.insert(LIFETIME_KEY.into(), lifetime.whole_seconds().into());
+        }
+        if !self.flashes.is_empty() {
+            let flashes = self
+                .flashes
+                .iter()
+                .map(|f| Value::from(vec![f.category.clone(), f.message.clone()]))
+                .collect();
+            map.insert(FLASHES_KEY.into(), Value::Array(flashes));
+        }
+        map
+    }
+
+    /// The session in a verified object; `None` when a reserved key is invalid.
+    fn from_object(verified: Verified<Map<String, Value>>) -> Option<Self> {
+        let mut data = verified.data;
+        let created = data.remove(CREATED_KEY)?.as_i64()?;
+        let created_at = OffsetDateTime::from_unix_timestamp(created).ok()?;
+        let lifetime = match data.remove(LIFETIME_KEY) {
+            None => None,
+            Some(v) => Some(Duration::seconds(v.as_i64().filter(|&s| s > 0)?)),
+        };
+        let flashes = match data.remove(FLASHES_KEY) {
+            None => Vec::new(),
+            Some(Value::Array(list)) => list
+                .into_iter()
+                .map(|pair| match pair {
+                    Value::Array(pair) => match <[Value; 2]>::try_from(pair) {
+                        Ok([Value::String(category), Value::String(message)]) => {
+                            Some(Flash { category, message })
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()?,
+            Some(_) => return None,
+        };
+        Some(Self {
+            data,
+            flashes,
+            created_at: Some(created_at),
+            lifetime,
+            expires_at: Some(verified.expires_at),
+            source: SessionSource::Cookie,
+            modified: false,
+            reissue: verified.key_used.is_fallback(),
+        })
+    }
+}
+
+/// The headers a response must get for a saved session: `Set-Cookie`, plus
+/// `Vary: Cookie` and `Cache-Control: private`. `Debug` does not show the cookie's
+/// value.
+#[derive(Clone)]
+pub struct SetCookie {
+    cookie: Cookie<'static>,
+    removal: bool,
+}
+
+impl fmt::Debug for SetCookie {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetCookie")
+            .field("name", &self.cookie.name())
+            .field("removal", &self.removal)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SetCookie {
+    /// The `Vary` and `Cache-Control` headers that go with every `Set-Cookie`.
+    pub const CACHE_HEADERS: [(&'static str, &'static str); 2] =
+        [("vary", "Cookie"), ("cache-control", "private")];
+
+    /// The cookie.
+    pub fn cookie(&self) -> &Cookie<'static> {
+        &self.cookie
+    }
+
+    /// Whether this is a removal cookie (the session was emptied or was invalid).
+    pub fn is_removal(&self) -> bool {
+        self.removal
+    }
+
+    /// The `Set-Cookie` header value.
+    pub fn header_value(&self) -> String {
+        self.cookie.to_string()
+    }
+
+    /// Every header to add to the response, with lower-case names: `set-cookie`,
+    /// `vary: Cookie` and `cache-control: private`. Add them with `append`, not
+    /// `insert`, so other `Set-Cookie` or `Vary` headers are kept.
+    pub fn headers(&self) -> [(&'static str, String); 3] {
+        let [(vary, vary_value), (cache, cache_value)] = Self::CACHE_HEADERS;
+        [
+            ("set-cookie", self.header_value()),
+            (vary, vary_value.to_owned()),
+            (cache, cache_value.to_owned()),
+        ]
+    }
+}
+
+type Validator = dyn Fn(&Session) -> bool + Send + Sync;
+
+/// Turns requests' cookies into [`Session`]s and sessions into response headers, with
+/// an expiry policy and an optional revocation check.
+///
+/// Cheap to clone and `Send + Sync`: build one at start-up and share it.
+#[derive(Clone)]
+pub struct SessionConfig {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cookie: CookieConfig,
+    idle_timeout: Duration,
+    absolute_lifetime: Duration,
+    refresh_interval: Duration,
+    validator: Option<Box<Validator>>,
+}
+
+impl fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("cookie", &self.inner.cookie)
+            .field("idle_timeout", &self.inner.idle_timeout)
+            .field("absolute_lifetime", &self.inner.absolute_lifetime)
+            .field("refresh_interval", &self.inner.refresh_interval)
+            .field("validator", &self.inner.validator.is_some())
+            .finish()
+    }
+}
+
+/// Settings for a [`SessionConfig`]; made by [`SessionConfig::builder`].
+#[must_use]
+pub struct SessionConfigBuilder {
+    inner: Inner,
+}
+
+impl fmt::Debug for SessionConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionConfigBuilder")
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionConfigBuilder {
+    /// How long a session lasts without a request (sliding expiry). Values below one
+    /// second count as one second.
+    ///
+    /// Defaults to [`DEFAULT_IDLE_TIMEOUT`] (24 hours).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.inner.idle_timeout = timeout.max(Duration::SECOND);
+        self
+    }
+
+    /// How long a session lasts at most after it was created, however active. Values
+    /// below one second count as one second.
+    ///
+    /// Defaults to [`DEFAULT_ABSOLUTE_LIFETIME`] (14 days).
+    pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
+        self.inner.absolute_lifetime = lifetime.max(Duration::SECOND);
+        self
+    }
+
+    /// The least extension of the expiry worth a new cookie: an unchanged session is
+    /// re-issued only when its expiry would move by at least this much. Zero refreshes
+    /// on every request in a new second.
+    ///
+    /// Defaults to [`DEFAULT_REFRESH_INTERVAL`] (5 minutes).
+    pub fn refresh_interval(mut self, interval: Duration) -> Self {
+        self.inner.refresh_interval = interval.max(Duration::ZERO);
+        self
+    }
+
+    /// A check run on every validly signed, unexpired session as it is loaded;
+    /// returning `false` rejects it (the request gets a fresh session with source
+    /// [`SessionSource::Revoked`]). Use it to end sessions early, for example by
+    /// comparing a per-user session version stored in the session with the one in
+    /// your database.
+    ///
+    /// Defaults to no check.
+    pub fn validate(mut self, check: impl Fn(&Session) -> bool + Send + Sync + 'static) -> Self {
+        self.inner.validator = Some(Box::new(check));
+        self
+    }
+
+    /// Builds the configuration.
+    pub fn build(self) -> SessionConfig {
+        SessionConfig {
+            inner: Arc::new(self.inner),
+        }
+    }
+}
+
+impl SessionConfig {
+    /// Starts a configuration around a cookie configuration. Expiry comes from the
+    /// session settings; the cookie configuration's time-to-live is not used.
+    pub fn builder(cookie: CookieConfig) -> SessionConfigBuilder {
+        SessionConfigBuilder {
+            inner: Inner {
+                cookie,
+                idle_timeout: DEFAULT_IDLE_TIMEOUT,
+                absolute_lifetime: DEFAULT_ABSOLUTE_LIFETIME,
+                refresh_interval: DEFAULT_REFRESH_INTERVAL,
+                validator: None,
+            },
+        }
+    }
+
+    /// The cookie configuration.
+    pub fn cookie(&self) -> &CookieConfig {
+        &self.inner.cookie
+    }
+
+    /// The session of a request, from its raw `Cookie:` header value (pass `""` when
+    /// there is none; join several `Cookie:` headers with `"; "`). Never fails: see
+    /// "Loading never fails" in the module docs.
+    pub fn load(&self, cookie_header: impl AsRef<[u8]>) -> Session {
+        self.load_at(cookie_header, OffsetDateTime::now_utc())
+    }
+
+    /// Like [`SessionConfig::load`], with `now` as the current time.
+    pub fn load_at(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
+        let result = self.inner.cookie.decode_header_at(cookie_header, now);
+        self.session_from(result, now)
+    }
+
+    /// The session of a request, from a [`CookieJar`].
+    pub fn load_jar(&self, jar: &CookieJar) -> Session {
+        self.load_jar_at(jar, OffsetDateTime::now_utc())
+    }
+
+    /// Like [`SessionConfig::load_jar`], with `now` as the current time.
+    pub fn load_jar_at(&self, jar: &CookieJar, now: OffsetDateTime) -> Session {
+        let result = self.inner.cookie.decode_jar_at(jar, now);
+        self.session_from(result, now)
+    }
+
+    fn session_from(
+        &self,
+        result: Result<Option<Verified<Map<String, Value>>>, Error>,
+        now: OffsetDateTime,
+    ) -> Session {
+        let verified = match result {
+            Ok(Some(verified)) => verified,
+            Ok(None) => return Session::fresh(SessionSource::NoCookie),
+            Err(Error::Expired { .. }) => return Session::fresh(SessionSource::Expired),
+            Err(_) => return Session::fresh(SessionSource::Invalid),
+        };
+        let Some(session) = Session::from_object(verified) else {
+            return Session::fresh(SessionSource::Invalid);
+        };
+        let deadline = session
+            .created_at
+            .and_then(|c| c.checked_add(self.inner.absolute_lifetime));
+        if deadline.map_or(true, |deadline| now >= deadline) {
+            return Session::fresh(SessionSource::Expired);
+        }
+        if let Some(check) = &self.inner.validator {
+            if !check(&session) {
+                return Session::fresh(SessionSource::Revoked);
+            }
+        }
+        session
+    }
+
+    /// The headers to send for `session` at the end of a request, or `None` when no
+    /// cookie needs to be sent. See "When a cookie is sent" in the module docs.
+    ///
+    /// Fails with [`Error::CookieTooLarge`] when the session does not fit in a cookie,
+    /// and [`Error::ExpiryOutOfRange`] or [`Error::Serialize`] in the unlikely case that
+    /// the expiry or data cannot be written.
+    pub fn save(&self, session: &Session) -> Result<Option<SetCookie>, Error> {
+        self.save_at(session, OffsetDateTime::now_utc())
+    }
+
+    /// Like [`SessionConfig::save`], with `now` as the current time.
+    pub fn save_at(
+        &self,
+        session: &Session,
+        now: OffsetDateTime,
+    ) -> Result<Option<SetCookie>, Error> {
+        let had_cookie = session.source != SessionSource::NoCookie;
+        if session.is_empty() {
+            return Ok(had_cookie.then(|| self.removal()));
+        }
+        let now = now
+            .replace_nanosecond(0)
+            .map_err(|_| Error::ExpiryOutOfRange)?;
+        let created_at = session.created_at.unwrap_or(now);
+        let idle = session.lifetime.unwrap_or(self.inner.idle_timeout);
+        let sliding = now.checked_add(idle).ok_or(Error::ExpiryOutOfRange)?;
+        let expires_at = match created_at.checked_add(self.inner.absolute_lifetime) {
+            Some(cap) => sliding.min(cap),
+            None => sliding,
+        };
+        if expires_at <= now {
+            // The absolute lifetime is over: the session cannot be kept.
+            return Ok(had_cookie.then(|| self.removal()));
+        }
+        let refresh_due = match session.expires_at {
+            Some(current) => {
+                expires_at - current >= self.inner.refresh_interval.max(Duration::SECOND)
+            }
+            None => true,
+        };
+        let loaded = session.source == SessionSource::Cookie;
+        if loaded && !session.modified && !session.reissue && !refresh_due {
+            return Ok(None);
+        }
+        let cookie = self
+            .inner
+            .cookie
+            .encode_until(&session.to_object(created_at), expires_at)?;
+        Ok(Some(SetCookie {
+            cookie,
+            removal: false,
+        }))
+    }
+
+    fn removal(&self) -> SetCookie {
+        SetCookie {
+            cookie: self.inner.cookie.removal_cookie(),
+            removal: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Key, Keyring};
+    use serde_json::json;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    fn t0() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
+    }
+
+    fn key(byte: u8) -> Key {
+        Key::from_bytes(&[byte; 32]).unwrap()
+    }
+
+    fn cookie_config(keyring: impl Into<Keyring>) -> CookieConfig {
+        CookieConfig::builder(keyring).try_build().unwrap()
+    }
+
+    fn sessions() -> SessionConfig {
+        SessionConfig::builder(cookie_config(key(1)))
+            .idle_timeout(Duration::minutes(30))
+            .absolute_lifetime(Duration::hours(8))
+            .refresh_interval(Duration::minutes(1))
+            .build()
+    }
+
+    /// The `Cookie:` header a browser would send back after `update`.
+    fn header(update: &SetCookie) -> String {
+        format!("{}={}", update.cookie().name(), update.cookie().value())
+    }
+
+    /// Saves a new session holding `user` at `now` and returns the request header.
+    fn logged_in(config: &SessionConfig, now: OffsetDateTime) -> String {
+        let mut s = config.load_at("", now);
+        s.insert("user", "cobra").unwrap();
+        header(&config.save_at(&s, now).unwrap().unwrap())
+    }
+
+    #[test]
+    fn map_operations_and_flags() {
+        let mut s = Session::new();
+        assert!(s.is_new() && s.is_empty() && !s.is_modified());
+        assert_eq!(s.get::<String>("a"), None);
+        s.insert("a", "x").unwrap();
+        s.insert("n", &3u32).unwrap();
+        assert!(s.is_modified());
+        assert_eq!(s.get::<String>("a").as_deref(), Some("x"));
+        assert_eq!(s.get::<u32>("n"), Some(3));
+        assert_eq!(s.get::<u32>("a"), None);
+        assert!(matches!(s.try_get::<u32>("a"), Err(Error::Deserialize(_))));
+        assert_eq!(s.try_get::<u32>("missing"), Ok(None));
+        assert_eq!(s.keys().collect::<Vec<_>>(), ["a", "n"]);
+        assert_eq!(s.remove("a"), Ok(Some(json!("x"))));
+        assert_eq!(s.len(), 1);
+        for reserved in RESERVED_KEYS {
+            assert_eq!(s.insert(reserved, &1), Err(Error::ReservedKey));
+            assert_eq!(s.remove(reserved), Err(Error::ReservedKey));
+        }
+        s.clear();
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn debug_hides_data() {
+        let mut s = Session::new();
+        s.insert("secret_key_name", "hunter2").unwrap();
+        s.flash("info", "private message");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("hunter2") && !debug.contains("secret_key_name"));
+        assert!(!debug.contains("private message"));
+        let update = sessions().save_at(&s, t0()).unwrap().unwrap();
+        let debug = format!("{update:?}");
+        assert!(!debug.contains(update.cookie().value()), "{debug}");
+    }
+
+    #[test]
+    fn unchanged_loaded_session_sends_no_cookie() {
+        let c = sessions();
+        // A new visitor who stores nothing gets no cookie.
+        let s = c.load_at("", t0());
+        assert_eq!(c.save_at(&s, t0()).unwrap().map(|u| u.header_value()), None);
+        let h = logged_in(&c, t0());
+        let mut s = c.load_at(&h, t0() + Duration::seconds(10));
+        assert!(!s.is_new());
+        assert_eq!(s.source(), SessionSource::Cookie);
+        assert!(c
+            .save_at(&s, t0() + Duration::seconds(10))
+            .unwrap()
+            .is_none());
+        // Writing the same value again is not a change either.
+        s.insert("user", "cobra").unwrap();
+        assert!(!s.is_modified());
+        assert!(c
+            .save_at(&s, t0() + Duration::seconds(10))
+            .unwrap()
+            .is_none());
+        s.insert("user", "viper").unwrap();
+        let u = c
+            .save_at(&s, t0() + Duration::seconds(10))
+            .unwrap()
+            .unwrap();
+        assert!(!u.is_removal());
+        let names: Vec<_> = u.headers().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["set-cookie", "vary", "cache-control"]);
+        assert_eq!(u.headers()[1].1, "Cookie");
+        assert_eq!(u.headers()[2].1, "private");
+        let s = c.load_at(header(&u), t0() + Duration::seconds(20));
+        assert_eq!(s.get::<String>("user").as_deref(), Some("viper"));
+    }
+
+    #[test]
+    fn flash_messages_are_shown_once() {
+        let c = sessions();
+        let mut s = c.load_at("", t0());
+        s.flash("info", "Logged in successfully");
+        s.flash("warning", "Second");
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        let mut s = c.load_at(&h, t0());
+        assert_eq!(s.peek_flashes().len(), 2);
+        assert!(!s.is_modified());
+        let flashes = s.take_flashes();
+        assert_eq!(
+            flashes,
+            [
+                Flash {
+                    category: "info".into(),
+                    message: "Logged in successfully".into()
+                },
+                Flash {
+                    category: "warning".into(),
+                    message: "Second".into()
+                },
+            ]
+        );
+        assert!(s.take_flashes().is_empty());
+        // Only flashes were stored: taking them empties the session and deletes it.
+        let u = c.save_at(&s, t0()).unwrap().unwrap();
+        assert!(u.is_removal());
+        assert!(u.header_value().starts_with("session=; "));
+    }
+
+    #[test]
+    fn clear_deletes_the_cookie() {
+        let c = sessions();
+        let h = logged_in(&c, t0());
+        let mut s = c.load_at(&h, t0());
+        s.clear();
+        assert!(s.is_modified());
+        let u = c.save_at(&s, t0()).unwrap().unwrap();
+        assert!(u.is_removal());
+        assert!(u.header_value().contains("Max-Age=0"));
+        // Clear then new data: a new session with a new creation time.
+        let later = t0() + Duration::minutes(5);
+        let mut s = c.load_at(&h, later);
+        s.clear();
+        s.flash("info", "Logged out");
+        let u = c.save_at(&s, later).unwrap().unwrap();
+        assert!(!u.is_removal());
+        let s = c.load_at(header(&u), later);
+        assert_eq!(s.created_at(), Some(later));
+        assert_eq!(s.get::<String>("user"), None);
+    }
+
+    #[test]
+    fn rejected_cookies_give_fresh_sessions_and_are_removed() {
+        let c = sessions();
+        let h = logged_in(&c, t0());
+        let mut tampered = h.clone().into_bytes();
+        let last = tampered.len() - 5;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        for (header, source) in [
+            (tampered, SessionSource::Invalid),
+            (b"session=garbage".to_vec(), SessionSource::Invalid),
+            (
+                format!(
+                    "{h}; session=x; {}",
+                    logged_in(&c, t0() + Duration::seconds(1))
+                )
+                .into_bytes(),
+                SessionSource::Invalid,
+            ),
+        ] {
+            let s = c.load_at(&header, t0());
+            assert_eq!(s.source(), source);
+            assert!(s.is_new() && s.is_empty());
+            let u = c.save_at(&s, t0()).unwrap().unwrap();
+            assert!(u.is_removal());
+        }
+        // Signed with another key: invalid.
+        let other = SessionConfig::builder(cookie_config(key(2))).build();
+        let s = other.load_at(&h, t0());
+        assert_eq!(s.source(), SessionSource::Invalid);
+    }
+
+    #[test]
+    fn invalid_reserved_keys_are_rejected() {
+        let c = sessions();
+        let codec = c.cookie();
+        let expires = t0() + Duration::minutes(10);
+        for object in [
+            json!({"user": "x"}),
+            json!({"_created": "1700000000"}),
+            json!({"_created": 1_700_000_000, "_lifetime": -5}),
+            json!({"_created": 1_700_000_000, "_flashes": [["info"]]}),
+            json!({"_created": 1_700_000_000, "_flashes": {"a": "b"}}),
+            json!([1, 2]),
+        ] {
+            let cookie = codec.encode_until(&object, expires).unwrap();
+            let s = c.load_at(format!("session={}", cookie.value()), t0());
+            assert_eq!(s.source(), SessionSource::Invalid, "{object}");
+        }
+        let ok = json!({"_created": 1_700_000_000, "_flashes": [["info", "hi"]], "_lifetime": 60});
+        let cookie = codec.encode_until(&ok, expires).unwrap();
+        let s = c.load_at(format!("session={}", cookie.value()), t0());
+        assert_eq!(s.source(), SessionSource::Cookie);
+        assert_eq!(s.lifetime(), Some(Duration::minutes(1)));
+        assert_eq!(s.peek_flashes()[0].message, "hi");
+    }
+
+    #[test]
+    fn idle_timeout_slides_with_throttled_refresh() {
+        let c = sessions(); // idle 30 min, refresh interval 1 min, absolute 8 h
+        let h = logged_in(&c, t0());
+        let s = c.load_at(&h, t0());
+        assert_eq!(s.expires_at(), Some(t0() + Duration::minutes(30)));
+        // 59 seconds later: not worth a new cookie.
+        let t = t0() + Duration::seconds(59);
+        assert!(c.save_at(&c.load_at(&h, t), t).unwrap().is_none());
+        // 60 seconds later: refreshed, expiry slides.
+        let t = t0() + Duration::seconds(60);
+        let u = c.save_at(&c.load_at(&h, t), t).unwrap().unwrap();
+        let s = c.load_at(header(&u), t);
+        assert_eq!(s.expires_at(), Some(t + Duration::minutes(30)));
+        assert_eq!(s.created_at(), Some(t0()));
+        // The old cookie expires after 30 idle minutes; the refreshed one lives on.
+        let t = t0() + Duration::minutes(30);
+        assert_eq!(c.load_at(&h, t).source(), SessionSource::Expired);
+        assert_eq!(c.load_at(header(&u), t).source(), SessionSource::Cookie);
+    }
+
+    #[test]
+    fn absolute_lifetime_caps_the_session() {
+        let c = sessions(); // idle 30 min, absolute 8 h
+        let mut h = logged_in(&c, t0());
+        // Active every 20 minutes: always refreshed, never past idle.
+        let mut t = t0();
+        let cap = t0() + Duration::hours(8);
+        let mut last_expiry = None;
+        while t + Duration::minutes(20) < cap {
+            t += Duration::minutes(20);
+            let s = c.load_at(&h, t);
+            assert_eq!(s.source(), SessionSource::Cookie, "at {t}");
+            if let Some(u) = c.save_at(&s, t).unwrap() {
+                h = header(&u);
+                let exp = c.load_at(&h, t).expires_at().unwrap();
+                assert!(exp <= cap);
+                last_expiry = Some(exp);
+            }
+        }
+        assert_eq!(last_expiry, Some(cap));
+        // Near the cap, no more refreshes are sent (the expiry cannot move).
+        let s = c.load_at(&h, cap - Duration::minutes(1));
+        assert!(c.save_at(&s, cap - Duration::minutes(1)).unwrap().is_none());
+        // At the cap the session is over, whatever the idle timeout says.
+        assert_eq!(c.load_at(&h, cap).source(), SessionSource::Expired);
+        // A cookie signed with a later expiry is still capped by its creation time.
+        let long = c
+            .cookie()
+            .encode_until(
+                &json!({"_created": t0().unix_timestamp(), "u": 1}),
+                cap + Duration::hours(5),
+            )
+            .unwrap();
+        let s = c.load_at(
+            format!("session={}", long.value()),
+            cap + Duration::seconds(1),
+        );
+        assert_eq!(s.source(), SessionSource::Expired);
+        // regenerate() starts the absolute lifetime again.
+        let mut s = c.load_at(&h, cap - Duration::minutes(1));
+        s.regenerate();
+        let u = c.save_at(&s, cap - Duration::minutes(1)).unwrap().unwrap();
+        let s = c.load_at(header(&u), cap + Duration::minutes(10));
+        assert_eq!(s.source(), SessionSource::Cookie);
+    }
+
+    #[test]
+    fn remember_me_sets_a_per_session_lifetime() {
+        let c = SessionConfig::builder(cookie_config(key(1)))
+            .idle_timeout(Duration::minutes(30))
+            .absolute_lifetime(Duration::days(30))
+            .build();
+        let mut s = c.load_at("", t0());
+        s.insert("user", "cobra").unwrap();
+        s.set_lifetime(Duration::days(7));
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        let s = c.load_at(&h, t0() + Duration::days(6));
+        assert_eq!(s.source(), SessionSource::Cookie);
+        assert_eq!(s.lifetime(), Some(Duration::days(7)));
+        assert_eq!(
+            c.load_at(&h, t0() + Duration::days(7)).source(),
+            SessionSource::Expired
+        );
+        // Without it, the configured idle timeout applies.
+        let h = logged_in(&c, t0());
+        assert_eq!(
+            c.load_at(&h, t0() + Duration::minutes(31)).source(),
+            SessionSource::Expired
+        );
+    }
+
+    #[test]
+    fn revocation_hook_rejects_valid_sessions() {
+        let current_version = Arc::new(AtomicU64::new(1));
+        let v = Arc::clone(&current_version);
+        let c = SessionConfig::builder(cookie_config(key(1)))
+            .validate(move |s| s.get::<u64>("version") == Some(v.load(Ordering::SeqCst)))
+            .build();
+        let mut s = c.load_at("", t0());
+        s.insert("version", &1u64).unwrap();
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        assert_eq!(c.load_at(&h, t0()).source(), SessionSource::Cookie);
+        current_version.store(2, Ordering::SeqCst);
+        let s = c.load_at(&h, t0());
+        assert_eq!(s.source(), SessionSource::Revoked);
+        assert!(s.is_empty());
+        assert!(c.save_at(&s, t0()).unwrap().unwrap().is_removal());
+        // The hook is not even asked about an empty request.
+        assert_eq!(c.load_at("", t0()).source(), SessionSource::NoCookie);
+    }
+
+    #[test]
+    fn fallback_key_sessions_are_reissued_with_the_primary_key() {
+        let old = sessions();
+        let h = logged_in(&old, t0());
+        let rotated =
+            SessionConfig::builder(cookie_config(Keyring::new(key(2)).with_fallback(key(1))))
+                .idle_timeout(Duration::minutes(30))
+                .build();
+        let t = t0() + Duration::seconds(1);
+        let s = rotated.load_at(&h, t);
+        assert_eq!(s.get::<String>("user").as_deref(), Some("cobra"));
+        let u = rotated.save_at(&s, t).unwrap().unwrap();
+        let new_only = SessionConfig::builder(cookie_config(key(2))).build();
+        assert_eq!(new_only.load_at(&h, t).source(), SessionSource::Invalid);
+        let s = new_only.load_at(header(&u), t);
+        assert_eq!(s.get::<String>("user").as_deref(), Some("cobra"));
+        // Once re-issued, no further cookie.
+        let s = rotated.load_at(header(&u), t);
+        assert!(rotated.save_at(&s, t).unwrap().is_none());
+    }
+
+    #[test]
+    fn too_large_sessions_are_an_error() {
+        let c = sessions();
+        let mut s = c.load_at("", t0());
+        s.insert("blob", &"x".repeat(4000)).unwrap();
+        assert!(matches!(
+            c.save_at(&s, t0()),
+            Err(Error::CookieTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn configs_are_shareable_between_threads() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<SessionConfig>();
+        assert_send_sync::<CookieConfig>();
+        assert_send_sync::<Session>();
+    }
+
+    #[test]
+    fn jar_loading() {
+        let c = sessions();
+        let mut s = c.load_at("", t0());
+        s.insert("user", "cobra").unwrap();
+        let u = c.save_at(&s, t0()).unwrap().unwrap();
+        let mut jar = CookieJar::new();
+        jar.add_original(u.cookie().clone());
+        let s = c.load_jar_at(&jar, t0());
+        assert_eq!(s.get::<String>("user").as_deref(), Some("cobra"));
+    }
+}
