@@ -260,6 +260,42 @@ mod seeds {
         write(t, "append_padding", [0u8, 5, 0, 0, b'=', 5, 0, 0, b'=']);
         write(t, "drop_compression_marker", [2u8, 2, 0, 0, 0]);
 
+        // cookie_header: Cookie header values; the target also plants a valid session
+        // cookie between the two halves of each input.
+        let t = "cookie_header";
+        let valid = planted_cookie_value();
+        write(t, "valid_session_cookie", format!("session={valid}"));
+        write(
+            t,
+            "valid_among_others",
+            format!("theme=dark; session={valid}; lang=en"),
+        );
+        write(t, "isolated_halves", "a=1;;b=2");
+        write(
+            t,
+            "same_cookie_twice",
+            format!("session={valid}; session={valid}"),
+        );
+        write(t, "nine_same_name", "session=x;".repeat(9));
+        write(t, "quoted_value", format!("session=\"{valid}\""));
+        write(t, "tabs_and_spaces", format!(" \tsession \t= {valid}\t ;"));
+        write(
+            t,
+            "no_equals_and_empty_names",
+            "session; =x; ==; ;;; session",
+        );
+        write(t, "upper_case_name", format!("SESSION={valid}"));
+        write(
+            t,
+            "flask_cookie",
+            format!("session={}", vector("flask", "plain")),
+        );
+        write(
+            t,
+            "not_utf8",
+            [b's', b'=', 0xff, b';', b' ', 0xc3, b'=', b'='],
+        );
+
         // flask_decode: Flask cookies, signed text, raw and compressed payloads.
         let t = "flask_decode";
         write(t, "valid_plain", vector("flask", "plain"));
