@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sessionlib::flask::{flask_keyring, Digest, FlaskCodec, FlaskSession, FlaskValue};
 use sessionlib::signer::{Sha1, Signer};
-use sessionlib::{encoding, Codec, Error, Inflate, Key, Keyring, PayloadErrorKind};
+use sessionlib::{encoding, Codec, CookieConfig, Error, Inflate, Key, Keyring, PayloadErrorKind};
 use time::OffsetDateTime;
 
 const NOW: i64 = 1_700_000_000;
@@ -93,6 +93,9 @@ enum Kind {
     Syntax,
     Data,
     DecompressionLimit,
+    AmbiguousCookie,
+    /// Not an error: the header has no cookie of the session's name (`Ok(None)`).
+    NoCookie,
 }
 
 fn kind(err: &Error) -> Kind {
@@ -103,6 +106,7 @@ fn kind(err: &Error) -> Kind {
         Error::NotYetValid { .. } => Kind::NotYetValid,
         Error::TooLarge { .. } => Kind::TooLarge,
         Error::DecompressionLimit { .. } => Kind::DecompressionLimit,
+        Error::AmbiguousCookie => Kind::AmbiguousCookie,
         Error::Deserialize(p) => match p.kind() {
             PayloadErrorKind::Syntax => Kind::Syntax,
             _ => Kind::Data,
@@ -135,6 +139,11 @@ enum Profile {
     Flask,
     /// The Flask profile with the same loose limits as `ZBig`.
     FlaskBig,
+    /// A `Cookie:` header value for a `CookieConfig` named `session` (key 1, default
+    /// salt), decoded into `serde_json::Value`.
+    Header,
+    /// A `Cookie:` header value for the Flask profile's reader, cookie `session`.
+    FlaskHeader,
 }
 
 struct Codecs {
@@ -143,6 +152,7 @@ struct Codecs {
     plain: Codec,
     flask: FlaskCodec,
     flask_big: FlaskCodec,
+    cookie: CookieConfig,
 }
 
 fn codecs() -> Codecs {
@@ -160,17 +170,35 @@ fn codecs() -> Codecs {
         plain: Codec::new(key(1)),
         flask: flask.clone().build(),
         flask_big: flask.inflate_limits(loose).max_token_len(1 << 20).build(),
+        cookie: cookie_config("session", "sessionlib.session"),
     }
 }
 
-fn decode(c: &Codecs, profile: Profile, token: &str) -> Result<(), Error> {
+fn cookie_config(name: &str, salt: &str) -> CookieConfig {
+    CookieConfig::builder(key(1))
+        .name(name)
+        .salt(salt)
+        .try_build()
+        .unwrap()
+}
+
+/// `Ok(true)`: accepted; `Ok(false)`: no cookie of the name in a header.
+fn decode(c: &Codecs, profile: Profile, token: &str) -> Result<bool, Error> {
     match profile {
-        Profile::Z => c.z.decode_at::<Value>(token, now()).map(drop),
-        Profile::ZStrict => c.z.decode_at::<Strict>(token, now()).map(drop),
-        Profile::ZBig => c.z_big.decode_at::<Value>(token, now()).map(drop),
-        Profile::Plain => c.plain.decode_at::<Value>(token, now()).map(drop),
-        Profile::Flask => c.flask.decode_at(token, now()).map(drop),
-        Profile::FlaskBig => c.flask_big.decode_at(token, now()).map(drop),
+        Profile::Z => c.z.decode_at::<Value>(token, now()).map(|_| true),
+        Profile::ZStrict => c.z.decode_at::<Strict>(token, now()).map(|_| true),
+        Profile::ZBig => c.z_big.decode_at::<Value>(token, now()).map(|_| true),
+        Profile::Plain => c.plain.decode_at::<Value>(token, now()).map(|_| true),
+        Profile::Flask => c.flask.decode_at(token, now()).map(|_| true),
+        Profile::FlaskBig => c.flask_big.decode_at(token, now()).map(|_| true),
+        Profile::Header => c
+            .cookie
+            .decode_header_at::<Value>(token, now())
+            .map(|v| v.is_some()),
+        Profile::FlaskHeader => c
+            .flask
+            .decode_header_at(token, "session", now())
+            .map(|v| v.is_some()),
     }
 }
 
@@ -783,16 +811,265 @@ fn flask_cases() -> Vec<Case> {
     ]
 }
 
+/// `token` with one signature character changed: right shape, wrong MAC.
+fn forged(token: &str) -> String {
+    let mut bytes = token.as_bytes().to_vec();
+    let i = bytes.len() - 5;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
+
+fn header_cases() -> Vec<Case> {
+    use Kind::*;
+    use Profile::*;
+    let c = codecs();
+    let data = json!({"user": "cobra"});
+    let valid = c
+        .cookie
+        .encode_at(&data, now())
+        .unwrap()
+        .value()
+        .to_string();
+    let other = c
+        .cookie
+        .encode_at(&json!({"user": "mallory"}), now())
+        .unwrap()
+        .value()
+        .to_string();
+    let expired = c
+        .cookie
+        .encode_until(&data, now() - time::Duration::hours(1))
+        .unwrap()
+        .value()
+        .to_string();
+    let moved = cookie_config("admin_session", "sessionlib.session")
+        .encode_at(&data, now())
+        .unwrap()
+        .value()
+        .to_string();
+    // Salt "sessionlib.sessions" + name "ession" against salt "sessionlib.session" +
+    // name "session": equal as a plain concatenation, different when length-prefixed.
+    let shifted = cookie_config("ession", "sessionlib.sessions")
+        .encode_at(&data, now())
+        .unwrap()
+        .value()
+        .to_string();
+    let plain_codec_token = c.plain.encode_at(&data, now()).unwrap();
+    let compressed_token =
+        c.z.encode_at(&json!({"cart": vec!["widget"; 40]}), now())
+            .unwrap();
+    let flask_cookie = flask_base();
+    let flask_other = {
+        let mut session = FlaskSession::new();
+        session.insert("user".into(), "mallory".into());
+        c.flask.encode_at(&session, now()).unwrap()
+    };
+
+    vec![
+        // ---------------------------------------------------- cookie-name swaps
+        (
+            "header: token of another cookie name",
+            Header,
+            format!("session={moved}"),
+            InvalidSignature,
+        ),
+        (
+            "header: salt and name shifted",
+            Header,
+            format!("session={shifted}"),
+            InvalidSignature,
+        ),
+        (
+            "header: codec token without the name binding",
+            Header,
+            format!("session={plain_codec_token}"),
+            InvalidSignature,
+        ),
+        (
+            "header: compressed token",
+            Header,
+            format!("session={compressed_token}"),
+            Malformed,
+        ),
+        (
+            "header: Flask cookie",
+            Header,
+            format!("session={flask_cookie}"),
+            Malformed,
+        ),
+        // -------------------------------------------------------- header shape
+        (
+            "header: two different valid cookies",
+            Header,
+            format!("session={valid}; session={other}"),
+            AmbiguousCookie,
+        ),
+        (
+            "header: nine cookies of the name",
+            Header,
+            format!("session={valid};").repeat(9),
+            AmbiguousCookie,
+        ),
+        (
+            "header: over 16 KiB",
+            Header,
+            format!("a={}; session={valid}", "b".repeat(16 * 1024)),
+            TooLarge,
+        ),
+        (
+            "header: quoted value",
+            Header,
+            format!("session=\"{valid}\""),
+            Malformed,
+        ),
+        (
+            "header: URL-encoded dots",
+            Header,
+            format!("session={}", valid.replace('.', "%2E")),
+            Malformed,
+        ),
+        (
+            "header: non-ASCII value",
+            Header,
+            format!("session=\u{ff}{valid}"),
+            Malformed,
+        ),
+        (
+            "header: expired, then garbage",
+            Header,
+            format!("session={expired}; session=x"),
+            Expired,
+        ),
+        (
+            "header: garbage, then a forgery (the first error)",
+            Header,
+            format!("session=x; session={}", forged(&other)),
+            Malformed,
+        ),
+        (
+            "header: a forgery, then garbage (the first error)",
+            Header,
+            format!("session={}; session=x", forged(&other)),
+            InvalidSignature,
+        ),
+        (
+            "header: name in upper case",
+            Header,
+            format!("SESSION={valid}"),
+            NoCookie,
+        ),
+        (
+            "header: name with a prefix",
+            Header,
+            format!("__Host-session={valid}"),
+            NoCookie,
+        ),
+        (
+            "header: name with a NUL",
+            Header,
+            format!("session\0={valid}"),
+            NoCookie,
+        ),
+        (
+            "header: no equals sign",
+            Header,
+            format!("session{valid}"),
+            NoCookie,
+        ),
+        ("header: empty", Header, String::new(), NoCookie),
+        (
+            "header: only separators",
+            Header,
+            " ; ;; =; ==".into(),
+            NoCookie,
+        ),
+        // ------------------------------------------------- Flask header reader
+        (
+            "flask header: two different valid cookies",
+            FlaskHeader,
+            format!("session={flask_cookie}; session={flask_other}"),
+            AmbiguousCookie,
+        ),
+        (
+            "flask header: over 16 KiB",
+            FlaskHeader,
+            format!("session={flask_cookie}; {}", "x".repeat(16 * 1024)),
+            TooLarge,
+        ),
+        (
+            "flask header: native cookie",
+            FlaskHeader,
+            format!("session={valid}"),
+            Malformed,
+        ),
+    ]
+}
+
+/// The session is found in a header with other cookies, whitespace, and a same-name
+/// cookie that is garbage or expired; a repeated identical cookie is not ambiguous.
+#[test]
+fn a_valid_cookie_is_found_among_hostile_ones() {
+    let c = codecs();
+    let data = json!({"user": "cobra"});
+    let valid = c
+        .cookie
+        .encode_at(&data, now())
+        .unwrap()
+        .value()
+        .to_string();
+    let expired = c
+        .cookie
+        .encode_until(&data, now() - time::Duration::hours(1))
+        .unwrap()
+        .value()
+        .to_string();
+    for header in [
+        format!("theme=dark; session={valid}; lang=en"),
+        format!(" \tsession \t= {valid} \t;"),
+        format!("session=garbage; session={valid}"),
+        format!("session={expired}; session={valid}"),
+        format!("session={valid}; session={valid}"),
+        format!("SESSION=x; session={valid}; Session=y"),
+    ] {
+        let v = c.cookie.decode_header_at::<Value>(&header, now()).unwrap();
+        assert_eq!(v.map(|v| v.data), Some(data.clone()), "{header}");
+    }
+}
+
+/// A header is bytes: a value that is not UTF-8 is `Malformed`, and other cookies that
+/// are not UTF-8 do not matter.
+#[test]
+fn headers_that_are_not_utf8() {
+    let c = codecs();
+    let valid = c.cookie.encode_at(&json!({"a": 1}), now()).unwrap();
+    let bad: &[u8] = b"session=\xff\xfe.\xc3";
+    assert_eq!(
+        c.cookie.decode_header_at::<Value>(bad, now()),
+        Err(Error::Malformed)
+    );
+    let mixed = [b"x=\xff\xfe; session=", valid.value().as_bytes()].concat();
+    let v = c.cookie.decode_header_at::<Value>(&mixed, now()).unwrap();
+    assert_eq!(v.map(|v| v.data), Some(json!({"a": 1})));
+}
+
 #[test]
 fn hostile_inputs_fail_with_the_exact_error_kind() {
     let c = codecs();
-    let cases: Vec<Case> = native_cases().into_iter().chain(flask_cases()).collect();
+    let cases: Vec<Case> = native_cases()
+        .into_iter()
+        .chain(flask_cases())
+        .chain(header_cases())
+        .collect();
     assert!(cases.len() >= 80, "{} cases", cases.len());
     eprintln!("{} hostile cases", cases.len());
     let mut failures = Vec::new();
     for (name, profile, token, expected) in &cases {
         match decode(&c, *profile, token) {
-            Ok(()) => failures.push(format!("{name}: accepted")),
+            Ok(true) => failures.push(format!("{name}: accepted")),
+            Ok(false) if *expected != Kind::NoCookie => {
+                failures.push(format!("{name}: no cookie found, expected {expected:?}"));
+            }
+            Ok(false) => {}
             Err(err) => {
                 if kind(&err) != *expected {
                     failures.push(format!("{name}: {err:?}, expected {expected:?}"));
