@@ -473,7 +473,7 @@ pub(crate) const MAX_JSON_DEPTH: usize = 127;
 
 /// Whether the arrays and objects of `json` nest at most `max` levels deep. Brackets
 /// inside strings do not count.
-fn json_depth_within(json: &[u8], max: usize) -> bool {
+pub(crate) fn json_depth_within(json: &[u8], max: usize) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in json {
         if in_string {

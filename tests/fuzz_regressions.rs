@@ -62,4 +62,15 @@ fn deep_flask_tuples_were_encoded_into_a_cookie_that_never_decodes() {
     let ok = codec.encode_at(&session(63), now()).unwrap();
     assert_eq!(codec.decode_at(&ok, now()).unwrap().data, session(63));
     assert_eq!(codec.encode_at(&session(64), now()), Err(Error::Serialize));
+    // The tagged-JSON writer on its own refuses it too, so that what
+    // `to_tagged_json` writes, `from_tagged_json` reads.
+    let json = sessionlib::flask::to_tagged_json(&session(63)).unwrap();
+    assert_eq!(
+        sessionlib::flask::from_tagged_json(json.as_bytes()).unwrap(),
+        session(63)
+    );
+    assert_eq!(
+        sessionlib::flask::to_tagged_json(&session(64)),
+        Err(Error::Serialize)
+    );
 }

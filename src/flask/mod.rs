@@ -80,6 +80,9 @@ pub fn from_tagged_json(json: &[u8]) -> Result<FlaskSession, Error> {
 
 /// Writes a session as Flask's tagged JSON: keys sorted, compact, ASCII only, floats as
 /// Python writes them. The result is the exact text Flask writes for the same data.
+///
+/// Fails with [`Error::Serialize`] for values nested deeper than [`MAX_DEPTH`], or
+/// deeper than the 127 JSON levels [`from_tagged_json`] reads (a tuple takes two).
 pub fn to_tagged_json(session: &FlaskSession) -> Result<String, Error> {
     tagged::to_json(session)
 }

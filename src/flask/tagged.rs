@@ -257,6 +257,11 @@ fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
 pub(crate) fn to_json(session: &FlaskSession) -> Result<String, Error> {
     let mut out = String::with_capacity(128);
     write_dict(&mut out, session, 0)?;
+    // A tuple or a `" di"` dict takes two JSON levels: refuse text the reader cannot
+    // parse back.
+    if !crate::codec::json_depth_within(out.as_bytes(), crate::codec::MAX_JSON_DEPTH) {
+        return Err(Error::Serialize);
+    }
     Ok(out)
 }
 
