@@ -531,13 +531,124 @@ fn check_tagged_round_trip(session: &sessionlib::flask::FlaskSession) {
 }
 
 /// `tagged_json`: any bytes through Flask's tagged-JSON reader give an error or a
-/// session, and every session read writes and reads back equal.
+/// session, and every session read writes and reads back equal. The same bytes are
+/// also read with `arbitrary` as a session (every tagged type, nested up to
+/// [`ARB_MAX_DEPTH`]): it writes and reads back equal, or is refused as
+/// `Serialize` only when it nests deeper than the writer or the reader allows.
 #[cfg(feature = "flask")]
 pub fn tagged_json(data: &[u8]) {
     let data = data.get(..MAX_INPUT * 8).unwrap_or(data);
     if let Ok(session) = sessionlib::flask::from_tagged_json(data) {
         check_tagged_round_trip(&session);
     }
+    let mut u = Unstructured::new(data);
+    if let Ok(session) = arb_flask_session(&mut u, 0) {
+        match sessionlib::flask::to_tagged_json(&session) {
+            Ok(_) => check_tagged_round_trip(&session),
+            Err(Error::Serialize) => {
+                let (values, json) = flask_nesting(&sessionlib::flask::FlaskValue::Dict(session));
+                assert!(
+                    values > sessionlib::flask::MAX_DEPTH + 1 || json > MAX_DECODED_NESTING,
+                    "a session nested {values} values / {json} JSON levels deep is refused"
+                );
+            }
+            Err(e) => panic!("a session does not write as tagged JSON: {e:?}"),
+        }
+    }
+}
+
+/// How deeply a Flask value nests: (values, JSON levels). A tuple and a dict whose
+/// single key is a tag take two JSON levels.
+#[cfg(feature = "flask")]
+fn flask_nesting(value: &sessionlib::flask::FlaskValue) -> (usize, usize) {
+    use sessionlib::flask::FlaskValue as F;
+    let deepest = |items: &mut dyn Iterator<Item = &F>| {
+        items
+            .map(flask_nesting)
+            .fold((0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)))
+    };
+    match value {
+        F::List(items) => {
+            let (v, j) = deepest(&mut items.iter());
+            (v + 1, j + 1)
+        }
+        F::Tuple(items) => {
+            let (v, j) = deepest(&mut items.iter());
+            (v + 1, j + 2)
+        }
+        F::Dict(map) => {
+            let (v, j) = deepest(&mut map.values());
+            let tagged = map.len() == 1
+                && map
+                    .keys()
+                    .all(|k| [" t", " b", " m", " u", " d", " di"].contains(&k.as_str()));
+            (v + 1, j + if tagged { 2 } else { 1 })
+        }
+        F::Bytes(_) | F::Markup(_) | F::Uuid(_) | F::DateTime(_) => (1, 1),
+        _ => (1, 0),
+    }
+}
+
+#[cfg(feature = "flask")]
+fn arb_flask_session(
+    u: &mut Unstructured<'_>,
+    depth: usize,
+) -> arbitrary::Result<sessionlib::flask::FlaskSession> {
+    let len = u.int_in_range(0..=5)?;
+    let mut map = sessionlib::flask::FlaskSession::new();
+    for _ in 0..len {
+        // Tag-like keys are common, so the `" di"` wrapping is exercised.
+        let key = match u.int_in_range(0..=3)? {
+            0 => [" t", " b", " m", " u", " d", " di", " t__", "_flashes"]
+                [u.int_in_range(0..=7)?]
+            .to_string(),
+            _ => String::arbitrary(u)?,
+        };
+        map.insert(key, arb_flask_value(u, depth + 1)?);
+    }
+    Ok(map)
+}
+
+#[cfg(feature = "flask")]
+fn arb_flask_value(
+    u: &mut Unstructured<'_>,
+    depth: usize,
+) -> arbitrary::Result<sessionlib::flask::FlaskValue> {
+    use sessionlib::flask::FlaskValue as F;
+    let last = if depth >= ARB_MAX_DEPTH || u.is_empty() {
+        10
+    } else {
+        13
+    };
+    Ok(match u.int_in_range(0..=last)? {
+        0 => F::Null,
+        1 => F::Bool(bool::arbitrary(u)?),
+        2 => F::Number(u64::arbitrary(u)?.into()),
+        3 => F::Number(i64::arbitrary(u)?.into()),
+        4 => serde_json::Number::from_f64(f64::arbitrary(u)?).map_or(F::Null, F::Number),
+        5 => F::String(String::arbitrary(u)?),
+        6 => F::Markup(String::arbitrary(u)?),
+        7 => F::Bytes(Vec::<u8>::arbitrary(u)?),
+        8 => F::Uuid(<[u8; 16]>::arbitrary(u)?),
+        9 | 10 => {
+            // Whole seconds from year 1 to 9999, as Flask writes them.
+            let seconds = u.int_in_range(-62_135_596_800i64..=253_402_300_799)?;
+            OffsetDateTime::from_unix_timestamp(seconds).map_or(F::Null, F::DateTime)
+        }
+        11 | 12 => {
+            let len = u.int_in_range(0..=4)?;
+            let mut items = Vec::with_capacity(len);
+            for _ in 0..len {
+                items.push(arb_flask_value(u, depth + 1)?);
+            }
+            if u.arbitrary()? {
+                F::Tuple(items)
+            } else {
+                F::List(items)
+            }
+        }
+        _ => F::Dict(arb_flask_session(u, depth)?),
+    })
 }
 
 /// The session cookie `cookie_header` plants among the fuzzer's cookies: its name, and
