@@ -467,6 +467,15 @@ fn with_value(cookie: &Value, value: &str) -> Value {
     copy
 }
 
+/// The expiry (Unix time) signed into `token`, read without verifying it.
+fn signed_expiry(token: &str) -> i64 {
+    let timestamp = sessionlib::inspect_unverified(token)
+        .unwrap()
+        .timestamp()
+        .unwrap();
+    i64::try_from(timestamp).unwrap()
+}
+
 /// The token with its payload's `from` replaced by `to`, keeping the old signature.
 fn forge_payload(token: &str, from: &str, to: &str) -> String {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -515,6 +524,8 @@ fn login_form_flash_once_and_http_only_cookie() {
     assert_eq!(cookie["path"], "/", "{cookie}");
     assert_eq!(cookie["domain"], "127.0.0.1", "host-only: {cookie}");
     let expiry = cookie["expiry"].as_i64().expect("a persistent cookie");
+    let token = cookie["value"].as_str().unwrap();
+    assert_eq!(expiry, signed_expiry(token), "Expires is the signed expiry");
     let now = now_unix();
     assert!(
         expiry > now && expiry <= now + 1800 + 5,
