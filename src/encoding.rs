@@ -164,14 +164,23 @@ pub fn decode_timestamp(text: &[u8]) -> Option<u64> {
     if text.len() < 2 || text.len() > encoded_len(MAX_TIMESTAMP_BYTES) {
         return None;
     }
-    let mut buf = [0u8; MAX_TIMESTAMP_BYTES];
     let n = decoded_len(text.len())?;
-    let start = MAX_TIMESTAMP_BYTES.checked_sub(n)?;
-    decode_exact(text, buf.get_mut(start..)?)?;
-    if buf.get(start) == Some(&0) {
+    // At most 66 bits of text: gather them directly rather than through a decoder.
+    let mut bits: u128 = 0;
+    for &c in text {
+        bits = bits << 6 | u128::from(sextet(c)?);
+    }
+    // The unused low bits of the last character must be zero.
+    let unused = 6 * text.len() - 8 * n;
+    if bits & ((1 << unused) - 1) != 0 {
         return None;
     }
-    Some(u64::from_be_bytes(buf))
+    let value = u64::try_from(bits >> unused).ok()?;
+    // No leading zero byte: the first of the `n` bytes is not zero.
+    if value >> (8 * (n - 1)) == 0 {
+        return None;
+    }
+    Some(value)
 }
 
 #[cfg(test)]
@@ -229,6 +238,30 @@ mod tests {
             );
         }
         assert!(all_in_alphabet(b""));
+    }
+
+    /// The direct timestamp decoder accepts exactly what strict decoding of 1 to 8
+    /// bytes without a leading zero byte accepts.
+    #[test]
+    fn timestamp_decoder_matches_strict_decoding() {
+        let alphabet = b"AQgw09-_Zz";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..14 {
+            for _ in 0..2000 {
+                let text: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        alphabet[(seed % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                let expected = decode(&text)
+                    .filter(|b| (1..=8).contains(&b.len()) && b[0] != 0)
+                    .map(|b| b.iter().fold(0u64, |v, &x| v << 8 | u64::from(x)));
+                assert_eq!(decode_timestamp(&text), expected, "{text:?}");
+            }
+        }
     }
 
     #[test]
