@@ -4,7 +4,7 @@ Same payloads (benches/payloads/*.json), same wire format: URLSafeTimedSerialize
 HMAC key derivation and SHA-256. `dumps` serializes a dict and signs it; `loads` checks
 the signature and the age and parses the JSON back into a dict.
 
-Prints one JSON object with the median time per call in nanoseconds, for example
+Prints one JSON object with the median time per call in nanoseconds (over 7 timeit runs), for example
 {"dumps_small": 14000.0, "loads_small": 17000.0, ...}. Run by benches/run.sh.
 """
 
