@@ -442,10 +442,6 @@ impl<A: Algorithm> Framer<A> {
             .ok_or(Error::Malformed)?;
         let (signed_dot, sig_text) = token.split_at(sig_start);
         let signed = signed_dot.strip_suffix(b".").ok_or(Error::Malformed)?;
-        let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
-        let signature = sig_buf.get_mut(..A::LEN).ok_or(Error::Malformed)?;
-        encoding::decode_exact(sig_text, signature).ok_or(Error::Malformed)?;
-
         let dot = signed
             .iter()
             .rposition(|&c| c == b'.')
@@ -465,6 +461,11 @@ impl<A: Algorithm> Framer<A> {
         {
             return Err(Error::Malformed);
         }
+        // The cheap whole-text checks above come first, so that garbage of normal size
+        // is refused before anything is decoded.
+        let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
+        let signature = sig_buf.get_mut(..A::LEN).ok_or(Error::Malformed)?;
+        encoding::decode_exact(sig_text, signature).ok_or(Error::Malformed)?;
 
         let key_used = self
             .signer
