@@ -19,7 +19,9 @@
 //! - `SESSIONLIB_DEV=1`: development mode for plain `http://`: the cookie is named
 //!   `session` and has no `Secure` attribute, with a warning. Without it the
 //!   production settings apply: a `__Host-session` cookie with `Secure`, which
-//!   browsers only keep over HTTPS (run it behind a TLS-terminating proxy).
+//!   browsers keep only over HTTPS (run it behind a TLS-terminating proxy); Chromium
+//!   also keeps it on `http://localhost` and `http://127.0.0.1`, which it treats as
+//!   secure (see tests/browser.rs).
 //! - `SESSIONLIB_TTL_SECONDS`: the idle timeout in seconds. Default 1800.
 //!
 //! Routes: `GET /` (login state and flash messages), `GET /login` (a form),

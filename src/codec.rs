@@ -7,10 +7,11 @@
 //! format".
 
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use time::{Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 use crate::encoding::{self, MAX_TIMESTAMP_BYTES};
 use crate::error::{Error, PayloadError, PayloadErrorKind};
@@ -26,6 +27,18 @@ pub const DEFAULT_TTL: Duration = Duration::days(14);
 /// The longest token accepted or produced when no limit is set: 4096 bytes, what
 /// browsers keep for one cookie.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 4096;
+
+/// Initial capacity of the buffer that `encode` serializes into and, when it fits, builds
+/// the token in: room for about 200 bytes of JSON next to their base64 text, so that a
+/// typical session costs one allocation.
+const ENCODE_BUFFER_LEN: usize = 512;
+
+/// Uncompressed payloads that decode to at most this many bytes are decoded on the
+/// stack rather than into an allocation.
+const STACK_PAYLOAD_LEN: usize = 512;
+
+/// The last whole second that the time library can represent (the end of its range).
+const LAST_UNIX_SECOND: i64 = PrimitiveDateTime::MAX.assume_utc().unix_timestamp();
 
 /// A decoded, verified session.
 #[derive(Debug, Clone, PartialEq)]
@@ -218,7 +231,13 @@ impl Codec {
 
     /// Encodes `data` into a token that expires after the configured time-to-live.
     pub fn encode<T: Serialize + ?Sized>(&self, data: &T) -> Result<String, Error> {
-        self.encode_at(data, OffsetDateTime::now_utc())
+        // The same as `encode_at(data, now)`, in Unix nanoseconds rather than dates.
+        let expires = system_now().saturating_add(self.inner.ttl.whole_nanoseconds());
+        let expiry = i64::try_from(expires.div_euclid(1_000_000_000))
+            .ok()
+            .filter(|&t| t <= LAST_UNIX_SECOND)
+            .ok_or(Error::ExpiryOutOfRange)?;
+        self.encode_expiry(data, expiry)
     }
 
     /// Like [`Codec::encode`], with `now` as the current time.
@@ -245,12 +264,18 @@ impl Codec {
         data: &T,
         expires_at: OffsetDateTime,
     ) -> Result<String, Error> {
-        let expiry = u64::try_from(expires_at.unix_timestamp())
+        self.encode_expiry(data, expires_at.unix_timestamp())
+    }
+
+    /// Encodes `data` with an expiry in Unix seconds, which must be positive.
+    fn encode_expiry<T: Serialize + ?Sized>(&self, data: &T, expiry: i64) -> Result<String, Error> {
+        let expiry = u64::try_from(expiry)
             .ok()
             .filter(|&t| t > 0)
             .ok_or(Error::ExpiryOutOfRange)?;
-        let json = serde_json::to_vec(data).map_err(|_| Error::Serialize)?;
-        self.inner.framer.seal(&json, expiry)
+        let mut json = Vec::with_capacity(ENCODE_BUFFER_LEN);
+        serde_json::to_writer(&mut json, data).map_err(|_| Error::Serialize)?;
+        self.inner.framer.seal(json, expiry)
     }
 
     /// Verifies `token` and decodes its data as `T`, at the current time.
@@ -259,7 +284,7 @@ impl Codec {
     /// signature), the signature against each key (primary first, constant-time), the
     /// expiry, and only then decodes the payload. Nothing unverified is parsed.
     pub fn decode<T: DeserializeOwned>(&self, token: &str) -> Result<Verified<T>, Error> {
-        self.decode_at(token, OffsetDateTime::now_utc())
+        self.decode_with_clock(token, system_now)
     }
 
     /// Like [`Codec::decode`], with `now` as the current time (for tests and replays).
@@ -268,13 +293,7 @@ impl Codec {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<Verified<T>, Error> {
-        let (payload, expires_at, key_used) = self.verify_at(token, now)?;
-        let data = deserialize(&payload)?;
-        Ok(Verified {
-            data,
-            expires_at,
-            key_used,
-        })
+        self.decode_with_clock(token, || now.unix_timestamp_nanos())
     }
 
     /// Verifies `token` and decodes its data as a dynamic JSON value.
@@ -282,19 +301,68 @@ impl Codec {
         self.decode(token)
     }
 
-    /// Verifies `token` at `now` and returns the raw JSON bytes of its payload with the
-    /// expiry and the key that matched.
-    fn verify_at(
+    /// Checks `token` at the current time exactly as [`Codec::decode`] does (length,
+    /// shape, signature, expiry) but does not decode its data: for callers that only
+    /// need to know whether a session is valid, until when, and which key signed it.
+    /// Allocates nothing.
+    ///
+    /// ```
+    /// use sessionlib::{Codec, Key, KeyUsed};
+    /// # fn main() -> Result<(), sessionlib::Error> {
+    /// let codec = Codec::new(Key::generate());
+    /// let token = codec.encode(&["cart", "apple"])?;
+    /// let checked = codec.verify(&token)?;
+    /// assert_eq!(checked.key_used, KeyUsed::Primary);
+    /// assert!(codec.verify(&token.replace('.', ",")).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn verify(&self, token: &str) -> Result<Verified<()>, Error> {
+        self.check(token, system_now).map(|(_, verified)| verified)
+    }
+
+    /// Like [`Codec::verify`], with `now` as the current time.
+    pub fn verify_at(&self, token: &str, now: OffsetDateTime) -> Result<Verified<()>, Error> {
+        self.check(token, || now.unix_timestamp_nanos())
+            .map(|(_, verified)| verified)
+    }
+
+    fn decode_with_clock<T: DeserializeOwned>(
         &self,
         token: &str,
-        now: OffsetDateTime,
-    ) -> Result<(Vec<u8>, OffsetDateTime, KeyUsed), Error> {
-        let framer = &self.inner.framer;
-        let opened = framer.open(token.as_bytes())?;
+        now: impl FnOnce() -> i128,
+    ) -> Result<Verified<T>, Error> {
+        let (opened, verified) = self.check(token, now)?;
+        let data = self.inner.framer.with_payload(&opened, deserialize)?;
+        Ok(verified.map(|()| data))
+    }
+
+    /// Checks the length, the shape, the signature and the expiry of `token`, reading
+    /// the clock (Unix time in nanoseconds) only once the signature is valid. The
+    /// payload is not decoded yet.
+    fn check<'t>(
+        &self,
+        token: &'t str,
+        now: impl FnOnce() -> i128,
+    ) -> Result<(Opened<'t>, Verified<()>), Error> {
+        let opened = self.inner.framer.open(token.as_bytes())?;
         let expires_at = timestamp_to_time(opened.timestamp)?;
-        check_expiry(expires_at, now, self.inner.leeway)?;
-        let payload = framer.payload(&opened)?;
-        Ok((payload, expires_at, opened.key_used))
+        check_expiry(opened.timestamp, expires_at, now(), self.inner.leeway)?;
+        let verified = Verified {
+            data: (),
+            expires_at,
+            key_used: opened.key_used,
+        };
+        Ok((opened, verified))
+    }
+}
+
+/// The current Unix time in nanoseconds (negative before 1970).
+fn system_now() -> i128 {
+    let nanos = |d: std::time::Duration| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX);
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(since) => nanos(since),
+        Err(before) => -nanos(before.duration()),
     }
 }
 
@@ -374,10 +442,6 @@ impl<A: Algorithm> Framer<A> {
             .ok_or(Error::Malformed)?;
         let (signed_dot, sig_text) = token.split_at(sig_start);
         let signed = signed_dot.strip_suffix(b".").ok_or(Error::Malformed)?;
-        let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
-        let signature = sig_buf.get_mut(..A::LEN).ok_or(Error::Malformed)?;
-        encoding::decode_exact(sig_text, signature).ok_or(Error::Malformed)?;
-
         let dot = signed
             .iter()
             .rposition(|&c| c == b'.')
@@ -397,6 +461,11 @@ impl<A: Algorithm> Framer<A> {
         {
             return Err(Error::Malformed);
         }
+        // The cheap whole-text checks above come first, so that garbage of normal size
+        // is refused before anything is decoded.
+        let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
+        let signature = sig_buf.get_mut(..A::LEN).ok_or(Error::Malformed)?;
+        encoding::decode_exact(sig_text, signature).ok_or(Error::Malformed)?;
 
         let key_used = self
             .signer
@@ -423,46 +492,90 @@ impl<A: Algorithm> Framer<A> {
         }
     }
 
+    /// Runs `f` on the payload bytes of an opened token. An uncompressed payload of up
+    /// to [`STACK_PAYLOAD_LEN`] bytes is decoded into a stack buffer; any other goes
+    /// through [`Framer::payload`].
+    pub(crate) fn with_payload<R>(
+        &self,
+        opened: &Opened<'_>,
+        f: impl FnOnce(&[u8]) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let len = encoding::decoded_len(opened.payload.len()).ok_or(Error::Malformed)?;
+        if opened.compressed || len > STACK_PAYLOAD_LEN {
+            return f(&self.payload(opened)?);
+        }
+        let mut buf = [0u8; STACK_PAYLOAD_LEN];
+        let bytes = buf.get_mut(..len).ok_or(Error::Malformed)?;
+        encoding::decode_exact(opened.payload, bytes).ok_or(Error::Malformed)?;
+        f(bytes)
+    }
+
     /// Makes a token of the payload bytes and timestamp, compressing the payload when
     /// compression is on and it saves more than one byte.
-    pub(crate) fn seal(&self, payload: &[u8], timestamp: u64) -> Result<String, Error> {
+    ///
+    /// When the payload's buffer has room for the token and the payload side by side
+    /// (a typical session, thanks to [`ENCODE_BUFFER_LEN`]), the token is built in that
+    /// same allocation: the bytes are moved right, behind the room their base64 text
+    /// takes, and encoded into that room. Otherwise the token gets an allocation of its
+    /// exact length.
+    pub(crate) fn seal(&self, payload: Vec<u8>, timestamp: u64) -> Result<String, Error> {
         // Data the decoder cannot read back is refused here, not made into a token.
-        if !json_depth_within(payload, MAX_JSON_DEPTH) {
+        if !json_depth_within(&payload, MAX_JSON_DEPTH) {
             return Err(Error::Serialize);
         }
         #[cfg(feature = "zlib")]
         let deflated = match self.compression {
-            Some(_) => crate::compress::deflate_if_shorter(payload),
+            Some(_) => crate::compress::deflate_if_shorter(&payload),
             None => None,
         };
         #[cfg(not(feature = "zlib"))]
         let deflated: Option<Vec<u8>> = None;
-        let (body, marker) = match &deflated {
-            Some(z) => (z.as_slice(), 1),
+        let (body, marker) = match deflated {
+            Some(z) => (z, 1),
             None => (payload, 0),
         };
         if timestamp == 0 {
             return Err(Error::ExpiryOutOfRange);
         }
-        let ts_len = encoding::encoded_len(8 - (timestamp.leading_zeros() / 8) as usize);
-        let len =
-            marker + encoding::encoded_len(body.len()) + 1 + ts_len + 1 + Self::SIGNATURE_TEXT_LEN;
+        let n = body.len();
+        let text_end = marker + encoding::encoded_len(n);
+        let len = text_end
+            + 1
+            + encoding::encoded_timestamp_len(timestamp)
+            + 1
+            + Self::SIGNATURE_TEXT_LEN;
         let max = self.max_token_len;
         if len > max {
             return Err(Error::TooLarge { len, max });
         }
-        let mut token = String::with_capacity(len);
+        let mut token = if body.capacity() >= len.max(text_end + n) {
+            let mut buf = body;
+            buf.resize(text_end + n, 0);
+            buf.copy_within(..n, text_end);
+            let (text, raw) = buf.split_at_mut(text_end);
+            let text = text.get_mut(marker..).ok_or(Error::Serialize)?;
+            encoding::encode_to_slice(raw, text).ok_or(Error::Serialize)?;
+            buf.truncate(text_end);
+            buf
+        } else {
+            let mut buf = Vec::with_capacity(len);
+            buf.resize(marker, 0);
+            encoding::encode_append(&body, &mut buf);
+            buf
+        };
         if marker == 1 {
-            token.push('.');
+            if let Some(first) = token.first_mut() {
+                *first = b'.';
+            }
         }
-        encoding::encode_into(body, &mut token);
-        token.push('.');
-        encoding::encode_timestamp_into(timestamp, &mut token);
-        let signature = self.signer.sign(token.as_bytes());
-        token.push('.');
-        encoding::encode_into(signature.as_bytes(), &mut token);
+        token.push(b'.');
+        encoding::encode_timestamp_append(timestamp, &mut token);
+        let signature = self.signer.sign(&token);
+        token.push(b'.');
+        encoding::encode_append(signature.as_bytes(), &mut token);
         debug_assert_eq!(token.len(), len);
-        Ok(token)
+        // base64url text and dots are ASCII, so this always succeeds.
+        String::from_utf8(token).map_err(|_| Error::Serialize)
     }
 }
 
@@ -510,17 +623,16 @@ pub(crate) fn timestamp_to_time(seconds: u64) -> Result<OffsetDateTime, Error> {
 }
 
 /// A token is expired from `expires_at + leeway` on (at exactly that instant included).
+/// `now` and the deadline are compared as Unix nanoseconds; a deadline past the end of
+/// the time range is never reached.
 fn check_expiry(
+    expiry: u64,
     expires_at: OffsetDateTime,
-    now: OffsetDateTime,
+    now: i128,
     leeway: Duration,
 ) -> Result<(), Error> {
-    // A deadline past the end of the time range is never reached.
-    let expired = match expires_at.checked_add(leeway) {
-        Some(deadline) => now >= deadline,
-        None => false,
-    };
-    if expired {
+    let deadline = i128::from(expiry) * 1_000_000_000 + leeway.whole_nanoseconds();
+    if now >= deadline {
         Err(Error::Expired {
             expired_at: expires_at,
         })
@@ -532,7 +644,13 @@ fn check_expiry(
 /// Parses verified JSON. On failure the parse is repeated with path tracking, so that
 /// the error can name where the mismatch is; successful decodes pay nothing for it.
 pub(crate) fn deserialize<T: DeserializeOwned>(json: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(json).map_err(|e| {
+    // Checking UTF-8 once up front is faster than letting the parser check each
+    // string; invalid UTF-8 is left to the parser so that it reports the error.
+    let parsed = match std::str::from_utf8(json) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(json),
+    };
+    parsed.map_err(|e| {
         let kind = match e.classify() {
             serde_json::error::Category::Data => PayloadErrorKind::Data,
             _ => PayloadErrorKind::Syntax,
@@ -596,6 +714,82 @@ mod tests {
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[0], encoding::encode(br#"{"a":1}"#));
         assert_eq!(parts[2].len(), 43);
+    }
+
+    /// `encode` and `decode` use the system clock in Unix nanoseconds; `encode_at` and
+    /// `decode_at` take a date. Both give the same expiry and the same verdicts.
+    #[test]
+    fn system_clock_paths_match_explicit_time() {
+        let codec = Codec::builder(Key::from_bytes(&[7; 32]).unwrap())
+            .ttl(Duration::seconds(90))
+            .leeway(Duration::seconds(5))
+            .build();
+        let before = OffsetDateTime::now_utc();
+        let token = codec.encode(&1u8).unwrap();
+        let after = OffsetDateTime::now_utc();
+        let expires_at = codec.verify(&token).unwrap().expires_at;
+        assert!(
+            expires_at
+                >= (before + Duration::seconds(89))
+                    .replace_nanosecond(0)
+                    .unwrap()
+        );
+        assert!(expires_at <= after + Duration::seconds(90));
+        assert_eq!(codec.decode::<u8>(&token).unwrap().expires_at, expires_at);
+
+        // Expired from expiry + leeway on, to the nanosecond.
+        let deadline = expires_at + Duration::seconds(5);
+        let just_before = deadline - Duration::nanoseconds(1);
+        assert!(codec.decode_at::<u8>(&token, just_before).is_ok());
+        assert!(codec.verify_at(&token, just_before).is_ok());
+        for now in [deadline, deadline + Duration::days(1)] {
+            let expired = Error::Expired {
+                expired_at: expires_at,
+            };
+            assert_eq!(codec.decode_at::<u8>(&token, now).unwrap_err(), expired);
+            assert_eq!(codec.verify_at(&token, now).unwrap_err(), expired);
+        }
+
+        // An expiry past the end of the time range is refused by both paths.
+        let forever = Codec::builder(Key::from_bytes(&[7; 32]).unwrap())
+            .ttl(Duration::MAX)
+            .build();
+        assert_eq!(forever.encode(&1u8), Err(Error::ExpiryOutOfRange));
+        assert_eq!(
+            forever.encode_at(&1u8, OffsetDateTime::now_utc()),
+            Err(Error::ExpiryOutOfRange)
+        );
+        let last = PrimitiveDateTime::MAX.assume_utc();
+        assert_eq!(last.unix_timestamp(), LAST_UNIX_SECOND);
+        let token = codec.encode_until(&1u8, last).unwrap();
+        assert_eq!(
+            codec.verify_at(&token, before).unwrap().expires_at,
+            last.replace_nanosecond(0).unwrap()
+        );
+    }
+
+    /// Payloads just below, at and above the stack buffer size decode alike.
+    #[test]
+    fn stack_and_heap_payloads() {
+        let codec = codec();
+        for len in [
+            0,
+            1,
+            STACK_PAYLOAD_LEN - 3,
+            STACK_PAYLOAD_LEN - 2,
+            STACK_PAYLOAD_LEN - 1,
+            2000,
+        ] {
+            let data = "x".repeat(len);
+            let token = codec.encode(&data).unwrap();
+            let verified = codec.decode::<String>(&token).unwrap();
+            assert_eq!(verified.data, data);
+            assert_eq!(verified.key_used, KeyUsed::Primary);
+            assert_eq!(
+                codec.verify(&token).unwrap().expires_at,
+                verified.expires_at
+            );
+        }
     }
 
     #[test]

@@ -252,8 +252,9 @@ impl CookieConfigBuilder {
         self
     }
 
-    /// The `Secure` attribute: the browser sends the cookie only over HTTPS. Turn it
-    /// off only for local development over plain HTTP.
+    /// The `Secure` attribute: the browser keeps and sends the cookie only over HTTPS
+    /// (Chromium also on `http://localhost`, which it treats as secure). Turn it off only
+    /// for local development over plain HTTP on another host name.
     ///
     /// Defaults to `true`.
     pub fn secure(mut self, secure: bool) -> Self {

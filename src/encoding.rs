@@ -48,6 +48,20 @@ const fn sextet(c: u8) -> Option<u8> {
     }
 }
 
+/// Whether every byte of `text` is a base64url character.
+///
+/// Written without early exit or table lookups so that the compiler can check many
+/// bytes per instruction: this runs over every token before its MAC is checked.
+#[inline]
+fn all_in_alphabet(text: &[u8]) -> bool {
+    let outside = |c: u8| {
+        let letter = (c | 0x20).wrapping_sub(b'a') < 26;
+        let digit = c.wrapping_sub(b'0') < 10;
+        !(letter || digit || c == b'-' || c == b'_')
+    };
+    !text.iter().fold(false, |acc, &c| acc | outside(c))
+}
+
 /// Whether `text` is a canonical base64url encoding: only alphabet characters, a
 /// possible length, and zero bits where the last character carries no data.
 ///
@@ -57,7 +71,7 @@ pub fn is_canonical(text: &[u8]) -> bool {
     let Some(last) = text.last() else {
         return true;
     };
-    if decoded_len(text.len()).is_none() || !text.iter().all(|&c| sextet(c).is_some()) {
+    if decoded_len(text.len()).is_none() || !all_in_alphabet(text) {
         return false;
     }
     let unused_bits_mask = match text.len() % 4 {
@@ -76,6 +90,25 @@ pub fn encode(bytes: &[u8]) -> String {
 /// Appends the base64url encoding of `bytes` to `out`.
 pub fn encode_into(bytes: &[u8], out: &mut String) {
     URL_SAFE_NO_PAD.encode_string(bytes, out);
+}
+
+/// Encodes `bytes` into `out`, which must be exactly [`encoded_len`]`(bytes.len())`
+/// long; `None` (and `out` unspecified) otherwise.
+pub fn encode_to_slice(bytes: &[u8], out: &mut [u8]) -> Option<()> {
+    match URL_SAFE_NO_PAD.encode_slice(bytes, out) {
+        Ok(n) if n == out.len() => Some(()),
+        _ => None,
+    }
+}
+
+/// Appends the base64url encoding of `bytes` to a byte buffer.
+pub fn encode_append(bytes: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + encoded_len(bytes.len()), 0);
+    if let Some(tail) = out.get_mut(start..) {
+        // The tail has exactly the encoded length, so this cannot fail.
+        let _ = encode_to_slice(bytes, tail);
+    }
 }
 
 /// Decodes strict base64url text; `None` for anything that is not canonical.
@@ -104,8 +137,24 @@ pub fn decode_exact(text: &[u8], out: &mut [u8]) -> Option<()> {
 /// Zero has no bytes left and so no valid encoding; callers refuse it before calling.
 pub fn encode_timestamp_into(value: u64, out: &mut String) {
     let bytes = value.to_be_bytes();
+    encode_into(significant_bytes(value, &bytes), out);
+}
+
+/// Like [`encode_timestamp_into`], appending to a byte buffer.
+pub fn encode_timestamp_append(value: u64, out: &mut Vec<u8>) {
+    let bytes = value.to_be_bytes();
+    encode_append(significant_bytes(value, &bytes), out);
+}
+
+/// The big-endian bytes of `value` without its leading zero bytes.
+fn significant_bytes(value: u64, be_bytes: &[u8; 8]) -> &[u8] {
     let skip = (value.leading_zeros() / 8) as usize;
-    encode_into(bytes.get(skip..).unwrap_or_default(), out);
+    be_bytes.get(skip..).unwrap_or_default()
+}
+
+/// Length of the encoded timestamp for `value`.
+pub const fn encoded_timestamp_len(value: u64) -> usize {
+    encoded_len(MAX_TIMESTAMP_BYTES - (value.leading_zeros() / 8) as usize)
 }
 
 /// Decodes a timestamp segment: 1 to 8 bytes of canonical base64url with no leading zero
@@ -115,14 +164,23 @@ pub fn decode_timestamp(text: &[u8]) -> Option<u64> {
     if text.len() < 2 || text.len() > encoded_len(MAX_TIMESTAMP_BYTES) {
         return None;
     }
-    let mut buf = [0u8; MAX_TIMESTAMP_BYTES];
     let n = decoded_len(text.len())?;
-    let start = MAX_TIMESTAMP_BYTES.checked_sub(n)?;
-    decode_exact(text, buf.get_mut(start..)?)?;
-    if buf.get(start) == Some(&0) {
+    // At most 66 bits of text: gather them directly rather than through a decoder.
+    let mut bits: u128 = 0;
+    for &c in text {
+        bits = bits << 6 | u128::from(sextet(c)?);
+    }
+    // The unused low bits of the last character must be zero.
+    let unused = 6 * text.len() - 8 * n;
+    if bits & ((1 << unused) - 1) != 0 {
         return None;
     }
-    Some(u64::from_be_bytes(buf))
+    let value = u64::try_from(bits >> unused).ok()?;
+    // No leading zero byte: the first of the `n` bytes is not zero.
+    if value >> (8 * (n - 1)) == 0 {
+        return None;
+    }
+    Some(value)
 }
 
 #[cfg(test)]
@@ -140,6 +198,23 @@ mod tests {
     }
 
     #[test]
+    fn byte_buffer_encoding() {
+        for n in 0..70 {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
+            let mut out = b"prefix.".to_vec();
+            encode_append(&bytes, &mut out);
+            assert_eq!(out, format!("prefix.{}", encode(&bytes)).as_bytes());
+            let mut exact = vec![0; encoded_len(n)];
+            assert_eq!(encode_to_slice(&bytes, &mut exact), Some(()));
+            assert_eq!(exact, encode(&bytes).as_bytes());
+            let mut short = vec![0; encoded_len(n).saturating_sub(1)];
+            if n > 0 {
+                assert_eq!(encode_to_slice(&bytes, &mut short), None);
+            }
+        }
+    }
+
+    #[test]
     fn strict_decoding() {
         assert_eq!(decode(b"aGk").as_deref(), Some(&b"hi"[..]));
         assert_eq!(decode(b""), Some(vec![]));
@@ -154,6 +229,42 @@ mod tests {
     }
 
     #[test]
+    fn alphabet_check_matches_sextets() {
+        for c in 0..=255u8 {
+            assert_eq!(
+                all_in_alphabet(&[b'A', c, b'z']),
+                sextet(c).is_some(),
+                "{c}"
+            );
+        }
+        assert!(all_in_alphabet(b""));
+    }
+
+    /// The direct timestamp decoder accepts exactly what strict decoding of 1 to 8
+    /// bytes without a leading zero byte accepts.
+    #[test]
+    fn timestamp_decoder_matches_strict_decoding() {
+        let alphabet = b"AQgw09-_Zz";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..14 {
+            for _ in 0..2000 {
+                let text: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        alphabet[(seed % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                let expected = decode(&text)
+                    .filter(|b| (1..=8).contains(&b.len()) && b[0] != 0)
+                    .map(|b| b.iter().fold(0u64, |v, &x| v << 8 | u64::from(x)));
+                assert_eq!(decode_timestamp(&text), expected, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
     fn timestamps() {
         for v in [1u64, 255, 256, 1_700_000_000, 1 << 63, u64::MAX] {
             let mut s = String::new();
@@ -163,6 +274,10 @@ mod tests {
         let mut s = String::new();
         encode_timestamp_into(1_700_000_000, &mut s);
         assert_eq!(s, "ZVPxAA");
+        assert_eq!(encoded_timestamp_len(1_700_000_000), 6);
+        let mut v = b"x.".to_vec();
+        encode_timestamp_append(1_700_000_000, &mut v);
+        assert_eq!(v, b"x.ZVPxAA");
         // Leading zero byte, nine bytes, empty.
         assert_eq!(decode_timestamp(encode(&[0, 1]).as_bytes()), None);
         assert_eq!(decode_timestamp(encode(&[1; 9]).as_bytes()), None);

@@ -11,122 +11,17 @@
     clippy::indexing_slicing
 )]
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 use base64::Engine;
+use common::{Server, EXAMPLES};
 
-const EXAMPLES: [&str; 2] = ["axum", "actix_web"];
 const KEY_A: &str = "example-key-A-0123456789abcdef0123456789abcdef";
 const KEY_B: &str = "example-key-B-0123456789abcdef0123456789abcdef";
-
-/// A running example server, stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    name: &'static str,
-}
-
-impl Server {
-    fn start(name: &'static str, env: &[(&str, &str)]) -> Server {
-        let exe = example_binary(name);
-        let port = free_port();
-        let mut command = Command::new(&exe);
-        for var in [
-            "SESSIONLIB_SECRET_KEY",
-            "SESSIONLIB_FALLBACK_KEY",
-            "SESSIONLIB_DEV",
-            "SESSIONLIB_TTL_SECONDS",
-        ] {
-            command.env_remove(var);
-        }
-        command
-            .env("PORT", port.to_string())
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
-        let mut server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            name,
-        };
-        server.wait_until_listening(port);
-        server
-    }
-
-    fn wait_until_listening(&mut self, port: u16) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("example {} exited early: {status}", self.name);
-            }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "example {} did not listen on port {port} within 30 s",
-            self.name
-        );
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `target/<profile>/examples/<name>`, next to this test's `deps/` directory.
-///
-/// `cargo test` has built it already, but `cargo test --test examples_http` does not
-/// rebuild examples, so the examples are (re)built once per run with the README's
-/// `--all-features`: a no-op when they are up to date.
-fn example_binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut command = Command::new(cargo);
-        command.args(["build", "--all-features"]);
-        for example in EXAMPLES {
-            command.args(["--example", example]);
-        }
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            command.arg("--release");
-        }
-        let status = command
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the examples failed");
-    });
-    let path = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} not found", path.display());
-    path
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
 
 /// An HTTP client with a cookie store that does not follow redirects and returns
 /// error statuses as responses.

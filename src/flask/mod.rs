@@ -291,8 +291,8 @@ impl FlaskCodec {
             .ok_or(Error::ExpiryOutOfRange)?;
         let json = tagged::to_json(session)?;
         match &self.inner.framer {
-            AnyFramer::Sha1(f) => f.seal(json.as_bytes(), timestamp),
-            AnyFramer::Sha256(f) => f.seal(json.as_bytes(), timestamp),
+            AnyFramer::Sha1(f) => f.seal(json.into_bytes(), timestamp),
+            AnyFramer::Sha256(f) => f.seal(json.into_bytes(), timestamp),
         }
     }
 

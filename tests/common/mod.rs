@@ -1,7 +1,11 @@
 //! Helpers shared by integration tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// Whether this run is CI's (`CI=true`), where a missing peer is a failure.
 pub fn in_ci() -> bool {
@@ -56,12 +60,6 @@ pub fn run_with_input(mut command: Command, input: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A free TCP port on 127.0.0.1 (free when asked; a server binds it right after).
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 /// Runs the committed vector generator `tests/interop/SCRIPT` with the installed
 /// Python peers and checks that it writes exactly the committed `tests/vectors/FILE`.
 pub fn assert_generator_reproduces(modules: &[&str], script: &str, file: &str) {
@@ -77,4 +75,124 @@ pub fn assert_generator_reproduces(modules: &[&str], script: &str, file: &str) {
         "tests/vectors/{file} differs from what tests/interop/{script} makes with the \
          installed {modules:?}"
     );
+}
+
+// ---- The example apps (examples/axum.rs, examples/actix_web.rs) on loopback. ----
+
+/// The example apps that the HTTP and browser tests start.
+pub const EXAMPLES: [&str; 2] = ["axum", "actix_web"];
+
+/// A running example server on 127.0.0.1, stopped when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The port it listens on.
+    pub port: u16,
+    /// The example's name.
+    pub name: &'static str,
+}
+
+impl Server {
+    /// Starts the example `name` on a free port with only the `SESSIONLIB_*`
+    /// variables given in `env`, and waits until it listens.
+    pub fn start(name: &'static str, env: &[(&str, &str)]) -> Server {
+        let exe = example_binary(name);
+        let mut command = Command::new(&exe);
+        for var in [
+            "SESSIONLIB_SECRET_KEY",
+            "SESSIONLIB_FALLBACK_KEY",
+            "SESSIONLIB_DEV",
+            "SESSIONLIB_TTL_SECONDS",
+        ] {
+            command.env_remove(var);
+        }
+        command.envs(env.iter().copied());
+        Server::spawn(command, name)
+    }
+
+    /// Runs `command` with `PORT` set to a free port, output discarded, and waits
+    /// until it listens on 127.0.0.1.
+    pub fn spawn(mut command: Command, name: &'static str) -> Server {
+        let port = free_port();
+        command
+            .env("PORT", port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let mut server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            name,
+        };
+        server.wait_until_listening();
+        server
+    }
+
+    fn wait_until_listening(&mut self) {
+        let port = self.port;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("{} exited early: {status}", self.name);
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{} did not listen on port {port} within 30 s", self.name);
+    }
+
+    /// `http://127.0.0.1:PORT` followed by `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `target/<profile>/examples/<name>`, next to the running test's `deps/` directory.
+///
+/// `cargo test` has built it already, but `cargo test --test NAME` does not rebuild
+/// examples, so all examples are (re)built once per test process with the README's
+/// `--all-features`: a no-op when they are up to date.
+pub fn example_binary(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut command = Command::new(cargo);
+        command.args(["build", "--all-features", "--examples"]);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            command.arg("--release");
+        }
+        let status = command
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the examples failed");
+    });
+    let path = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "{} not found", path.display());
+    path
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
 }

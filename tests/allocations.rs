@@ -1,0 +1,154 @@
+//! Heap allocations per call, counted by a counting global allocator: verifying
+//! allocates nothing, decoding allocates what the output type owns (plus the payload
+//! buffer when the payload is too big for the stack), encoding allocates the token and
+//! nothing per key.
+//!
+//! Counts, not times, so the result is deterministic. The test runs without the libtest
+//! harness (`harness = false`): it is the only thread of its process, so nothing else
+//! allocates while a region is measured.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::alloc::System;
+
+use sessionlib::{Error, KeyUsed};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Allocations and reallocations made while running `f` (its result is dropped after
+/// the count).
+fn count<R>(f: impl FnOnce() -> R) -> (R, usize, usize) {
+    let region = Region::new(GLOBAL);
+    let result = f();
+    let change = region.change();
+    (result, change.allocations, change.reallocations)
+}
+
+struct Checks {
+    passed: usize,
+    failed: usize,
+}
+
+impl Checks {
+    fn check(&mut self, name: &str, (allocs, reallocs): (usize, usize), expected: (usize, usize)) {
+        if (allocs, reallocs) == expected {
+            self.passed += 1;
+            println!("ok   {name}: {allocs} allocations, {reallocs} reallocations");
+        } else {
+            self.failed += 1;
+            println!(
+                "FAIL {name}: {allocs} allocations, {reallocs} reallocations; expected {} and {}",
+                expected.0, expected.1
+            );
+        }
+    }
+}
+
+fn main() {
+    let mut checks = Checks {
+        passed: 0,
+        failed: 0,
+    };
+    let (small, _) = common::small();
+    let (large, _) = common::large();
+    let codec = common::codec();
+    let rotated = common::rotated_codec();
+    // Warm up anything lazily initialised (CPU feature detection, the clock).
+    let token = codec.encode(&small).unwrap();
+    codec.decode::<common::Small>(&token).unwrap();
+
+    // What the output types own: counted on a clone, which allocates exactly that.
+    let (_, small_owned, _) = count(|| small.clone());
+    let (_, large_owned, _) = count(|| large.clone());
+    assert!(small_owned > 0 && large_owned > small_owned);
+
+    // Verifying, whatever the outcome, allocates nothing.
+    let by_last = common::codec_signed_by(3).encode(&small).unwrap();
+    let forged = common::codec_signed_by(9).encode(&small).unwrap();
+    let oversized = "A".repeat(codec.max_token_len() + 1);
+    let malformed = token.replacen('e', "+", 1);
+    let large_token = codec.encode(&large).unwrap();
+    for (name, codec, token, outcome) in [
+        ("verify small", &codec, &token, Ok(KeyUsed::Primary)),
+        ("verify 2 KB", &codec, &large_token, Ok(KeyUsed::Primary)),
+        (
+            "verify by 4th of 4 keys",
+            &rotated,
+            &by_last,
+            Ok(KeyUsed::Fallback(2)),
+        ),
+        (
+            "verify forged",
+            &codec,
+            &forged,
+            Err(Error::InvalidSignature),
+        ),
+        (
+            "verify malformed",
+            &codec,
+            &malformed,
+            Err(Error::Malformed),
+        ),
+        (
+            "verify oversized",
+            &codec,
+            &oversized,
+            Err(Error::TooLarge {
+                len: oversized.len(),
+                max: codec.max_token_len(),
+            }),
+        ),
+    ] {
+        let (result, allocs, reallocs) = count(|| codec.verify(token).map(|v| v.key_used));
+        assert_eq!(result, outcome, "{name}");
+        checks.check(name, (allocs, reallocs), (0, 0));
+    }
+
+    // Decoding: the small payload is decoded on the stack, so only the data's own
+    // allocations remain; the 2 KB payload adds its buffer.
+    let (decoded, allocs, _) = count(|| codec.decode::<common::Small>(&token).unwrap());
+    assert_eq!(decoded.data, small);
+    checks.check("decode small", (allocs, 0), (small_owned, 0));
+    let (decoded, allocs, _) = count(|| rotated.decode::<common::Small>(&by_last).unwrap());
+    assert_eq!(decoded.key_used, KeyUsed::Fallback(2));
+    checks.check(
+        "decode small by 4th of 4 keys",
+        (allocs, 0),
+        (small_owned, 0),
+    );
+    // Growing the cart's Vec while parsing reallocates; only allocations are compared.
+    let (decoded, allocs, _) = count(|| codec.decode::<common::Large>(&large_token).unwrap());
+    assert_eq!(decoded.data, large);
+    checks.check("decode 2 KB", (allocs, 0), (large_owned + 1, 0));
+
+    // Encoding: the token only, whatever the number of keys.
+    let (encoded, allocs, reallocs) = count(|| codec.encode(&small).unwrap());
+    assert!(codec.verify(&encoded).is_ok());
+    checks.check("encode small", (allocs, reallocs), (1, 0));
+    let (encoded, allocs, reallocs) = count(|| rotated.encode(&small).unwrap());
+    assert!(rotated.verify(&encoded).is_ok());
+    checks.check("encode small, 4 keys", (allocs, reallocs), (1, 0));
+    // 2048 bytes of JSON outgrow the first buffer (512 -> 1024 -> 2048 bytes) and the
+    // token then gets its own exact allocation.
+    let (encoded, allocs, reallocs) = count(|| codec.encode(&large).unwrap());
+    assert!(codec.verify(&encoded).is_ok());
+    checks.check("encode 2 KB", (allocs, reallocs), (2, 2));
+
+    println!(
+        "allocations: {} passed, {} failed",
+        checks.passed, checks.failed
+    );
+    if checks.failed > 0 {
+        std::process::exit(1);
+    }
+}
