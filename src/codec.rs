@@ -594,7 +594,9 @@ pub(crate) fn json_depth_within(json: &[u8], max: usize) -> bool {
     let openings: usize = json
         .chunks(255)
         .map(|chunk| {
-            let n = chunk.iter().fold(0u8, |n, &b| n + u8::from(b | 0x20 == b'{'));
+            let n = chunk
+                .iter()
+                .fold(0u8, |n, &b| n + u8::from(b | 0x20 == b'{'));
             usize::from(n)
         })
         .sum();
