@@ -641,7 +641,7 @@ impl SessionConfig {
         let deadline = session
             .created_at
             .and_then(|c| c.checked_add(self.inner.absolute_lifetime));
-        if deadline.map_or(true, |deadline| now >= deadline) {
+        if deadline.is_none_or(|deadline| now >= deadline) {
             return Session::fresh(SessionSource::Expired);
         }
         if let Some(check) = &self.inner.validator {
