@@ -231,13 +231,7 @@ impl Codec {
 
     /// Encodes `data` into a token that expires after the configured time-to-live.
     pub fn encode<T: Serialize + ?Sized>(&self, data: &T) -> Result<String, Error> {
-        // The same as `encode_at(data, now)`, in Unix nanoseconds rather than dates.
-        let expires = system_now().saturating_add(self.inner.ttl.whole_nanoseconds());
-        let expiry = i64::try_from(expires.div_euclid(1_000_000_000))
-            .ok()
-            .filter(|&t| t <= LAST_UNIX_SECOND)
-            .ok_or(Error::ExpiryOutOfRange)?;
-        self.encode_expiry(data, expiry)
+        self.encode_after(data, system_now())
     }
 
     /// Like [`Codec::encode`], with `now` as the current time.
@@ -246,10 +240,19 @@ impl Codec {
         data: &T,
         now: OffsetDateTime,
     ) -> Result<String, Error> {
-        let expires_at = now
-            .checked_add(self.inner.ttl)
+        self.encode_after(data, now.unix_timestamp_nanos())
+    }
+
+    /// Encodes `data` to expire one time-to-live after `now` (Unix nanoseconds), rounded
+    /// down to the second. Computed on integers rather than dates, which keeps the clock
+    /// reading of [`Codec::encode`] cheap.
+    fn encode_after<T: Serialize + ?Sized>(&self, data: &T, now: i128) -> Result<String, Error> {
+        let expires = now.saturating_add(self.inner.ttl.whole_nanoseconds());
+        let expiry = i64::try_from(expires.div_euclid(1_000_000_000))
+            .ok()
+            .filter(|&t| t <= LAST_UNIX_SECOND)
             .ok_or(Error::ExpiryOutOfRange)?;
-        self.encode_until(data, expires_at)
+        self.encode_expiry(data, expiry)
     }
 
     /// Encodes `data` into a token that expires at `expires_at` (rounded down to the
