@@ -812,6 +812,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "127-level JSON takes Miri minutes; shallow JSON runs the same code"
+    )]
     fn data_nested_deeper_than_the_decoder_reads_is_refused() {
         let nest = |n: usize| -> serde_json::Value {
             let mut v = serde_json::json!(1);
