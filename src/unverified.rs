@@ -391,6 +391,7 @@ mod tests {
         assert_eq!(seen.payload_json(), Some(data));
     }
 
+    #[cfg(feature = "zlib")]
     #[test]
     #[cfg_attr(miri, ignore = "compressing 200 KB takes Miri minutes")]
     fn does_not_inflate_bombs() {
