@@ -1,0 +1,187 @@
+//! The Rust examples in `README.md`, compiled and run. Each example stands here
+//! verbatim inside a function that supplies what the README leaves to the reader (the
+//! request's `Cookie:` header, a response to add headers to), and
+//! `readme_examples_are_the_ones_tested` fails when the README and this file drift apart.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[rustfmt::skip]
+mod api_tour {
+    // README: "API tour".
+    use sessionlib::{Codec, Error, Key, KeyUsed, Keyring, Verified};
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Cart { items: Vec<String> }
+
+    fn demo(secret: &[u8], previous: &[u8], cart: &Cart) -> Result<(), Error> {
+        // Keys: at least 32 bytes (Key::generate() makes a random one).
+        let ring = Keyring::new(Key::from_bytes(secret)?)   // signs and verifies
+            .with_fallback(Key::from_bytes(previous)?);     // verifies only
+        let codec = Codec::builder(ring)
+            .salt("shop.session")                 // the purpose; defaults to "sessionlib.session"
+            .ttl(time::Duration::hours(2))        // defaults to 14 days
+            .leeway(time::Duration::seconds(5))   // clock skew allowance; defaults to 0
+            .max_token_len(4096)                  // defaults to 4096
+            .build();                             // Send + Sync, cheap to clone
+
+        let token: String = codec.encode(cart)?;
+        let remember_me = codec.encode_until(cart, time::OffsetDateTime::now_utc() + time::Duration::days(30))?;
+
+        let v: Verified<Cart> = codec.decode(&token)?;
+        // v.data, v.expires_at (time::OffsetDateTime), v.key_used (Primary | Fallback(i))
+        if v.key_used != KeyUsed::Primary {
+            let _fresh = codec.encode_until(&v.data, v.expires_at)?; // re-issue with the primary key
+        }
+        let _dynamic = codec.decode_value(&remember_me)?; // Verified<serde_json::Value>
+        let _at = codec.decode_at::<Cart>(&token, time::OffsetDateTime::now_utc())?; // injectable clock
+        let _valid = codec.verify(&token)?; // Verified<()>: the same checks, data not decoded, no allocation
+        Ok(())
+    }
+
+    #[test]
+    fn runs() {
+        let cart = Cart { items: vec!["tea".into()] };
+        demo(&[1; 32], &[2; 32], &cart).unwrap();
+        assert_eq!(
+            demo(&[1; 31], &[2; 32], &cart),
+            Err(Error::Key(sessionlib::KeyError::TooShort { len: 31, min: 32 }))
+        );
+    }
+}
+
+/// Collects response headers, standing in for a framework's header map.
+#[derive(Default)]
+struct Headers(Vec<(&'static str, String)>);
+
+impl Headers {
+    fn append(&mut self, name: &'static str, value: String) {
+        self.0.push((name, value));
+    }
+}
+
+// README: "Cookies and sessions".
+#[rustfmt::skip]
+fn sessions_example(
+    cookie_header_bytes: &[u8],
+    response_headers: &mut Headers,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use sessionlib::{CookieConfig, Key, Keyring, SessionConfig};
+
+    let cookie = CookieConfig::builder(Keyring::new(Key::generate()))
+        .name("__Host-session")
+        .try_build()?;
+    let sessions = SessionConfig::builder(cookie)
+        .idle_timeout(time::Duration::minutes(30))     // sliding expiry
+        .absolute_lifetime(time::Duration::hours(12))  // hard cap from login
+        .validate(|_session| true /* e.g. compare a session version with your database */)
+        .build();
+
+    // In a middleware: load before the handler (never fails: a missing, forged, expired
+    // or revoked cookie gives a fresh session) ...
+    let mut session = sessions.load(cookie_header_bytes);
+    session.insert("user_id", &42)?;
+    session.flash("info", "Logged in successfully");
+    // ... and save after it. `None` when nothing changed and no refresh is due.
+    if let Some(update) = sessions.save(&session)? {
+        for (name, value) in update.headers() {
+            // set-cookie, vary: Cookie, cache-control: private
+            response_headers.append(name, value);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn sessions_example_sets_the_cookie() {
+    let mut headers = Headers::default();
+    sessions_example(b"session=forged; theme=dark", &mut headers).unwrap();
+    let names: Vec<&str> = headers.0.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, ["set-cookie", "vary", "cache-control"]);
+    assert!(headers.0[0].1.starts_with("__Host-session="));
+}
+
+// README: "Sharing sessions with Flask".
+#[cfg(feature = "flask")]
+#[allow(unused_variables)]
+#[rustfmt::skip]
+fn flask_example(
+    cookie_header_bytes: &[u8],
+    response_headers: &mut Headers,
+) -> Result<(), sessionlib::Error> {
+    use sessionlib::flask::{self, FlaskCodec, FlaskValue};
+
+    // The Flask app's SECRET_KEY and SECRET_KEY_FALLBACKS (short keys are accepted here,
+    // with the risk spelled out in the docs of Key::from_flask_secret_key).
+    let codec = FlaskCodec::from_flask_config(b"flask SECRET_KEY", &[b"an old key".as_slice()])?;
+    if let Some(verified) = codec.decode_header(cookie_header_bytes, "session")? {
+        let user = verified.data.get("user_id").and_then(FlaskValue::as_str);
+        let mut session = verified.data.clone();
+        flask::flash(&mut session, "message", "Hello from Rust"); // Flask's get_flashed_messages() shows it
+        let cookie_value = codec.encode(&session)?;               // Flask reads it back
+        response_headers.append("set-cookie", format!("session={cookie_value}; HttpOnly; Path=/"));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "flask")]
+#[test]
+fn flask_example_reads_and_writes_a_cookie() {
+    use sessionlib::flask::{take_flashes, FlaskCodec, FlaskSession, FlaskValue};
+    let old = FlaskCodec::from_flask_config(b"an old key", &[]).unwrap();
+    let mut session = FlaskSession::new();
+    session.insert("user_id".into(), FlaskValue::from("42"));
+    let header = format!("theme=dark; session={}", old.encode(&session).unwrap());
+
+    let mut headers = Headers::default();
+    flask_example(header.as_bytes(), &mut headers).unwrap();
+    let [(name, value)] = headers.0.as_slice() else {
+        panic!("one header expected");
+    };
+    assert_eq!(*name, "set-cookie");
+    let written = value
+        .strip_prefix("session=")
+        .and_then(|v| v.strip_suffix("; HttpOnly; Path=/"))
+        .unwrap();
+    let codec = FlaskCodec::from_flask_config(b"flask SECRET_KEY", &[]).unwrap();
+    let mut back = codec.decode(written).unwrap().data;
+    assert_eq!(back.get("user_id").and_then(FlaskValue::as_str), Some("42"));
+    assert_eq!(take_flashes(&mut back).len(), 1);
+    // No session cookie: nothing is written.
+    let mut headers = Headers::default();
+    flask_example(b"theme=dark", &mut headers).unwrap();
+    assert!(headers.0.is_empty());
+}
+
+/// Every ```rust block of the README appears in this file, line for line (indentation
+/// aside), so the examples above are the README's.
+#[test]
+fn readme_examples_are_the_ones_tested() {
+    let readme = include_str!("../README.md");
+    let this = include_str!("readme.rs");
+    let normalize = |text: &str| -> String {
+        text.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let tested = normalize(this);
+    let mut blocks = 0;
+    for block in readme.split("```rust\n").skip(1) {
+        let code = block.split("```").next().unwrap();
+        let example = normalize(code);
+        assert!(
+            tested.contains(&example),
+            "this README example is not in tests/readme.rs:\n{example}"
+        );
+        blocks += 1;
+    }
+    assert_eq!(
+        blocks, 3,
+        "a README example was added or removed: update tests/readme.rs"
+    );
+}
