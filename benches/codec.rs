@@ -206,6 +206,32 @@ fn rotation(c: &mut Criterion) {
     g.finish();
 }
 
+/// Decoding a compressed 2 KB session (itsdangerous's zlib format, as Flask writes it)
+/// against decoding the same session uncompressed: the ratio is what inflating costs.
+#[cfg(feature = "zlib")]
+fn compressed(c: &mut Criterion) {
+    let (large, _) = common::large();
+    let plain = common::codec();
+    let zlib = sessionlib::Codec::builder(Key::from_bytes(&common::secret(0)).unwrap())
+        .compression(true)
+        .build();
+    let plain_token = plain.encode(&large).unwrap();
+    let zlib_token = zlib.encode(&large).unwrap();
+    assert!(zlib_token.starts_with('.') && zlib_token.len() < plain_token.len());
+
+    let mut g = c.benchmark_group("compressed_2k");
+    g.bench_function("decode_plain", |b| {
+        b.iter(|| plain.decode::<Large>(black_box(&plain_token)).unwrap())
+    });
+    g.bench_function("decode_compressed", |b| {
+        b.iter(|| zlib.decode::<Large>(black_box(&zlib_token)).unwrap())
+    });
+    g.finish();
+}
+
+#[cfg(not(feature = "zlib"))]
+fn compressed(_: &mut Criterion) {}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -216,6 +242,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = sizes, rejects, rotation
+    targets = sizes, rejects, rotation, compressed
 }
 criterion_main!(benches);

@@ -105,4 +105,54 @@ mod tests {
         };
         assert_eq!(inflate(&exact, limits).unwrap().len(), 1000);
     }
+
+    /// Every size and compressibility reads back whole, the size limit holds to the
+    /// byte, and a trailing byte is refused.
+    #[test]
+    fn every_size_reads_back_whole_within_an_exact_limit() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut random = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                })
+                .collect()
+        };
+        let lengths: &[usize] = if cfg!(miri) {
+            &[0, 1, 300, 1000]
+        } else {
+            &[0, 1, 2, 300, 1000, 4097, 20_000, 65_536]
+        };
+        for &n in lengths {
+            let noise = random(n);
+            let json: Vec<u8> = format!("{:?}", vec!["session value"; n / 16]).into_bytes();
+            for data in [vec![b'a'; n], noise, json] {
+                let z = miniz_oxide::deflate::compress_to_vec_zlib(&data, 6);
+                let roomy = Inflate {
+                    max_len: data.len(),
+                    max_ratio: usize::MAX,
+                };
+                assert_eq!(inflate(&z, roomy).as_deref(), Ok(data.as_slice()), "{n}");
+                if !data.is_empty() {
+                    let short = Inflate {
+                        max_len: data.len() - 1,
+                        max_ratio: usize::MAX,
+                    };
+                    assert_eq!(
+                        inflate(&z, short),
+                        Err(Error::DecompressionLimit {
+                            max: data.len() - 1
+                        }),
+                        "{n}"
+                    );
+                }
+                let mut trailing = z.clone();
+                trailing.push(0);
+                assert_eq!(inflate(&trailing, roomy), Err(Error::Malformed), "{n}");
+            }
+        }
+    }
 }
