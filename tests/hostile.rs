@@ -146,6 +146,11 @@ enum Profile {
     FlaskHeader,
 }
 
+/// The value of the cookie `config` makes for `data` at `now()`.
+fn cookie_value(config: &CookieConfig, data: &Value) -> String {
+    config.encode_at(data, now()).unwrap().value().to_string()
+}
+
 struct Codecs {
     z: Codec,
     z_big: Codec,
@@ -824,36 +829,18 @@ fn header_cases() -> Vec<Case> {
     use Profile::*;
     let c = codecs();
     let data = json!({"user": "cobra"});
-    let valid = c
-        .cookie
-        .encode_at(&data, now())
-        .unwrap()
-        .value()
-        .to_string();
-    let other = c
-        .cookie
-        .encode_at(&json!({"user": "mallory"}), now())
-        .unwrap()
-        .value()
-        .to_string();
+    let valid = cookie_value(&c.cookie, &data);
+    let other = cookie_value(&c.cookie, &json!({"user": "mallory"}));
     let expired = c
         .cookie
         .encode_until(&data, now() - time::Duration::hours(1))
         .unwrap()
         .value()
         .to_string();
-    let moved = cookie_config("admin_session", "sessionlib.session")
-        .encode_at(&data, now())
-        .unwrap()
-        .value()
-        .to_string();
+    let moved = cookie_value(&cookie_config("admin_session", "sessionlib.session"), &data);
     // Salt "sessionlib.sessions" + name "ession" against salt "sessionlib.session" +
     // name "session": equal as a plain concatenation, different when length-prefixed.
-    let shifted = cookie_config("ession", "sessionlib.sessions")
-        .encode_at(&data, now())
-        .unwrap()
-        .value()
-        .to_string();
+    let shifted = cookie_value(&cookie_config("ession", "sessionlib.sessions"), &data);
     let plain_codec_token = c.plain.encode_at(&data, now()).unwrap();
     let compressed_token =
         c.z.encode_at(&json!({"cart": vec!["widget"; 40]}), now())
@@ -1011,12 +998,7 @@ fn header_cases() -> Vec<Case> {
 fn a_valid_cookie_is_found_among_hostile_ones() {
     let c = codecs();
     let data = json!({"user": "cobra"});
-    let valid = c
-        .cookie
-        .encode_at(&data, now())
-        .unwrap()
-        .value()
-        .to_string();
+    let valid = cookie_value(&c.cookie, &data);
     let expired = c
         .cookie
         .encode_until(&data, now() - time::Duration::hours(1))

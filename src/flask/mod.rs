@@ -84,7 +84,13 @@ pub fn from_tagged_json(json: &[u8]) -> Result<FlaskSession, Error> {
 /// Fails with [`Error::Serialize`] for values nested deeper than [`MAX_DEPTH`], or
 /// deeper than the 127 JSON levels [`from_tagged_json`] reads (a tuple takes two).
 pub fn to_tagged_json(session: &FlaskSession) -> Result<String, Error> {
-    tagged::to_json(session)
+    let json = tagged::to_json(session)?;
+    // A tuple or a `" di"` dict takes two JSON levels: refuse text the reader cannot
+    // parse back. (`FlaskCodec::encode` gets the same check from the token writer.)
+    if !crate::codec::json_depth_within(json.as_bytes(), crate::codec::MAX_JSON_DEPTH) {
+        return Err(Error::Serialize);
+    }
+    Ok(json)
 }
 
 /// Flask's session salt: `cookie-session`.

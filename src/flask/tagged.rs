@@ -253,15 +253,12 @@ fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
     (parsed.format(HTTP_DATE).ok()? == text).then_some(parsed)
 }
 
-/// Writes a session as Flask does: tagged, keys sorted, compact, ASCII only.
+/// Writes a session as Flask does: tagged, keys sorted, compact, ASCII only. The JSON
+/// depth limit is checked by the callers: `to_tagged_json`, and the token writer for
+/// cookies.
 pub(crate) fn to_json(session: &FlaskSession) -> Result<String, Error> {
     let mut out = String::with_capacity(128);
     write_dict(&mut out, session, 0)?;
-    // A tuple or a `" di"` dict takes two JSON levels: refuse text the reader cannot
-    // parse back.
-    if !crate::codec::json_depth_within(out.as_bytes(), crate::codec::MAX_JSON_DEPTH) {
-        return Err(Error::Serialize);
-    }
     Ok(out)
 }
 
