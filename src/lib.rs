@@ -121,6 +121,10 @@
 //! - Expiry has a resolution of one second.
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+#[cfg(feature = "actix")]
+pub mod actix;
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod codec;
 #[cfg(feature = "zlib")]
 mod compress;
@@ -129,14 +133,24 @@ pub mod encoding;
 pub mod error;
 #[cfg(feature = "flask")]
 pub mod flask;
+pub mod guard;
+#[cfg(any(feature = "http", feature = "actix"))]
+pub mod handle;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod key;
+pub mod revocation;
 pub mod session;
 pub mod signer;
+#[cfg(feature = "tower")]
+pub mod tower;
 pub mod unverified;
 
 pub use codec::{Codec, CodecBuilder, Inflate, Verified};
 pub use cookie::{CookieConfig, CookieConfigBuilder};
 pub use error::{CookieConfigError, Error, KeyError, PayloadError, PayloadErrorKind};
+pub use guard::OriginGuard;
 pub use key::{Key, KeyUsed, Keyring};
+pub use revocation::{MemoryRevocation, Revocation, RevocationError};
 pub use session::{Flash, Session, SessionConfig, SessionConfigBuilder, SessionSource, SetCookie};
 pub use unverified::{inspect_unverified, UnverifiedToken};

@@ -99,6 +99,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use ::cookie::{Cookie, CookieJar};
 use serde::de::DeserializeOwned;
@@ -109,6 +110,7 @@ use time::{Duration, OffsetDateTime};
 use crate::codec::Verified;
 use crate::cookie::CookieConfig;
 use crate::error::Error;
+use crate::revocation::{Revocation, RevocationError};
 
 /// The reserved key holding the creation time of the session, in Unix seconds.
 pub const CREATED_KEY: &str = "_created";
@@ -119,8 +121,15 @@ pub const LIFETIME_KEY: &str = "_lifetime";
 /// The reserved key holding the pending flash messages.
 pub const FLASHES_KEY: &str = "_flashes";
 
+/// The reserved key holding the user a session was logged in for
+/// ([`Session::log_in`]).
+pub const USER_KEY: &str = "_user";
+
+/// The reserved key holding the moment of login, in Unix milliseconds.
+pub const LOGIN_KEY: &str = "_login";
+
 /// Every reserved key.
-pub const RESERVED_KEYS: [&str; 3] = [CREATED_KEY, LIFETIME_KEY, FLASHES_KEY];
+pub const RESERVED_KEYS: [&str; 5] = [CREATED_KEY, LIFETIME_KEY, FLASHES_KEY, USER_KEY, LOGIN_KEY];
 
 /// The idle timeout used when none is set: 24 hours.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::hours(24);
@@ -145,8 +154,14 @@ pub enum SessionSource {
     Invalid,
     /// The cookie was valid but past its idle timeout or absolute lifetime.
     Expired,
-    /// The cookie was valid but the application's check rejected it.
+    /// The cookie was valid but the application's check or the revocation store
+    /// rejected it.
     Revoked,
+    /// The cookie was valid but the revocation store could not answer (it failed, or
+    /// it is asynchronous and the session was loaded with the synchronous
+    /// [`SessionConfig::load`]). The request has no session, and the cookie is kept:
+    /// [`SessionConfig::save`] never removes it for this.
+    RevocationUnavailable,
 }
 
 /// A flash message: shown once, on the next page the user sees.
@@ -169,6 +184,8 @@ pub struct Session {
     flashes: Vec<Flash>,
     created_at: Option<OffsetDateTime>,
     lifetime: Option<Duration>,
+    user: Option<String>,
+    logged_in_at: Option<OffsetDateTime>,
     expires_at: Option<OffsetDateTime>,
     source: SessionSource,
     modified: bool,
@@ -205,6 +222,8 @@ impl Session {
             flashes: Vec::new(),
             created_at: None,
             lifetime: None,
+            user: None,
+            logged_in_at: None,
             expires_at: None,
             source,
             modified: false,
@@ -280,9 +299,13 @@ impl Session {
         Ok(old)
     }
 
-    /// Removes everything: data, flash messages and the per-session lifetime. Data
-    /// added afterwards starts a new session (with a new creation time); a session left
-    /// empty is deleted from the browser by [`SessionConfig::save`] (logout).
+    /// Removes everything: data, flash messages, the user and the per-session
+    /// lifetime. Data added afterwards starts a new session (with a new creation time);
+    /// a session left empty is deleted from the browser by [`SessionConfig::save`].
+    ///
+    /// This is the logout recipe: `session.clear()` (then, for "log out everywhere",
+    /// also revoke the user in the revocation store, such as
+    /// [`MemoryRevocation::revoke_user`](crate::MemoryRevocation::revoke_user)).
     pub fn clear(&mut self) {
         if !self.is_empty() || self.lifetime.is_some() {
             self.modified = true;
@@ -291,11 +314,39 @@ impl Session {
         self.flashes.clear();
         self.lifetime = None;
         self.created_at = None;
+        self.user = None;
+        self.logged_in_at = None;
+    }
+
+    /// Logs the session in for `user`: the login recipe. It starts the session anew
+    /// ([`Session::regenerate`]: a new creation time and a new cookie, the data kept)
+    /// and records the user and the moment of login, which a revocation store
+    /// compares with the moment a user was logged out everywhere
+    /// ([`MemoryRevocation`](crate::MemoryRevocation)). The moment is the time the
+    /// session is saved, in milliseconds.
+    ///
+    /// To log in another user in a session that holds a previous user's data, call
+    /// [`Session::clear`] first.
+    pub fn log_in(&mut self, user: impl Into<String>) {
+        self.regenerate();
+        self.user = Some(user.into());
+        self.logged_in_at = None;
+    }
+
+    /// The user the session was logged in for with [`Session::log_in`].
+    pub fn user_id(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// When the session was logged in ([`Session::log_in`]); `None` when it has no
+    /// user or the login has not been saved yet.
+    pub fn logged_in_at(&self) -> Option<OffsetDateTime> {
+        self.logged_in_at
     }
 
     /// Starts the session anew while keeping its data: a new creation time (so the
     /// absolute lifetime starts again) and a new cookie. Call it when the user's
-    /// privileges change, such as at login.
+    /// privileges change; at login, [`Session::log_in`] calls it.
     ///
     /// The server keeps no session ids, so there is no id to fixate; the new cookie
     /// carries the new data, and an attacker's earlier copy of the cookie does not.
@@ -304,9 +355,9 @@ impl Session {
         self.modified = true;
     }
 
-    /// Whether the session has no data and no flash messages.
+    /// Whether the session has no data, no flash messages and no user.
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty() && self.flashes.is_empty()
+        self.data.is_empty() && self.flashes.is_empty() && self.user.is_none()
     }
 
     /// The number of entries (flash messages not counted).
@@ -381,11 +432,19 @@ impl Session {
     }
 
     /// The JSON object that is signed: the data plus the reserved keys.
-    fn to_object(&self, created_at: OffsetDateTime) -> Map<String, Value> {
+    fn to_object(
+        &self,
+        created_at: OffsetDateTime,
+        logged_in_at: Option<OffsetDateTime>,
+    ) -> Map<String, Value> {
         let mut map = self.data.clone();
         map.insert(CREATED_KEY.into(), created_at.unix_timestamp().into());
         if let Some(lifetime) = self.lifetime {
             map.insert(LIFETIME_KEY.into(), lifetime.whole_seconds().into());
+        }
+        if let (Some(user), Some(at)) = (&self.user, logged_in_at) {
+            map.insert(USER_KEY.into(), user.clone().into());
+            map.insert(LOGIN_KEY.into(), crate::revocation::unix_millis(at).into());
         }
         if !self.flashes.is_empty() {
             let flashes = self
@@ -406,6 +465,17 @@ impl Session {
         let lifetime = match data.remove(LIFETIME_KEY) {
             None => None,
             Some(v) => Some(Duration::seconds(v.as_i64().filter(|&s| s > 0)?)),
+        };
+        let (user, logged_in_at) = match (data.remove(USER_KEY), data.remove(LOGIN_KEY)) {
+            (None, None) => (None, None),
+            (Some(Value::String(user)), Some(at)) => {
+                let at = i128::from(at.as_i64()?).checked_mul(1_000_000)?;
+                (
+                    Some(user),
+                    Some(OffsetDateTime::from_unix_timestamp_nanos(at).ok()?),
+                )
+            }
+            _ => return None,
         };
         let flashes = match data.remove(FLASHES_KEY) {
             None => Vec::new(),
@@ -428,6 +498,8 @@ impl Session {
             flashes,
             created_at: Some(created_at),
             lifetime,
+            user,
+            logged_in_at,
             expires_at: Some(verified.expires_at),
             source: SessionSource::Cookie,
             modified: false,
@@ -504,6 +576,7 @@ struct Inner {
     absolute_lifetime: Duration,
     refresh_interval: Duration,
     validator: Option<Box<Validator>>,
+    revocation: Option<Arc<dyn Revocation>>,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -514,6 +587,7 @@ impl fmt::Debug for SessionConfig {
             .field("absolute_lifetime", &self.inner.absolute_lifetime)
             .field("refresh_interval", &self.inner.refresh_interval)
             .field("validator", &self.inner.validator.is_some())
+            .field("revocation", &self.inner.revocation.is_some())
             .finish()
     }
 }
@@ -572,6 +646,20 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// A revocation store, asked on every validly signed, unexpired session after the
+    /// [`validate`](SessionConfigBuilder::validate) check; a revoked session gives the
+    /// request a fresh session with source [`SessionSource::Revoked`] and deletes the
+    /// cookie. See [`crate::revocation`]. Load sessions with
+    /// [`SessionConfig::load_async`] (the framework integrations do); the synchronous
+    /// [`SessionConfig::load`] can use only a store that answers at once, such as
+    /// [`MemoryRevocation`](crate::MemoryRevocation).
+    ///
+    /// Defaults to no store.
+    pub fn revocation(mut self, store: impl Revocation) -> Self {
+        self.inner.revocation = Some(Arc::new(store));
+        self
+    }
+
     /// Builds the configuration.
     pub fn build(self) -> SessionConfig {
         SessionConfig {
@@ -591,6 +679,7 @@ impl SessionConfig {
                 absolute_lifetime: DEFAULT_ABSOLUTE_LIFETIME,
                 refresh_interval: DEFAULT_REFRESH_INTERVAL,
                 validator: None,
+                revocation: None,
             },
         }
     }
@@ -603,17 +692,23 @@ impl SessionConfig {
     /// The session of a request, from its raw `Cookie:` header value (pass `""` when
     /// there is none; join several `Cookie:` headers with `"; "`). Never fails: see
     /// "Loading never fails" in the module docs.
+    ///
+    /// With a [revocation store](SessionConfigBuilder::revocation) that does not
+    /// answer at once (one that does I/O), use [`SessionConfig::load_async`]: this
+    /// synchronous call cannot wait for it, and gives such sessions source
+    /// [`SessionSource::RevocationUnavailable`].
     pub fn load(&self, cookie_header: impl AsRef<[u8]>) -> Session {
         self.load_at(cookie_header, OffsetDateTime::now_utc())
     }
 
     /// Like [`SessionConfig::load`], with `now` as the current time.
     pub fn load_at(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
-        let result = self.inner.cookie.decode_header_at(cookie_header, now);
-        self.session_from(result, now)
+        let session = self.load_unchecked_at(cookie_header, now);
+        self.check_now(session)
     }
 
-    /// The session of a request, from a [`CookieJar`].
+    /// The session of a request, from a [`CookieJar`]. As [`SessionConfig::load`]
+    /// for revocation.
     pub fn load_jar(&self, jar: &CookieJar) -> Session {
         self.load_jar_at(jar, OffsetDateTime::now_utc())
     }
@@ -621,7 +716,75 @@ impl SessionConfig {
     /// Like [`SessionConfig::load_jar`], with `now` as the current time.
     pub fn load_jar_at(&self, jar: &CookieJar, now: OffsetDateTime) -> Session {
         let result = self.inner.cookie.decode_jar_at(jar, now);
+        self.check_now(self.session_from(result, now))
+    }
+
+    /// The session of a request, like [`SessionConfig::load`], waiting for the
+    /// [revocation store](SessionConfigBuilder::revocation) when there is one.
+    pub async fn load_async(&self, cookie_header: impl AsRef<[u8]>) -> Session {
+        self.load_async_at(cookie_header, OffsetDateTime::now_utc())
+            .await
+    }
+
+    /// Like [`SessionConfig::load_async`], with `now` as the current time.
+    pub async fn load_async_at(
+        &self,
+        cookie_header: impl AsRef<[u8]>,
+        now: OffsetDateTime,
+    ) -> Session {
+        let session = self.load_unchecked_at(cookie_header, now);
+        match &self.inner.revocation {
+            Some(store) if session.source == SessionSource::Cookie => {
+                let verdict = store.is_revoked(&session).await;
+                Self::apply_verdict(session, verdict)
+            }
+            _ => session,
+        }
+    }
+
+    /// Asks the [revocation store](SessionConfigBuilder::revocation) about `session`
+    /// (for example at login, to refuse a banned user): `Ok(false)` when there is no
+    /// store. The loading calls already ask it for every valid cookie.
+    pub async fn is_revoked(&self, session: &Session) -> Result<bool, RevocationError> {
+        match &self.inner.revocation {
+            Some(store) => store.is_revoked(session).await,
+            None => Ok(false),
+        }
+    }
+
+    /// The session of a request after every synchronous check, before the revocation
+    /// store.
+    fn load_unchecked_at(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
+        let result = self.inner.cookie.decode_header_at(cookie_header, now);
         self.session_from(result, now)
+    }
+
+    /// Asks the revocation store without waiting: a store that does not answer at once
+    /// makes the session unavailable.
+    fn check_now(&self, session: Session) -> Session {
+        let Some(store) = &self.inner.revocation else {
+            return session;
+        };
+        if session.source != SessionSource::Cookie {
+            return session;
+        }
+        let verdict = {
+            let mut future = store.is_revoked(&session);
+            let mut cx = Context::from_waker(Waker::noop());
+            match future.as_mut().poll(&mut cx) {
+                Poll::Ready(verdict) => verdict,
+                Poll::Pending => Err(RevocationError::unavailable()),
+            }
+        };
+        Self::apply_verdict(session, verdict)
+    }
+
+    fn apply_verdict(session: Session, verdict: Result<bool, RevocationError>) -> Session {
+        match verdict {
+            Ok(false) => session,
+            Ok(true) => Session::fresh(SessionSource::Revoked),
+            Err(_) => Session::fresh(SessionSource::RevocationUnavailable),
+        }
     }
 
     fn session_from(
@@ -668,10 +831,20 @@ impl SessionConfig {
         session: &Session,
         now: OffsetDateTime,
     ) -> Result<Option<SetCookie>, Error> {
-        let had_cookie = session.source != SessionSource::NoCookie;
+        // A cookie is removed only when it was read and found wanting (or the session
+        // was emptied); never when there was none, or when the revocation store could
+        // not be asked.
+        let had_cookie = !matches!(
+            session.source,
+            SessionSource::NoCookie | SessionSource::RevocationUnavailable
+        );
         if session.is_empty() {
             return Ok(had_cookie.then(|| self.removal()));
         }
+        let logged_in_at = session
+            .user
+            .as_ref()
+            .map(|_| session.logged_in_at.unwrap_or(now));
         let now = now
             .replace_nanosecond(0)
             .map_err(|_| Error::ExpiryOutOfRange)?;
@@ -699,7 +872,7 @@ impl SessionConfig {
         let cookie = self
             .inner
             .cookie
-            .encode_until(&session.to_object(created_at), expires_at)?;
+            .encode_until(&session.to_object(created_at, logged_in_at), expires_at)?;
         Ok(Some(SetCookie {
             cookie,
             removal: false,

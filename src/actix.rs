@@ -1,0 +1,275 @@
+//! actix-web integration (feature `actix`): the [`SessionMiddleware`] and the
+//! [`Session`] extractor.
+//!
+//! ```
+//! use actix_web::{web, App, Responder};
+//! use sessionlib::actix::{Session, SessionMiddleware};
+//! use sessionlib::{CookieConfig, Key, Keyring, SessionConfig};
+//!
+//! async fn index(session: Session) -> impl Responder {
+//!     let visits: u32 = session.get("visits").unwrap_or(0);
+//!     session.insert("visits", &(visits + 1)).expect("a number serializes");
+//!     format!("visit #{}", visits + 1)
+//! }
+//!
+//! # fn main() -> Result<(), sessionlib::Error> {
+//! let sessions = SessionConfig::builder(
+//!     CookieConfig::builder(Keyring::new(Key::generate())).try_build()?,
+//! )
+//! .build();
+//! let app = App::new()
+//!     .wrap(SessionMiddleware::new(sessions))
+//!     .route("/", web::get().to(index));
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The middleware loads the session before the handler (waiting for the revocation
+//! store, if one is configured) and saves it after, into every response whatever its
+//! status, a handler's error response included (an `Err` from an inner middleware has
+//! no response to carry a cookie, so the session is not saved then): `Set-Cookie`, `Vary: Cookie` and a
+//! private `Cache-Control` when a cookie is sent, nothing when nothing changed. A
+//! session too large for its cookie turns the response into a `500` with a fixed body
+//! (logged with `tracing`); with an [`OriginGuard`]
+//! ([`SessionMiddleware::origin_guard`]) a cross-origin state-changing request gets a
+//! `403` before the handler runs.
+
+use std::fmt;
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+use std::rc::Rc;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+
+pub use crate::guard::OriginGuard;
+use crate::handle::{body, join_cookie_headers, private_cache_control, varies_on_cookie};
+use crate::session::SessionConfig;
+
+/// The request's session, as an extractor: a cheap `Clone` handle with the methods of
+/// [`crate::Session`] (see [`SessionHandle`](crate::handle::SessionHandle)). It needs
+/// the [`SessionMiddleware`]; without it the request gets a `500` naming the missing
+/// middleware.
+pub type Session = crate::handle::SessionHandle;
+
+/// An actix-web middleware that gives every request a session; see the
+/// [module docs](self).
+#[derive(Clone)]
+pub struct SessionMiddleware {
+    config: SessionConfig,
+    guard: Option<OriginGuard>,
+}
+
+impl fmt::Debug for SessionMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionMiddleware")
+            .field("config", &self.config)
+            .field("guard", &self.guard)
+            .finish()
+    }
+}
+
+impl SessionMiddleware {
+    /// A middleware loading and saving sessions with `config`.
+    pub fn new(config: SessionConfig) -> Self {
+        Self {
+            config,
+            guard: None,
+        }
+    }
+
+    /// Refuses cross-origin state-changing requests with `403 Forbidden` before they
+    /// reach the handler; see [`OriginGuard`].
+    ///
+    /// Defaults to no guard.
+    pub fn origin_guard(mut self, guard: OriginGuard) -> Self {
+        self.guard = Some(guard);
+        self
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for SessionMiddleware
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = SessionMiddlewareService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(SessionMiddlewareService {
+            service: Rc::new(service),
+            middleware: self.clone(),
+        }))
+    }
+}
+
+/// The service made by [`SessionMiddleware`].
+pub struct SessionMiddlewareService<S> {
+    service: Rc<S>,
+    middleware: SessionMiddleware,
+}
+
+impl<S> fmt::Debug for SessionMiddlewareService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionMiddlewareService")
+            .field("middleware", &self.middleware)
+            .finish_non_exhaustive()
+    }
+}
+
+type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+impl<S, B> Service<ServiceRequest> for SessionMiddlewareService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let middleware = self.middleware.clone();
+        Box::pin(async move {
+            if let Some(guard) = &middleware.guard {
+                if !allowed(guard, &request) {
+                    let response = fixed(StatusCode::FORBIDDEN, body::CROSS_ORIGIN);
+                    return Ok(request.into_response(response).map_into_right_body());
+                }
+            }
+            let config = &middleware.config;
+            let header = join_cookie_headers(
+                request
+                    .headers()
+                    .get_all(header::COOKIE)
+                    .map(HeaderValue::as_bytes),
+            );
+            let session = config.load_async(header).await;
+            let handle = Session::new(session, config.clone());
+            request.extensions_mut().insert(handle.clone());
+            // A handler's error is already a response here (actix-web makes it one);
+            // an `Err` comes only from an inner middleware and has no response to carry
+            // a cookie.
+            let mut response = service.call(request).await?.map_into_left_body();
+            let saved = handle.with(|session| config.save(session));
+            match saved {
+                Ok(None) => Ok(response),
+                Ok(Some(update)) => {
+                    match HeaderValue::try_from(update.header_value()) {
+                        Ok(value) => {
+                            add_session_headers(response.headers_mut(), value);
+                            Ok(response)
+                        }
+                        // The cookie's parts were validated when the configuration was
+                        // built: this does not happen.
+                        Err(_) => Ok(save_failed(response, &crate::Error::Serialize)),
+                    }
+                }
+                Err(error) => Ok(save_failed(response, &error)),
+            }
+        })
+    }
+}
+
+fn allowed(guard: &OriginGuard, request: &ServiceRequest) -> bool {
+    let headers = request.headers();
+    let host = headers
+        .get(header::HOST)
+        .map(HeaderValue::as_bytes)
+        .or_else(|| request.uri().authority().map(|a| a.as_str().as_bytes()));
+    guard.allows(
+        request.method().as_str(),
+        headers.get("sec-fetch-site").map(HeaderValue::as_bytes),
+        headers.get(header::ORIGIN).map(HeaderValue::as_bytes),
+        host,
+    )
+}
+
+fn add_session_headers(headers: &mut HeaderMap, set_cookie: HeaderValue) {
+    headers.append(header::SET_COOKIE, set_cookie);
+    if !headers
+        .get_all(header::VARY)
+        .any(|v| varies_on_cookie(v.as_bytes()))
+    {
+        headers.append(header::VARY, HeaderValue::from_static("Cookie"));
+    }
+    let cache = private_cache_control(
+        headers
+            .get(header::CACHE_CONTROL)
+            .map(HeaderValue::as_bytes),
+    );
+    if let Some(Ok(value)) = cache.map(HeaderValue::try_from) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+}
+
+fn fixed(status: StatusCode, text: &'static str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(text)
+}
+
+fn save_failed<B>(
+    response: ServiceResponse<EitherBody<B>>,
+    error: &crate::Error,
+) -> ServiceResponse<EitherBody<B>> {
+    // The error's Display holds no session data.
+    tracing::error!(error = %error, "sessionlib: the session could not be saved; answering 500");
+    let (request, _) = response.into_parts();
+    ServiceResponse::new(
+        request,
+        fixed(StatusCode::INTERNAL_SERVER_ERROR, body::SAVE_FAILED),
+    )
+    .map_into_right_body()
+}
+
+/// The error of the [`Session`] extractor when no [`SessionMiddleware`] is installed:
+/// a `500` naming the missing middleware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MissingSessionMiddleware;
+
+const MISSING_MIDDLEWARE: &str = "500 Internal Server Error: the sessionlib::actix::Session \
+     extractor needs sessionlib::actix::SessionMiddleware on the app (App::wrap)";
+
+impl fmt::Display for MissingSessionMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MISSING_MIDDLEWARE)
+    }
+}
+
+impl ResponseError for MissingSessionMiddleware {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        tracing::error!("{MISSING_MIDDLEWARE}");
+        fixed(StatusCode::INTERNAL_SERVER_ERROR, MISSING_MIDDLEWARE)
+    }
+}
+
+impl FromRequest for Session {
+    type Error = MissingSessionMiddleware;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(
+            request
+                .extensions()
+                .get::<Session>()
+                .cloned()
+                .ok_or(MissingSessionMiddleware),
+        )
+    }
+}

@@ -1,0 +1,105 @@
+//! Sessions on `http` types (feature `http`), for frameworks without an integration.
+//!
+//! [`SessionConfig::load_headers`] reads the session from a request's headers (all
+//! `Cookie:` headers joined) and [`SessionConfig::save_headers`] appends what the
+//! response needs, with no conversion left to the caller. A plain hyper service:
+//!
+//! ```
+//! use http::{Request, Response};
+//! use sessionlib::SessionConfig;
+//!
+//! async fn handle(sessions: &SessionConfig, request: Request<String>) -> Response<String> {
+//!     let mut session = sessions.load_headers_async(request.headers()).await;
+//!     let visits = session.get::<u32>("visits").unwrap_or(0) + 1;
+//!     let mut response = match session.insert("visits", &visits) {
+//!         Ok(()) => Response::new(format!("visit #{visits}")),
+//!         Err(_) => Response::new(String::from("error")),
+//!     };
+//!     if sessions.save_headers(&session, response.headers_mut()).is_err() {
+//!         *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+//!     }
+//!     response
+//! }
+//! # let _ = handle;
+//! ```
+//!
+//! With hyper or any tower stack, the [`SessionLayer`](crate::tower::SessionLayer)
+//! (feature `tower`) does this for every request.
+
+use std::borrow::Cow;
+
+use http::header::{CACHE_CONTROL, COOKIE, HOST, SET_COOKIE, VARY};
+use http::{HeaderMap, HeaderValue, Method, Uri};
+
+use crate::error::Error;
+use crate::guard::OriginGuard;
+use crate::handle::{join_cookie_headers, private_cache_control, varies_on_cookie};
+use crate::session::{Session, SessionConfig};
+
+/// All `Cookie:` headers of a request, joined with `"; "`.
+pub(crate) fn cookie_header(headers: &HeaderMap) -> Cow<'_, [u8]> {
+    join_cookie_headers(headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes))
+}
+
+impl SessionConfig {
+    /// The session of a request, from its headers; see [`SessionConfig::load`].
+    pub fn load_headers(&self, headers: &HeaderMap) -> Session {
+        self.load(cookie_header(headers))
+    }
+
+    /// The session of a request, from its headers, waiting for the revocation store;
+    /// see [`SessionConfig::load_async`].
+    pub async fn load_headers_async(&self, headers: &HeaderMap) -> Session {
+        self.load_async(cookie_header(headers)).await
+    }
+
+    /// Saves `session` into a response's headers: appends `Set-Cookie` and
+    /// `Vary: Cookie` and makes `Cache-Control` private when a cookie must be sent
+    /// (see [`SessionConfig::save`]); other headers are kept. Returns whether a cookie
+    /// was set or removed.
+    ///
+    /// Fails as [`SessionConfig::save`] does, with nothing added to `headers`.
+    pub fn save_headers(&self, session: &Session, headers: &mut HeaderMap) -> Result<bool, Error> {
+        let Some(update) = self.save(session)? else {
+            return Ok(false);
+        };
+        // The cookie's name, path and domain were validated when the configuration was
+        // built and its value is base64url, so this conversion does not fail.
+        let set_cookie =
+            HeaderValue::try_from(update.header_value()).map_err(|_| Error::Serialize)?;
+        headers.append(SET_COOKIE, set_cookie);
+        if !headers
+            .get_all(VARY)
+            .iter()
+            .any(|v| varies_on_cookie(v.as_bytes()))
+        {
+            headers.append(VARY, HeaderValue::from_static("Cookie"));
+        }
+        if let Some(value) =
+            private_cache_control(headers.get(CACHE_CONTROL).map(HeaderValue::as_bytes))
+        {
+            if let Ok(value) = HeaderValue::try_from(value) {
+                headers.insert(CACHE_CONTROL, value);
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl OriginGuard {
+    /// Whether a request with this method, headers and URI may go on; see
+    /// [`OriginGuard::allows`]. The host is the `Host` header, or the URI's authority
+    /// (HTTP/2).
+    pub fn allows_http(&self, method: &Method, headers: &HeaderMap, uri: &Uri) -> bool {
+        let host = headers
+            .get(HOST)
+            .map(HeaderValue::as_bytes)
+            .or_else(|| uri.authority().map(|a| a.as_str().as_bytes()));
+        self.allows(
+            method.as_str(),
+            headers.get("sec-fetch-site").map(HeaderValue::as_bytes),
+            headers.get(http::header::ORIGIN).map(HeaderValue::as_bytes),
+            host,
+        )
+    }
+}

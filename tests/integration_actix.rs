@@ -1,0 +1,393 @@
+//! The actix-web integration, driven in-process with `actix_web::test`: what every
+//! handler can rely on.
+#![cfg(feature = "actix")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::test::{self, TestRequest};
+use actix_web::{web, App, HttpResponse, Responder};
+use sessionlib::actix::{OriginGuard, Session, SessionMiddleware};
+use sessionlib::revocation::{BoxFuture, Revocation, RevocationError};
+use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig};
+
+fn sessions_with(
+    f: impl FnOnce(sessionlib::SessionConfigBuilder) -> sessionlib::SessionConfigBuilder,
+) -> SessionConfig {
+    let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .name("__Host-s")
+        .try_build()
+        .unwrap();
+    f(SessionConfig::builder(cookie)).build()
+}
+
+fn sessions() -> SessionConfig {
+    sessions_with(|b| b)
+}
+
+async fn count(session: Session) -> impl Responder {
+    let visits: u32 = session.get("visits").unwrap_or(0);
+    session.insert("visits", &(visits + 1)).unwrap();
+    format!("visit #{}", visits + 1)
+}
+
+async fn read(session: Session) -> impl Responder {
+    format!("{:?}:{:?}", session.get::<u32>("visits"), session.source())
+}
+
+async fn login(session: Session) -> impl Responder {
+    session.log_in("cobra");
+    match session.is_revoked().await {
+        Ok(false) => "logged in",
+        _ => {
+            session.clear();
+            "refused"
+        }
+    }
+}
+
+async fn flash_and_redirect(session: Session) -> impl Responder {
+    session.flash("info", "saved before the redirect");
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/flashes"))
+        .finish()
+}
+
+async fn fail(session: Session) -> Result<String, actix_web::Error> {
+    session.insert("attempts", &1).unwrap();
+    Err(actix_web::error::ErrorUnprocessableEntity("nope"))
+}
+
+async fn flashes(session: Session) -> impl Responder {
+    let f = session.take_flashes();
+    f.iter()
+        .map(|f| f.message.clone())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+async fn huge(session: Session) -> impl Responder {
+    session.insert("blob", &"secret-data-".repeat(500)).unwrap();
+    "handler output"
+}
+
+async fn public_cache(session: Session) -> impl Responder {
+    session.insert("x", &1).unwrap();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .body("cached")
+}
+
+macro_rules! app {
+    ($middleware:expr) => {
+        test::init_service(
+            App::new()
+                .wrap($middleware)
+                .route("/count", web::get().to(count))
+                .route("/read", web::get().to(read))
+                .route("/login", web::post().to(login))
+                .route("/go", web::post().to(flash_and_redirect))
+                .route("/fail", web::post().to(fail))
+                .route("/flashes", web::get().to(flashes))
+                .route("/huge", web::get().to(huge))
+                .route("/public", web::get().to(public_cache))
+                .route("/change", web::post().to(count)),
+        )
+        .await
+    };
+}
+
+fn get(uri: &str, cookie: Option<&str>) -> actix_http::Request {
+    let mut r = TestRequest::get().uri(uri);
+    if let Some(c) = cookie {
+        r = r.insert_header((header::COOKIE, c));
+    }
+    r.to_request()
+}
+
+fn cookie_pair<B>(response: &ServiceResponse<B>) -> Option<String> {
+    let set = response.headers().get(header::SET_COOKIE)?;
+    Some(set.to_str().unwrap().split(';').next().unwrap().to_owned())
+}
+
+async fn text<B: actix_web::body::MessageBody>(response: ServiceResponse<B>) -> String {
+    String::from_utf8(test::read_body(response).await.to_vec()).unwrap()
+}
+
+#[actix_web::test]
+async fn loads_before_the_handler_and_saves_after() {
+    let app = app!(SessionMiddleware::new(sessions()));
+    let first = test::call_service(&app, get("/count", None)).await;
+    let cookie = cookie_pair(&first).expect("a new session sets a cookie");
+    assert!(cookie.starts_with("__Host-s="));
+    assert_eq!(first.headers().get(header::VARY).unwrap(), "Cookie");
+    assert_eq!(
+        first.headers().get(header::CACHE_CONTROL).unwrap(),
+        "private"
+    );
+    assert_eq!(text(first).await, "visit #1");
+    let second = test::call_service(&app, get("/count", Some(&cookie))).await;
+    assert_eq!(text(second).await, "visit #2");
+    // Unchanged: no cookie; forged: removed, privately.
+    let unchanged = test::call_service(&app, get("/read", Some(&cookie))).await;
+    assert!(unchanged.headers().get(header::SET_COOKIE).is_none());
+    assert!(unchanged.headers().get(header::VARY).is_none());
+    let forged = test::call_service(&app, get("/read", Some("__Host-s=forged.AA.BB"))).await;
+    let removal = forged
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    assert_eq!(
+        forged.headers().get(header::CACHE_CONTROL).unwrap(),
+        "private"
+    );
+    let public = test::call_service(&app, get("/public", None)).await;
+    assert_eq!(
+        public.headers().get(header::CACHE_CONTROL).unwrap(),
+        "private, max-age=60"
+    );
+}
+
+#[actix_web::test]
+async fn several_cookie_headers_are_joined() {
+    let app = app!(SessionMiddleware::new(sessions()));
+    let cookie = cookie_pair(&test::call_service(&app, get("/count", None)).await).unwrap();
+    let request = TestRequest::get()
+        .uri("/read")
+        .append_header((header::COOKIE, "theme=dark"))
+        .append_header((header::COOKIE, cookie.as_str()))
+        .append_header((header::COOKIE, "lang=en"))
+        .to_request();
+    assert_eq!(
+        text(test::call_service(&app, request).await).await,
+        "Some(1):Cookie"
+    );
+}
+
+#[actix_web::test]
+async fn error_and_redirect_responses_are_saved() {
+    let app = app!(SessionMiddleware::new(sessions()));
+    let redirect = test::call_service(&app, TestRequest::post().uri("/go").to_request()).await;
+    assert_eq!(redirect.status(), StatusCode::SEE_OTHER);
+    let cookie = cookie_pair(&redirect).expect("the flash is saved into the redirect");
+    let shown = test::call_service(&app, get("/flashes", Some(&cookie))).await;
+    assert_eq!(text(shown).await, "saved before the redirect");
+    let failed = app
+        .call(TestRequest::post().uri("/fail").to_request())
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        cookie_pair(&failed).is_some(),
+        "an error response carries the session too"
+    );
+}
+
+#[actix_web::test]
+async fn a_session_too_large_is_a_500_that_shows_no_data() {
+    let app = app!(SessionMiddleware::new(sessions()));
+    let response = test::call_service(&app, get("/huge", None)).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(response.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(
+        text(response).await,
+        "500 Internal Server Error: the session could not be saved"
+    );
+}
+
+#[actix_web::test]
+async fn a_handle_kept_past_the_response_changes_nothing() {
+    let kept: Arc<std::sync::Mutex<Option<Session>>> = Arc::default();
+    let slot = kept.clone();
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(sessions()))
+            .route(
+                "/keep",
+                web::get().to(move |session: Session| {
+                    let slot = slot.clone();
+                    async move {
+                        session.insert("user", "alice").unwrap();
+                        *slot.lock().unwrap() = Some(session.clone());
+                        "kept"
+                    }
+                }),
+            )
+            .route(
+                "/read",
+                web::get().to(|s: Session| async move { format!("{:?}", s.get::<String>("user")) }),
+            ),
+    )
+    .await;
+    let response = test::call_service(&app, get("/keep", None)).await;
+    let cookie = cookie_pair(&response).unwrap();
+    let handle = kept.lock().unwrap().take().unwrap();
+    handle.insert("user", "mallory").unwrap();
+    handle.clear();
+    let read = test::call_service(&app, get("/read", Some(&cookie))).await;
+    assert_eq!(text(read).await, "Some(\"alice\")");
+    assert_eq!(
+        text(test::call_service(&app, get("/read", None)).await).await,
+        "None"
+    );
+}
+
+#[actix_web::test]
+async fn the_extractor_without_the_middleware_is_a_500_naming_it() {
+    let app = test::init_service(App::new().route("/", web::get().to(read))).await;
+    let response = test::call_service(&app, get("/", None)).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = text(response).await;
+    assert!(
+        body.contains("sessionlib::actix::SessionMiddleware"),
+        "{body}"
+    );
+}
+
+#[actix_web::test]
+async fn log_out_everywhere_revokes_every_earlier_session() {
+    let store = Arc::new(MemoryRevocation::new());
+    let app = app!(SessionMiddleware::new(sessions_with(
+        |b| b.revocation(store.clone())
+    )));
+    let post_login = || TestRequest::post().uri("/login").to_request();
+    let laptop = cookie_pair(&test::call_service(&app, post_login()).await).unwrap();
+    let phone = cookie_pair(&test::call_service(&app, post_login()).await).unwrap();
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(3)).await;
+    store.revoke_user("cobra");
+    for device in [&laptop, &phone] {
+        let response = test::call_service(&app, get("/read", Some(device))).await;
+        let removal = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(removal.contains("Max-Age=0"), "{removal}");
+        assert_eq!(text(response).await, "None:Revoked");
+    }
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(2)).await;
+    let again = cookie_pair(&test::call_service(&app, post_login()).await).unwrap();
+    assert_eq!(
+        text(test::call_service(&app, get("/read", Some(&again))).await).await,
+        "None:Cookie"
+    );
+    store.ban("cobra");
+    assert_eq!(
+        text(test::call_service(&app, post_login()).await).await,
+        "refused"
+    );
+    assert_eq!(
+        text(test::call_service(&app, get("/read", Some(&again))).await).await,
+        "None:Revoked"
+    );
+}
+
+struct Unreachable(AtomicBool);
+
+impl Revocation for Unreachable {
+    fn is_revoked<'a>(
+        &'a self,
+        _: &'a sessionlib::Session,
+    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
+        let down = self.0.load(Ordering::SeqCst);
+        Box::pin(async move {
+            if down {
+                Err(RevocationError::unavailable())
+            } else {
+                Ok(false)
+            }
+        })
+    }
+}
+
+#[actix_web::test]
+async fn an_unreachable_store_keeps_the_cookie() {
+    let store = Arc::new(Unreachable(AtomicBool::new(false)));
+    let app = app!(SessionMiddleware::new(sessions_with(
+        |b| b.revocation(store.clone())
+    )));
+    let cookie = cookie_pair(&test::call_service(&app, get("/count", None)).await).unwrap();
+    store.0.store(true, Ordering::SeqCst);
+    let down = test::call_service(&app, get("/read", Some(&cookie))).await;
+    assert!(
+        down.headers().get(header::SET_COOKIE).is_none(),
+        "an outage never deletes the cookie"
+    );
+    assert_eq!(text(down).await, "None:RevocationUnavailable");
+    store.0.store(false, Ordering::SeqCst);
+    assert_eq!(
+        text(test::call_service(&app, get("/read", Some(&cookie))).await).await,
+        "Some(1):Cookie"
+    );
+}
+
+#[actix_web::test]
+async fn the_origin_guard_refuses_cross_origin_state_changes() {
+    let guard = OriginGuard::new().trust("https://admin.example");
+    let app = app!(SessionMiddleware::new(sessions()).origin_guard(guard));
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], StatusCode);
+    let cases: &[Case] = &[
+        (
+            "POST",
+            &[("sec-fetch-site", "cross-site")],
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "POST",
+            &[("sec-fetch-site", "same-site")],
+            StatusCode::FORBIDDEN,
+        ),
+        ("POST", &[("sec-fetch-site", "same-origin")], StatusCode::OK),
+        ("POST", &[("sec-fetch-site", "none")], StatusCode::OK),
+        (
+            "POST",
+            &[("origin", "https://evil.example")],
+            StatusCode::FORBIDDEN,
+        ),
+        ("POST", &[("origin", "null")], StatusCode::FORBIDDEN),
+        ("POST", &[("origin", "http://app.example")], StatusCode::OK),
+        ("POST", &[], StatusCode::OK),
+        (
+            "POST",
+            &[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://admin.example"),
+            ],
+            StatusCode::OK,
+        ),
+        ("GET", &[("sec-fetch-site", "cross-site")], StatusCode::OK),
+    ];
+    for (method, headers, expected) in cases {
+        let mut request = match *method {
+            "GET" => TestRequest::get().uri("/count"),
+            _ => TestRequest::post().uri("/change"),
+        }
+        .insert_header((header::HOST, "app.example"));
+        for (name, value) in *headers {
+            request = request.insert_header((*name, *value));
+        }
+        let response = test::call_service(&app, request.to_request()).await;
+        assert_eq!(response.status(), *expected, "{method} {headers:?}");
+        if *expected == StatusCode::FORBIDDEN {
+            assert!(response.headers().get(header::SET_COOKIE).is_none());
+            assert_eq!(
+                text(response).await,
+                "403 Forbidden: cross-origin request refused"
+            );
+        }
+    }
+}

@@ -1,0 +1,476 @@
+//! The axum integration (and its tower layer), driven in-process with tower's
+//! `oneshot`: what every handler can rely on.
+#![cfg(feature = "axum")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, Response, StatusCode};
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use axum::Router;
+use sessionlib::axum::{OriginGuard, Session, SessionLayer};
+use sessionlib::revocation::{BoxFuture, Revocation, RevocationError};
+use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig, SessionSource};
+use tower::ServiceExt;
+
+const NAME: &str = "__Host-s";
+
+fn sessions() -> SessionConfig {
+    sessions_with(|b| b)
+}
+
+fn sessions_with(
+    f: impl FnOnce(sessionlib::SessionConfigBuilder) -> sessionlib::SessionConfigBuilder,
+) -> SessionConfig {
+    let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .name(NAME)
+        .try_build()
+        .unwrap();
+    f(SessionConfig::builder(cookie)).build()
+}
+
+async fn count(session: Session) -> String {
+    let visits: u32 = session.get("visits").unwrap_or(0);
+    session.insert("visits", &(visits + 1)).unwrap();
+    format!("visit #{}", visits + 1)
+}
+
+async fn read(session: Session) -> String {
+    format!("{:?}:{:?}", session.get::<u32>("visits"), session.source())
+}
+
+fn routes() -> Router {
+    Router::new()
+        .route("/count", get(count))
+        .route("/read", get(read))
+        .route("/login", post(login))
+}
+
+fn app(sessions: SessionConfig) -> Router {
+    routes().layer(SessionLayer::new(sessions))
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Response<Body> {
+    app.clone().oneshot(request).await.unwrap()
+}
+
+fn get_with(uri: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(uri);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::empty()).unwrap()
+}
+
+async fn text(response: Response<Body>) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// The `name=value` pair of the response's session cookie.
+fn cookie_pair(response: &Response<Body>) -> Option<String> {
+    let set = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .next()?;
+    let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+    Some(pair)
+}
+
+fn set_cookies(response: &Response<Body>) -> usize {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .count()
+}
+
+#[tokio::test]
+async fn loads_before_the_handler_and_saves_after() {
+    let app = app(sessions());
+    let first = send(&app, get_with("/count", None)).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let cookie = cookie_pair(&first).expect("a new session sets a cookie");
+    assert!(cookie.starts_with("__Host-s="));
+    assert_eq!(text(first).await, "visit #1");
+    let second = send(&app, get_with("/count", Some(&cookie))).await;
+    assert_eq!(text(second).await, "visit #2");
+}
+
+#[tokio::test]
+async fn responses_that_set_or_remove_the_cookie_are_private() {
+    let app = routes().route_layer(axum::middleware::from_fn(
+        |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            let mut r = next.run(req).await;
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, "public, max-age=60".parse().unwrap());
+            r
+        },
+    ));
+    let app = app.layer(SessionLayer::new(sessions()));
+    let set = send(&app, get_with("/count", None)).await;
+    assert_eq!(set.headers()[header::VARY], "Cookie");
+    assert_eq!(set.headers()[header::CACHE_CONTROL], "private, max-age=60");
+    // A forged cookie is removed, with the same headers.
+    let removed = send(&app, get_with("/read", Some("__Host-s=forged.AA.BB"))).await;
+    let set_cookie = removed.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
+    assert_eq!(removed.headers()[header::VARY], "Cookie");
+    assert_eq!(
+        removed.headers()[header::CACHE_CONTROL],
+        "private, max-age=60"
+    );
+}
+
+#[tokio::test]
+async fn an_unchanged_session_sends_no_cookie() {
+    let app = app(sessions());
+    let cookie = cookie_pair(&send(&app, get_with("/count", None)).await).unwrap();
+    let read = send(&app, get_with("/read", Some(&cookie))).await;
+    assert_eq!(set_cookies(&read), 0);
+    assert!(read.headers().get(header::VARY).is_none());
+    assert_eq!(text(read).await, "Some(1):Cookie");
+    // No cookie and nothing written: nothing sent either.
+    let empty = send(&app, get_with("/read", None)).await;
+    assert_eq!(set_cookies(&empty), 0);
+}
+
+#[tokio::test]
+async fn several_cookie_headers_are_joined() {
+    let app = app(sessions());
+    let cookie = cookie_pair(&send(&app, get_with("/count", None)).await).unwrap();
+    // HTTP/2 clients send one `Cookie` header per cookie.
+    let request = Request::get("/read")
+        .header(header::COOKIE, "theme=dark")
+        .header(header::COOKIE, &cookie)
+        .header(header::COOKIE, "lang=en")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(text(send(&app, request).await).await, "Some(1):Cookie");
+}
+
+#[tokio::test]
+async fn error_and_redirect_responses_are_saved() {
+    async fn flash_and_redirect(session: Session) -> Redirect {
+        session.flash("info", "saved before the redirect");
+        Redirect::to("/")
+    }
+    async fn fail(session: Session) -> Result<String, StatusCode> {
+        session.insert("attempts", &1).unwrap();
+        Err(StatusCode::UNPROCESSABLE_ENTITY)
+    }
+    async fn flashes(session: Session) -> String {
+        let f = session.take_flashes();
+        f.iter()
+            .map(|f| f.message.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+    let app = Router::new()
+        .route("/go", post(flash_and_redirect))
+        .route("/fail", post(fail))
+        .route("/", get(flashes))
+        .layer(SessionLayer::new(sessions()));
+    let redirect = send(&app, Request::post("/go").body(Body::empty()).unwrap()).await;
+    assert_eq!(redirect.status(), StatusCode::SEE_OTHER);
+    let cookie = cookie_pair(&redirect).expect("the flash is saved into the redirect");
+    assert_eq!(
+        text(send(&app, get_with("/", Some(&cookie))).await).await,
+        "saved before the redirect"
+    );
+    let failed = send(&app, Request::post("/fail").body(Body::empty()).unwrap()).await;
+    assert_eq!(failed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        cookie_pair(&failed).is_some(),
+        "an error response carries the session too"
+    );
+}
+
+#[tokio::test]
+async fn a_session_too_large_is_a_500_that_shows_no_data() {
+    async fn huge(session: Session) -> &'static str {
+        session.insert("blob", &"secret-data-".repeat(500)).unwrap();
+        "handler output"
+    }
+    let app = Router::new()
+        .route("/", get(huge))
+        .layer(SessionLayer::new(sessions()));
+    let response = send(&app, get_with("/", None)).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(set_cookies(&response), 0);
+    let body = text(response).await;
+    assert_eq!(
+        body,
+        "500 Internal Server Error: the session could not be saved"
+    );
+}
+
+#[tokio::test]
+async fn a_handle_kept_past_the_response_changes_nothing() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<Session>();
+    let tx = Arc::new(std::sync::Mutex::new(Some(tx)));
+    let app = Router::new()
+        .route(
+            "/keep",
+            get(move |session: Session| {
+                let tx = tx.clone();
+                async move {
+                    session.insert("user", "alice").unwrap();
+                    if let Some(tx) = tx.lock().unwrap().take() {
+                        let _ = tx.send(session.clone());
+                    }
+                    "kept"
+                }
+            }),
+        )
+        .route(
+            "/read",
+            get(|s: Session| async move { format!("{:?}", s.get::<String>("user")) }),
+        )
+        .layer(SessionLayer::new(sessions()));
+    let response = send(&app, get_with("/keep", None)).await;
+    let cookie = cookie_pair(&response).unwrap();
+    // The kept handle is changed after its response left.
+    let kept = rx.await.unwrap();
+    kept.insert("user", "mallory").unwrap();
+    kept.clear();
+    // Another request (with the first one's cookie, and without) is not affected.
+    assert_eq!(
+        text(send(&app, get_with("/read", Some(&cookie))).await).await,
+        "Some(\"alice\")"
+    );
+    assert_eq!(
+        text(send(&app, get_with("/read", None)).await).await,
+        "None"
+    );
+}
+
+#[tokio::test]
+async fn the_extractor_without_the_layer_is_a_500_naming_it() {
+    let app: Router = Router::new().route("/", get(read));
+    let response = app.oneshot(get_with("/", None)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = text(response).await;
+    assert!(body.contains("sessionlib::axum::SessionLayer"), "{body}");
+}
+
+async fn login(session: Session) -> String {
+    session.log_in("cobra");
+    match session.is_revoked().await {
+        Ok(false) => "logged in".into(),
+        _ => {
+            session.clear();
+            "refused".into()
+        }
+    }
+}
+
+#[tokio::test]
+async fn log_out_everywhere_revokes_every_earlier_session() {
+    let store = Arc::new(MemoryRevocation::new());
+    let sessions = sessions_with(|b| b.revocation(store.clone()));
+    let app = app(sessions);
+    let post_login = || Request::post("/login").body(Body::empty()).unwrap();
+    let laptop = cookie_pair(&send(&app, post_login()).await).unwrap();
+    let phone = cookie_pair(&send(&app, post_login()).await).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    store.revoke_user("cobra");
+    for device in [&laptop, &phone] {
+        let response = send(&app, get_with("/read", Some(device))).await;
+        let removal = response.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            removal.contains("Max-Age=0"),
+            "the revoked cookie is deleted: {removal}"
+        );
+        assert_eq!(text(response).await, "None:Revoked");
+    }
+    // Logging in again works at once (from the next millisecond: the resolution of
+    // the login time).
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    let again = cookie_pair(&send(&app, post_login()).await).unwrap();
+    assert_eq!(
+        text(send(&app, get_with("/read", Some(&again))).await).await,
+        "None:Cookie"
+    );
+    assert_eq!(store.len(), 1);
+    // A banned user cannot log in, and existing sessions end.
+    store.ban("cobra");
+    assert_eq!(text(send(&app, post_login()).await).await, "refused");
+    assert_eq!(
+        text(send(&app, get_with("/read", Some(&again))).await).await,
+        "None:Revoked"
+    );
+}
+
+/// A store whose backend is down.
+struct Unreachable(AtomicBool);
+
+impl Revocation for Unreachable {
+    fn is_revoked<'a>(
+        &'a self,
+        _: &'a sessionlib::Session,
+    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
+        let down = self.0.load(Ordering::SeqCst);
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            if down {
+                Err(RevocationError::unavailable())
+            } else {
+                Ok(false)
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_store_keeps_the_cookie() {
+    let store = Arc::new(Unreachable(AtomicBool::new(false)));
+    let app = app(sessions_with(|b| b.revocation(store.clone())));
+    let cookie = cookie_pair(&send(&app, get_with("/count", None)).await).unwrap();
+    assert_eq!(
+        text(send(&app, get_with("/read", Some(&cookie))).await).await,
+        "Some(1):Cookie"
+    );
+    store.0.store(true, Ordering::SeqCst);
+    let down = send(&app, get_with("/read", Some(&cookie))).await;
+    assert_eq!(set_cookies(&down), 0, "an outage never deletes the cookie");
+    assert_eq!(text(down).await, "None:RevocationUnavailable");
+    store.0.store(false, Ordering::SeqCst);
+    assert_eq!(
+        text(send(&app, get_with("/read", Some(&cookie))).await).await,
+        "Some(1):Cookie"
+    );
+}
+
+fn guarded() -> Router {
+    Router::new()
+        .route("/change", post(count).get(count))
+        .layer(
+            SessionLayer::new(sessions())
+                .origin_guard(OriginGuard::new().trust("https://admin.example")),
+        )
+}
+
+async fn status(app: &Router, method: &str, headers: &[(&str, &str)]) -> StatusCode {
+    let mut b = Request::builder()
+        .method(method)
+        .uri("/change")
+        .header(header::HOST, "app.example");
+    for (name, value) in headers {
+        b = b.header(*name, *value);
+    }
+    let response = send(app, b.body(Body::empty()).unwrap()).await;
+    let status = response.status();
+    if status == StatusCode::FORBIDDEN {
+        assert_eq!(
+            set_cookies(&response),
+            0,
+            "a refused request reaches no handler"
+        );
+        assert_eq!(
+            text(response).await,
+            "403 Forbidden: cross-origin request refused"
+        );
+    }
+    status
+}
+
+#[tokio::test]
+async fn the_origin_guard_refuses_cross_origin_state_changes() {
+    let app = guarded();
+    let forbidden = StatusCode::FORBIDDEN;
+    let ok = StatusCode::OK;
+    assert_eq!(
+        status(&app, "POST", &[("sec-fetch-site", "cross-site")]).await,
+        forbidden
+    );
+    assert_eq!(
+        status(&app, "POST", &[("sec-fetch-site", "same-site")]).await,
+        forbidden
+    );
+    assert_eq!(
+        status(&app, "POST", &[("sec-fetch-site", "same-origin")]).await,
+        ok
+    );
+    assert_eq!(
+        status(&app, "POST", &[("sec-fetch-site", "none")]).await,
+        ok
+    );
+    assert_eq!(
+        status(&app, "POST", &[("origin", "https://evil.example")]).await,
+        forbidden
+    );
+    assert_eq!(status(&app, "POST", &[("origin", "null")]).await, forbidden);
+    assert_eq!(
+        status(&app, "POST", &[("origin", "http://app.example")]).await,
+        ok
+    );
+    assert_eq!(
+        status(&app, "POST", &[]).await,
+        ok,
+        "no browser headers: not a browser"
+    );
+    assert_eq!(
+        status(
+            &app,
+            "POST",
+            &[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://admin.example")
+            ]
+        )
+        .await,
+        ok,
+        "a trusted origin"
+    );
+    assert_eq!(
+        status(&app, "GET", &[("sec-fetch-site", "cross-site")]).await,
+        ok
+    );
+}
+
+#[tokio::test]
+async fn the_layer_serves_a_plain_tower_service() {
+    // No axum: a hyper-style service_fn reading the handle from the extensions.
+    use sessionlib::tower::SessionHandle;
+    let service = tower::ServiceBuilder::new()
+        .layer(SessionLayer::new(sessions()))
+        .service_fn(|request: Request<String>| async move {
+            let handle = request
+                .extensions()
+                .get::<SessionHandle>()
+                .cloned()
+                .unwrap();
+            let n: u32 = handle.get("n").unwrap_or(0) + 1;
+            handle.insert("n", &n).unwrap();
+            Ok::<_, std::convert::Infallible>(Response::new(format!("n={n}")))
+        });
+    let first = service
+        .clone()
+        .oneshot(Request::new(String::new()))
+        .await
+        .unwrap();
+    let set = first.headers()[header::SET_COOKIE].to_str().unwrap();
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let mut second = Request::new(String::new());
+    second
+        .headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    let second = service.oneshot(second).await.unwrap();
+    assert_eq!(second.body(), "n=2");
+    let _ = SessionSource::Cookie;
+}
