@@ -192,7 +192,11 @@ fn help_documents_every_command_option_and_exit_code() {
         );
     }
     assert_eq!(cli(&["help"]).ok(), help);
-    assert_eq!(cli(&["decode", "--help"]).ok(), help);
+    // After decode or inspect, --help prints that command's help and is a usage
+    // error (exit 2): no token was read (issue 12, defect 2).
+    let run = cli(&["decode", "--help"]).run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.stdout, cli(&["help", "decode"]).ok());
     assert_eq!(cli(&["-h"]).ok(), help);
     assert!(cli(&["--version"]).ok().starts_with("sessionlib "));
 }
@@ -1045,4 +1049,132 @@ fn tempdir() -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+// ---------------------------------------------------------------------------------
+// Issue 12 (security review): regression tests, one per defect, named after it.
+
+/// Defect 2: `sessionlib decode "$COOKIE" && grant_access` must not grant access when
+/// the cookie value is an option of the tool. Whatever the token argument is, with
+/// empty stdin and a key set, decode (and inspect) exit non-zero and print no data.
+#[test]
+fn decode_help_as_token_is_not_success() {
+    let token = token_at(r#"{"user":"victim"}"#, KEY);
+    for value in [
+        "--help",
+        "-h",
+        "--version",
+        "-V",
+        "--meta",
+        "--flask",
+        "-",
+        "",
+        "--",
+    ] {
+        for command in ["decode", "inspect"] {
+            let run = cli(&[command, value]).key(KEY).run();
+            assert!(matches!(run.code, 2 | 3), "{command} {value:?}: {run:?}");
+        }
+        // Help and version after a valid token: still no success, and no data.
+        if ["--help", "-h", "--version", "-V"].contains(&value) {
+            let run = cli(&["decode", "--now", NOW, &token, value]).key(KEY).run();
+            assert_eq!(run.code, 2, "decode TOKEN {value:?}: {run:?}");
+            assert!(
+                !run.stdout.contains("victim"),
+                "decode TOKEN {value:?}: {run:?}"
+            );
+        }
+        // With --flask too.
+        let run = cli(&["decode", "--flask", value]).key(KEY).run();
+        assert!(
+            matches!(run.code, 2 | 3),
+            "decode --flask {value:?}: {run:?}"
+        );
+        // After --, the value is the token: malformed.
+        if !value.is_empty() && value != "-" {
+            let run = cli(&["decode", "--", value]).key(KEY).run();
+            assert_eq!(run.code, 3, "decode -- {value:?}: {run:?}");
+        }
+    }
+    // --help after decode or inspect: the command's help on stdout, exit 2.
+    for command in ["decode", "inspect"] {
+        let own_help = cli(&["help", command]).ok();
+        assert!(own_help.contains(command) && own_help.contains("TOKEN"));
+        for flag in ["--help", "-h"] {
+            let run = cli(&[command, flag]).key(KEY).run();
+            assert_eq!(run.code, 2, "{command} {flag}: {run:?}");
+            assert_eq!(run.stdout, own_help, "{command} {flag}");
+            let run = cli(&[command, "--", flag]).key(KEY).run();
+            assert_eq!(run.code, 3, "{command} -- {flag}: {run:?}");
+        }
+    }
+    // The help itself exits 0.
+    let help = cli(&["--help"]).ok();
+    assert_eq!(cli(&["help"]).ok(), help);
+    for command in ["keygen", "encode", "decode", "inspect"] {
+        let own = cli(&["help", command]).ok();
+        assert!(own.contains(&format!("sessionlib {command}")), "{own}");
+    }
+    assert_eq!(
+        cli(&["encode", "--help"]).ok(),
+        cli(&["help", "encode"]).ok()
+    );
+    assert_eq!(cli(&["keygen", "-h"]).ok(), cli(&["help", "keygen"]).ok());
+    cli(&["help", "frobnicate"]).fails(2);
+    // The examples pass tokens from variables after --.
+    assert!(help.contains("-- \"$COOKIE\""), "{help}");
+    assert!(!help.contains(" \"$COOKIE\"\n") || help.contains("-- \"$COOKIE\"\n"));
+    // And with -- a real token decodes.
+    let out = cli(&["decode", "--now", NOW, "--", &token]).key(KEY).ok();
+    assert_eq!(json_of(&out), json!({"user": "victim"}));
+}
+
+/// Defect 2 (the parser): no usage error echoes a value from the command line, whether
+/// it was given as an option, an option's value or an extra argument.
+#[test]
+fn usage_errors_never_echo_argument_values() {
+    let token = token_at("{}", KEY);
+    // Lower-case and dashes, as an option name would be, but longer than one.
+    let lower = "hunter-two-is-my-password-x";
+    let mixed = "Hunter2SecretXy";
+    for secret in [lower, mixed, token.as_str()] {
+        let long = format!("--{secret}");
+        let short = format!("-{secret}");
+        let inline = format!("--salt={secret}");
+        let compress = format!("--compress={secret}");
+        let flask = format!("--flask={secret}");
+        let cases: Vec<Vec<&str>> = vec![
+            vec![secret],
+            vec![&long],
+            vec![&short],
+            vec!["decode", &long],
+            vec!["decode", &short, &token],
+            vec!["decode", &token, secret],
+            vec!["decode", "--now", secret, &token],
+            vec!["decode", "--leeway", secret, &token],
+            vec!["decode", "--flask", "--max-age", secret, &token],
+            vec!["decode", "--flask", "--digest", secret, &token],
+            vec!["decode", &inline, &inline, &token],
+            vec!["decode", "--meta=x", secret],
+            vec!["encode", "--ttl", secret],
+            vec!["encode", "--expires-at", secret],
+            vec!["encode", &compress],
+            vec!["encode", &flask],
+            vec!["encode", secret],
+            vec!["inspect", &long],
+            vec!["inspect", &token, secret],
+            vec!["keygen", secret],
+            vec!["help", secret],
+            vec!["help", "decode", secret],
+        ];
+        for args in cases {
+            let mut run = cli(&args).key(KEY);
+            run.secrets.push(secret.to_string());
+            let run = run.run();
+            assert_eq!(run.code, 2, "{args:?}: {run:?}");
+            for piece in [&secret[..8], &secret[secret.len() - 8..]] {
+                assert!(!run.stderr.contains(piece), "{args:?}: {run:?}");
+            }
+        }
+    }
 }
