@@ -1178,3 +1178,52 @@ fn usage_errors_never_echo_argument_values() {
         }
     }
 }
+
+/// Defect 5: decode escapes every C0 and C1 control character and DEL as `\uXXXX`;
+/// the output is still JSON and parses to the same data.
+#[test]
+fn decode_control_characters_are_escaped() {
+    let controls: String = (0u32..=0x1f)
+        .chain(0x7f..=0x9f)
+        .filter_map(char::from_u32)
+        .collect();
+    assert_eq!(controls.chars().count(), 65);
+    assert!(controls.chars().all(char::is_control));
+    let data = json!({
+        "all": controls,
+        "each": controls.chars().map(|c| format!("<{c}>")).collect::<Vec<_>>(),
+        format!("key\u{1b}[31m\u{9b}\u{7f}"): "x\u{1b}]0;title\u{7}",
+    });
+    // No raw control byte: none of U+0000..U+001F, U+007F..U+009F (a newline ends
+    // the line), whichever way the data is printed.
+    let clean = |out: &str| {
+        let line = out.strip_suffix('\n').expect("one line");
+        assert!(!line.chars().any(char::is_control), "{out:?}");
+        assert!(!line.bytes().any(|b| b < 0x20 || b == 0x7f), "{out:?}");
+    };
+    let token = token_at(&data.to_string(), KEY);
+    let out = cli(&["decode", "--now", NOW, "--", &token]).key(KEY).ok();
+    clean(&out);
+    assert_eq!(json_of(&out), data);
+    assert!(out.contains(r"\u009b") && out.contains(r"\u007f") && out.contains(r"\u001b"));
+    let meta = cli(&["decode", "--meta", "--now", NOW, "--", &token])
+        .key(KEY)
+        .ok();
+    clean(&meta);
+    assert_eq!(json_of(&meta)["data"], data);
+
+    // The Flask profile (Flask's JSON is ASCII, but leaves DEL raw).
+    let cookie = flask_ok(flask_cli(&["encode", "--now", NOW]).stdin(data.to_string()));
+    for args in [
+        vec!["decode", "--now", NOW, "--", cookie.trim_end()],
+        vec!["decode", "--meta", "--now", NOW, "--", cookie.trim_end()],
+    ] {
+        let out = flask_ok(flask_cli(&args));
+        clean(&out);
+        let value = json_of(&out);
+        assert_eq!(value.get("data").unwrap_or(&value), &data, "{out}");
+    }
+    // inspect, with the same function.
+    let out = cli(&["inspect", "--", &token]).ok();
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+}

@@ -48,7 +48,11 @@ COMMANDS:
               Compressed tokens are accepted and inflated after verification, up to
               64 KiB and a ratio of 256. With --flask, TOKEN is a Flask session
               cookie value, checked for age, and the data is printed as Flask's
-              tagged JSON, byte for byte as Flask writes it.
+              tagged JSON, byte for byte as Flask writes it. Control characters
+              (U+0000-U+001F, U+007F-U+009F) in the data are printed as \\uXXXX
+              escapes: the output is safe for a terminal and parses to the same
+              data (with --flask this differs from Flask's bytes only for DEL,
+              which Flask leaves raw).
     inspect   Decode TOKEN WITHOUT verifying it, for debugging. Every output line is
               marked UNVERIFIED: the payload (pretty JSON; inflated if compressed),
               the timestamp (Unix time and RFC 3339), the signature length, and
@@ -308,9 +312,10 @@ enum Cmd {
     ///
     /// Compressed tokens are inflated after verification, up to 64 KiB and a ratio of
     /// 256. With --flask, TOKEN is a Flask session cookie value, checked for age, and
-    /// the data is printed as Flask's tagged JSON. Exit codes: 0 verified data
-    /// printed, 1 other error, 2 usage error (also --help here: no token was read), 3
-    /// malformed, 4 invalid signature, 5 expired or signed in the future.
+    /// the data is printed as Flask's tagged JSON. Control characters in the data are
+    /// printed as \uXXXX escapes. Exit codes: 0 verified data printed, 1 other error,
+    /// 2 usage error (also --help here: no token was read), 3 malformed, 4 invalid
+    /// signature, 5 expired or signed in the future.
     #[command(
         disable_help_flag = true,
         override_usage = "sessionlib decode [OPTIONS] [KEY OPTIONS] [--] TOKEN",
@@ -917,9 +922,11 @@ fn decode(o: &DecodeArgs, keys: &KeyOpts, token: &TokenArg) -> Outcome<u8> {
     print_data(&out.to_string())
 }
 
-/// Prints decoded data (one line of JSON).
+/// Prints decoded data (one line of JSON) with every control character escaped, so
+/// that session data cannot send terminal control sequences; the line still parses
+/// to the same data.
 fn print_data(json: &str) -> Outcome<u8> {
-    print(&format!("{json}\n"))?;
+    print(&format!("{}\n", escape_controls(json)))?;
     Ok(0)
 }
 
@@ -1033,8 +1040,8 @@ fn inspect(arg: &TokenArg) -> Outcome<u8> {
 
 /// Replaces every control character (C0 U+0000..U+001F, DEL U+007F, C1
 /// U+0080..U+009F: exactly `char::is_control`) with a `\uXXXX` escape, so that a
-/// crafted payload cannot send terminal control sequences. Used for `inspect` and
-/// for stderr. In JSON text, where raw
+/// crafted payload cannot send terminal control sequences. Used for all output that
+/// holds session data (`decode`, `inspect`) and for stderr. In JSON text, where raw
 /// control characters can only stand inside strings, the result is still JSON that
 /// parses to the same value.
 fn escape_controls(line: &str) -> String {
