@@ -1227,3 +1227,192 @@ fn decode_control_characters_are_escaped() {
     let out = cli(&["inspect", "--", &token]).ok();
     assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
 }
+
+/// Defect 3, the tool's half: durations and times at their extremes are a usage error
+/// (exit 2), a clean error (1, or 5 for a token they make expired) or the right
+/// result, never a panic (exit 101).
+#[test]
+fn cli_extreme_durations_never_panic() {
+    let imax = i64::MAX.to_string();
+    let imin = i64::MIN.to_string();
+    let umax = u64::MAX.to_string();
+    let huge = "9".repeat(40);
+    let hundred_years = "3155760000"; // the largest duration accepted
+    let time_max = "253402300799"; // 9999-12-31T23:59:59Z
+    let time_min = "-377705116800"; // -9999-01-01T00:00:00Z
+    let never: Vec<&str> = vec![&imax, &imin, &umax, &huge, "-1", "1e30", "3155760001"];
+
+    let token = token_at(r#"{"n":1}"#, KEY); // expires at NOW + 3600
+    let cookie = flask_ok(flask_cli(&["encode", "--now", NOW]).stdin(r#"{"n":1}"#));
+    let cookie = cookie.trim_end();
+
+    let expect = |args: &[&str], flask: bool, code: i32| {
+        let run = if flask {
+            flask_cli(args).stdin("{}").run()
+        } else {
+            cli(args).key(KEY).stdin("{}").run()
+        };
+        assert_eq!(run.code, code, "{args:?}: {run:?}");
+        run.stdout
+    };
+    // Durations out of range are usage errors, for every option and command.
+    for v in &never {
+        expect(&["encode", "--now", NOW, "--ttl", v], false, 2);
+        expect(
+            &["decode", "--now", NOW, "--leeway", v, "--", &token],
+            false,
+            2,
+        );
+        for option in ["--max-age", "--leeway"] {
+            expect(&["decode", "--now", NOW, option, v, "--", cookie], true, 2);
+        }
+    }
+    // Times out of range too (those the time library cannot hold).
+    for v in [
+        &imax,
+        &imin,
+        &umax,
+        &huge,
+        &"1e30".to_string(),
+        &"253402300800".to_string(),
+    ] {
+        expect(&["encode", "--now", v], false, 2);
+        expect(&["encode", "--expires-at", v], false, 2);
+        expect(&["encode", "--now", v], true, 2);
+        expect(&["decode", "--now", v, "--", &token], false, 2);
+        expect(&["decode", "--now", v, "--", cookie], true, 2);
+    }
+
+    // In range: the right answer.
+    for ttl in ["0", "1", hundred_years] {
+        let out = expect(&["encode", "--now", NOW, "--ttl", ttl], false, 0);
+        let meta = cli(&[
+            "decode",
+            "--meta",
+            "--now",
+            NOW,
+            "--leeway",
+            "1",
+            out.trim_end(),
+        ])
+        .key(KEY)
+        .ok();
+        let expires = 1_700_000_000 + ttl.parse::<i64>().unwrap();
+        assert_eq!(json_of(&meta)["expires_at"], json!(expires), "--ttl {ttl}");
+    }
+    // An expiry past year 9999, or not after 1970, cannot be written: exit 1.
+    expect(
+        &["encode", "--now", time_max, "--ttl", hundred_years],
+        false,
+        1,
+    );
+    expect(&["encode", "--now", time_max], false, 1);
+    expect(&["encode", "--now", time_min], false, 1);
+    for at in ["0", "-1", time_min] {
+        expect(&["encode", "--expires-at", at], false, 1);
+    }
+    let out = expect(&["encode", "--expires-at", time_max], false, 0);
+    let meta = cli(&["decode", "--meta", "--now", NOW, out.trim_end()])
+        .key(KEY)
+        .ok();
+    assert_eq!(json_of(&meta)["expires_at"], json!(253_402_300_799_i64));
+    // Flask: a signing time not after 1970 cannot be written; year 9999 can.
+    for now in ["0", "-1", time_min] {
+        expect(&["encode", "--now", now], true, 1);
+    }
+    expect(&["encode", "--now", time_max], true, 0);
+
+    // Native decode: leeway up to 100 years, any time in range.
+    for leeway in ["0", hundred_years] {
+        expect(
+            &["decode", "--now", NOW, "--leeway", leeway, "--", &token],
+            false,
+            0,
+        );
+        expect(
+            &[
+                "decode", "--now", time_min, "--leeway", leeway, "--", &token,
+            ],
+            false,
+            0,
+        );
+        expect(
+            &[
+                "decode", "--now", time_max, "--leeway", leeway, "--", &token,
+            ],
+            false,
+            5,
+        );
+    }
+    for now in ["-1", "0", time_min] {
+        expect(&["decode", "--now", now, "--", &token], false, 0);
+    }
+    // 100 years of leeway accept a token expired 99 years ago, not 101.
+    let years = |n: i64| (1_700_003_600 + n * 31_557_600).to_string();
+    let leeway = ["--leeway", hundred_years];
+    expect(
+        &[
+            "decode",
+            "--now",
+            &years(99),
+            leeway[0],
+            leeway[1],
+            "--",
+            &token,
+        ],
+        false,
+        0,
+    );
+    expect(
+        &[
+            "decode",
+            "--now",
+            &years(101),
+            leeway[0],
+            leeway[1],
+            "--",
+            &token,
+        ],
+        false,
+        5,
+    );
+
+    // Flask decode: the age limits at their extremes, with the clock at its extremes.
+    for max_age in ["0", hundred_years] {
+        for leeway in ["0", hundred_years] {
+            let limits = ["--max-age", max_age, "--leeway", leeway];
+            let at = |now: &'static str| {
+                let mut args = vec!["decode", "--now", now];
+                args.extend(limits);
+                args.extend(["--", cookie]);
+                args
+            };
+            expect(&at(NOW), true, 0);
+            expect(&at(time_max), true, 5);
+            expect(&at(time_min), true, 5);
+        }
+    }
+    // Tokens at the end of time: the largest durations added to the largest times.
+    let last = expect(&["encode", "--expires-at", time_max], false, 0);
+    let last_cookie = expect(&["encode", "--now", time_max], true, 0);
+    for now in [time_max, time_min] {
+        let mut args = vec!["decode", "--now", now, "--leeway", hundred_years];
+        args.extend(["--", last.trim_end()]);
+        expect(&args, false, 0);
+        let mut args = vec!["decode", "--now", now, "--max-age", hundred_years];
+        args.extend(["--leeway", hundred_years, "--", last_cookie.trim_end()]);
+        expect(&args, true, if now == time_max { 0 } else { 5 });
+    }
+    let mut args = vec![
+        "decode",
+        "--max-age",
+        hundred_years,
+        "--leeway",
+        hundred_years,
+    ];
+    args.extend(["--now", "0", "--", cookie]);
+    expect(&args, true, 0); // signed 54 years "in the future", within the leeway
+    for now in ["-1", "0"] {
+        expect(&["decode", "--now", now, "--", cookie], true, 5);
+    }
+}

@@ -99,7 +99,8 @@ OPTIONS:
                           look like a success); `sessionlib help decode` exits 0.
     -V, --version         Print the version.
 
-    SECONDS (--ttl, --leeway, --max-age) is a whole number, 0 or more; UNIX (--now, --expires-at) is a whole number of seconds since
+    SECONDS (--ttl, --leeway, --max-age) is a whole number from 0 to 3155760000
+    (100 years); UNIX (--now, --expires-at) is a whole number of seconds since
     1970 (negative before), for a time from year -9999 to 9999.
 
 KEY OPTIONS (encode, decode):
@@ -149,6 +150,11 @@ const MAX_INPUT: u64 = 1024 * 1024;
 
 /// The signature length of Flask's default HMAC-SHA1.
 const FLASK_SHA1_LEN: usize = 20;
+
+/// The longest duration (`--ttl`, `--leeway`, `--max-age`) accepted: 100 years of
+/// 365.25 days. Longer values are a usage error, so that no sum of a duration and a
+/// time can overflow in the tool or the library.
+const MAX_SECONDS: u64 = 3_155_760_000;
 
 /// Exit codes.
 const EXIT_OTHER: u8 = 1;
@@ -371,7 +377,8 @@ struct EncodeArgs {
     /// cookie-session].
     #[arg(long, value_name = "S", allow_hyphen_values = true)]
     salt: Option<String>,
-    /// Lifetime of the token [default: 1209600, 14 days]. Not with --flask.
+    /// Lifetime of the token, at most 3155760000 (100 years) [default: 1209600, 14
+    /// days]. Not with --flask.
     #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = parse_seconds)]
     ttl: Option<Duration>,
     /// The expiry as Unix time, instead of --ttl. Not with --flask.
@@ -402,7 +409,8 @@ struct DecodeArgs {
     /// cookie-session].
     #[arg(long, value_name = "S", allow_hyphen_values = true)]
     salt: Option<String>,
-    /// Accept tokens up to this long after their expiry [default: 0]. With --flask: how far past --max-age or in the future a signing time may be
+    /// Accept tokens up to this long after their expiry, at most 3155760000 [default:
+    /// 0]. With --flask: how far past --max-age or in the future a signing time may be
     /// [default: 30].
     #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = parse_seconds)]
     leeway: Option<Duration>,
@@ -416,7 +424,8 @@ struct DecodeArgs {
     /// Read a Flask session cookie (HMAC-SHA1, salt cookie-session, maximum age).
     #[arg(long, overrides_with = "flask")]
     flask: bool,
-    /// With --flask: the longest accepted cookie age [default: 2678400, 31 days].
+    /// With --flask: the longest accepted cookie age, at most 3155760000 [default:
+    /// 2678400, 31 days].
     #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = parse_seconds)]
     max_age: Option<Duration>,
     /// With --flask: the HMAC digest, sha1 or sha256 [default: sha1].
@@ -550,14 +559,15 @@ fn token_arg(arg: OsString) -> TokenArg {
     }
 }
 
-/// A duration in whole seconds, 0 or more. The error, shown after the option's name,
-/// never repeats the value.
+/// A duration in whole seconds, from 0 to [`MAX_SECONDS`]. The error, shown after the
+/// option's name, never repeats the value.
 fn parse_seconds(text: &str) -> Result<Duration, &'static str> {
     text.parse::<u64>()
         .ok()
+        .filter(|&n| n <= MAX_SECONDS)
         .and_then(|n| i64::try_from(n).ok())
         .map(Duration::seconds)
-        .ok_or("needs a whole number of seconds (0 or more)")
+        .ok_or("needs a whole number of seconds, from 0 to 3155760000 (100 years)")
 }
 
 /// A Unix time in seconds that the time library can represent.
