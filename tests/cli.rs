@@ -192,7 +192,11 @@ fn help_documents_every_command_option_and_exit_code() {
         );
     }
     assert_eq!(cli(&["help"]).ok(), help);
-    assert_eq!(cli(&["decode", "--help"]).ok(), help);
+    // After decode or inspect, --help prints that command's help and is a usage
+    // error (exit 2): no token was read (issue 12, defect 2).
+    let run = cli(&["decode", "--help"]).run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.stdout, cli(&["help", "decode"]).ok());
     assert_eq!(cli(&["-h"]).ok(), help);
     assert!(cli(&["--version"]).ok().starts_with("sessionlib "));
 }
@@ -1045,4 +1049,370 @@ fn tempdir() -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+// ---------------------------------------------------------------------------------
+// Issue 12 (security review): regression tests, one per defect, named after it.
+
+/// Defect 2: `sessionlib decode "$COOKIE" && grant_access` must not grant access when
+/// the cookie value is an option of the tool. Whatever the token argument is, with
+/// empty stdin and a key set, decode (and inspect) exit non-zero and print no data.
+#[test]
+fn decode_help_as_token_is_not_success() {
+    let token = token_at(r#"{"user":"victim"}"#, KEY);
+    for value in [
+        "--help",
+        "-h",
+        "--version",
+        "-V",
+        "--meta",
+        "--flask",
+        "-",
+        "",
+        "--",
+    ] {
+        for command in ["decode", "inspect"] {
+            let run = cli(&[command, value]).key(KEY).run();
+            assert!(matches!(run.code, 2 | 3), "{command} {value:?}: {run:?}");
+        }
+        // Help and version after a valid token: still no success, and no data.
+        if ["--help", "-h", "--version", "-V"].contains(&value) {
+            let run = cli(&["decode", "--now", NOW, &token, value]).key(KEY).run();
+            assert_eq!(run.code, 2, "decode TOKEN {value:?}: {run:?}");
+            assert!(
+                !run.stdout.contains("victim"),
+                "decode TOKEN {value:?}: {run:?}"
+            );
+        }
+        // With --flask too.
+        let run = cli(&["decode", "--flask", value]).key(KEY).run();
+        assert!(
+            matches!(run.code, 2 | 3),
+            "decode --flask {value:?}: {run:?}"
+        );
+        // After --, the value is the token: malformed.
+        if !value.is_empty() && value != "-" {
+            let run = cli(&["decode", "--", value]).key(KEY).run();
+            assert_eq!(run.code, 3, "decode -- {value:?}: {run:?}");
+        }
+    }
+    // --help after decode or inspect: the command's help on stdout, exit 2.
+    for command in ["decode", "inspect"] {
+        let own_help = cli(&["help", command]).ok();
+        assert!(own_help.contains(command) && own_help.contains("TOKEN"));
+        for flag in ["--help", "-h"] {
+            let run = cli(&[command, flag]).key(KEY).run();
+            assert_eq!(run.code, 2, "{command} {flag}: {run:?}");
+            assert_eq!(run.stdout, own_help, "{command} {flag}");
+            let run = cli(&[command, "--", flag]).key(KEY).run();
+            assert_eq!(run.code, 3, "{command} -- {flag}: {run:?}");
+        }
+    }
+    // The help itself exits 0.
+    let help = cli(&["--help"]).ok();
+    assert_eq!(cli(&["help"]).ok(), help);
+    for command in ["keygen", "encode", "decode", "inspect"] {
+        let own = cli(&["help", command]).ok();
+        assert!(own.contains(&format!("sessionlib {command}")), "{own}");
+    }
+    assert_eq!(
+        cli(&["encode", "--help"]).ok(),
+        cli(&["help", "encode"]).ok()
+    );
+    assert_eq!(cli(&["keygen", "-h"]).ok(), cli(&["help", "keygen"]).ok());
+    cli(&["help", "frobnicate"]).fails(2);
+    // The examples pass tokens from variables after --.
+    assert!(help.contains("-- \"$COOKIE\""), "{help}");
+    assert!(!help.contains(" \"$COOKIE\"\n") || help.contains("-- \"$COOKIE\"\n"));
+    // And with -- a real token decodes.
+    let out = cli(&["decode", "--now", NOW, "--", &token]).key(KEY).ok();
+    assert_eq!(json_of(&out), json!({"user": "victim"}));
+}
+
+/// Defect 2 (the parser): no usage error echoes a value from the command line, whether
+/// it was given as an option, an option's value or an extra argument.
+#[test]
+fn usage_errors_never_echo_argument_values() {
+    let token = token_at("{}", KEY);
+    // Lower-case and dashes, as an option name would be, but longer than one.
+    let lower = "hunter-two-is-my-password-x";
+    let mixed = "Hunter2SecretXy";
+    for secret in [lower, mixed, token.as_str()] {
+        let long = format!("--{secret}");
+        let short = format!("-{secret}");
+        let inline = format!("--salt={secret}");
+        let compress = format!("--compress={secret}");
+        let flask = format!("--flask={secret}");
+        let cases: Vec<Vec<&str>> = vec![
+            vec![secret],
+            vec![&long],
+            vec![&short],
+            vec!["decode", &long],
+            vec!["decode", &short, &token],
+            vec!["decode", &token, secret],
+            vec!["decode", "--now", secret, &token],
+            vec!["decode", "--leeway", secret, &token],
+            vec!["decode", "--flask", "--max-age", secret, &token],
+            vec!["decode", "--flask", "--digest", secret, &token],
+            vec!["decode", &inline, &inline, &token],
+            vec!["decode", "--meta=x", secret],
+            vec!["encode", "--ttl", secret],
+            vec!["encode", "--expires-at", secret],
+            vec!["encode", &compress],
+            vec!["encode", &flask],
+            vec!["encode", secret],
+            vec!["inspect", &long],
+            vec!["inspect", &token, secret],
+            vec!["keygen", secret],
+            vec!["help", secret],
+            vec!["help", "decode", secret],
+        ];
+        for args in cases {
+            let mut run = cli(&args).key(KEY);
+            run.secrets.push(secret.to_string());
+            let run = run.run();
+            assert_eq!(run.code, 2, "{args:?}: {run:?}");
+            for piece in [&secret[..8], &secret[secret.len() - 8..]] {
+                assert!(!run.stderr.contains(piece), "{args:?}: {run:?}");
+            }
+        }
+    }
+}
+
+/// Defect 5: decode escapes every C0 and C1 control character and DEL as `\uXXXX`;
+/// the output is still JSON and parses to the same data.
+#[test]
+fn decode_control_characters_are_escaped() {
+    let controls: String = (0u32..=0x1f)
+        .chain(0x7f..=0x9f)
+        .filter_map(char::from_u32)
+        .collect();
+    assert_eq!(controls.chars().count(), 65);
+    assert!(controls.chars().all(char::is_control));
+    let data = json!({
+        "all": controls,
+        "each": controls.chars().map(|c| format!("<{c}>")).collect::<Vec<_>>(),
+        format!("key\u{1b}[31m\u{9b}\u{7f}"): "x\u{1b}]0;title\u{7}",
+    });
+    // No raw control byte: none of U+0000..U+001F, U+007F..U+009F (a newline ends
+    // the line), whichever way the data is printed.
+    let clean = |out: &str| {
+        let line = out.strip_suffix('\n').expect("one line");
+        assert!(!line.chars().any(char::is_control), "{out:?}");
+        assert!(!line.bytes().any(|b| b < 0x20 || b == 0x7f), "{out:?}");
+    };
+    let token = token_at(&data.to_string(), KEY);
+    let out = cli(&["decode", "--now", NOW, "--", &token]).key(KEY).ok();
+    clean(&out);
+    assert_eq!(json_of(&out), data);
+    assert!(out.contains(r"\u009b") && out.contains(r"\u007f") && out.contains(r"\u001b"));
+    let meta = cli(&["decode", "--meta", "--now", NOW, "--", &token])
+        .key(KEY)
+        .ok();
+    clean(&meta);
+    assert_eq!(json_of(&meta)["data"], data);
+
+    // The Flask profile (Flask's JSON is ASCII, but leaves DEL raw).
+    let cookie = flask_ok(flask_cli(&["encode", "--now", NOW]).stdin(data.to_string()));
+    for args in [
+        vec!["decode", "--now", NOW, "--", cookie.trim_end()],
+        vec!["decode", "--meta", "--now", NOW, "--", cookie.trim_end()],
+    ] {
+        let out = flask_ok(flask_cli(&args));
+        clean(&out);
+        let value = json_of(&out);
+        assert_eq!(value.get("data").unwrap_or(&value), &data, "{out}");
+    }
+    // inspect, with the same function.
+    let out = cli(&["inspect", "--", &token]).ok();
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+}
+
+/// Defect 3, the tool's half: durations and times at their extremes are a usage error
+/// (exit 2), a clean error (1, or 5 for a token they make expired) or the right
+/// result, never a panic (exit 101).
+#[test]
+fn cli_extreme_durations_never_panic() {
+    let imax = i64::MAX.to_string();
+    let imin = i64::MIN.to_string();
+    let umax = u64::MAX.to_string();
+    let huge = "9".repeat(40);
+    let hundred_years = "3155760000"; // the largest duration accepted
+    let time_max = "253402300799"; // 9999-12-31T23:59:59Z
+    let time_min = "-377705116800"; // -9999-01-01T00:00:00Z
+    let never: Vec<&str> = vec![&imax, &imin, &umax, &huge, "-1", "1e30", "3155760001"];
+
+    let token = token_at(r#"{"n":1}"#, KEY); // expires at NOW + 3600
+    let cookie = flask_ok(flask_cli(&["encode", "--now", NOW]).stdin(r#"{"n":1}"#));
+    let cookie = cookie.trim_end();
+
+    let expect = |args: &[&str], flask: bool, code: i32| {
+        let run = if flask {
+            flask_cli(args).stdin("{}").run()
+        } else {
+            cli(args).key(KEY).stdin("{}").run()
+        };
+        assert_eq!(run.code, code, "{args:?}: {run:?}");
+        run.stdout
+    };
+    // Durations out of range are usage errors, for every option and command.
+    for v in &never {
+        expect(&["encode", "--now", NOW, "--ttl", v], false, 2);
+        expect(
+            &["decode", "--now", NOW, "--leeway", v, "--", &token],
+            false,
+            2,
+        );
+        for option in ["--max-age", "--leeway"] {
+            expect(&["decode", "--now", NOW, option, v, "--", cookie], true, 2);
+        }
+    }
+    // Times out of range too (those the time library cannot hold).
+    for v in [
+        &imax,
+        &imin,
+        &umax,
+        &huge,
+        &"1e30".to_string(),
+        &"253402300800".to_string(),
+    ] {
+        expect(&["encode", "--now", v], false, 2);
+        expect(&["encode", "--expires-at", v], false, 2);
+        expect(&["encode", "--now", v], true, 2);
+        expect(&["decode", "--now", v, "--", &token], false, 2);
+        expect(&["decode", "--now", v, "--", cookie], true, 2);
+    }
+
+    // In range: the right answer.
+    for ttl in ["0", "1", hundred_years] {
+        let out = expect(&["encode", "--now", NOW, "--ttl", ttl], false, 0);
+        let meta = cli(&[
+            "decode",
+            "--meta",
+            "--now",
+            NOW,
+            "--leeway",
+            "1",
+            out.trim_end(),
+        ])
+        .key(KEY)
+        .ok();
+        let expires = 1_700_000_000 + ttl.parse::<i64>().unwrap();
+        assert_eq!(json_of(&meta)["expires_at"], json!(expires), "--ttl {ttl}");
+    }
+    // An expiry past year 9999, or not after 1970, cannot be written: exit 1.
+    expect(
+        &["encode", "--now", time_max, "--ttl", hundred_years],
+        false,
+        1,
+    );
+    expect(&["encode", "--now", time_max], false, 1);
+    expect(&["encode", "--now", time_min], false, 1);
+    for at in ["0", "-1", time_min] {
+        expect(&["encode", "--expires-at", at], false, 1);
+    }
+    let out = expect(&["encode", "--expires-at", time_max], false, 0);
+    let meta = cli(&["decode", "--meta", "--now", NOW, out.trim_end()])
+        .key(KEY)
+        .ok();
+    assert_eq!(json_of(&meta)["expires_at"], json!(253_402_300_799_i64));
+    // Flask: a signing time not after 1970 cannot be written; year 9999 can.
+    for now in ["0", "-1", time_min] {
+        expect(&["encode", "--now", now], true, 1);
+    }
+    expect(&["encode", "--now", time_max], true, 0);
+
+    // Native decode: leeway up to 100 years, any time in range.
+    for leeway in ["0", hundred_years] {
+        expect(
+            &["decode", "--now", NOW, "--leeway", leeway, "--", &token],
+            false,
+            0,
+        );
+        expect(
+            &[
+                "decode", "--now", time_min, "--leeway", leeway, "--", &token,
+            ],
+            false,
+            0,
+        );
+        expect(
+            &[
+                "decode", "--now", time_max, "--leeway", leeway, "--", &token,
+            ],
+            false,
+            5,
+        );
+    }
+    for now in ["-1", "0", time_min] {
+        expect(&["decode", "--now", now, "--", &token], false, 0);
+    }
+    // 100 years of leeway accept a token expired 99 years ago, not 101.
+    let years = |n: i64| (1_700_003_600 + n * 31_557_600).to_string();
+    let leeway = ["--leeway", hundred_years];
+    expect(
+        &[
+            "decode",
+            "--now",
+            &years(99),
+            leeway[0],
+            leeway[1],
+            "--",
+            &token,
+        ],
+        false,
+        0,
+    );
+    expect(
+        &[
+            "decode",
+            "--now",
+            &years(101),
+            leeway[0],
+            leeway[1],
+            "--",
+            &token,
+        ],
+        false,
+        5,
+    );
+
+    // Flask decode: the age limits at their extremes, with the clock at its extremes.
+    for max_age in ["0", hundred_years] {
+        for leeway in ["0", hundred_years] {
+            let limits = ["--max-age", max_age, "--leeway", leeway];
+            let at = |now: &'static str| {
+                let mut args = vec!["decode", "--now", now];
+                args.extend(limits);
+                args.extend(["--", cookie]);
+                args
+            };
+            expect(&at(NOW), true, 0);
+            expect(&at(time_max), true, 5);
+            expect(&at(time_min), true, 5);
+        }
+    }
+    // Tokens at the end of time: the largest durations added to the largest times.
+    let last = expect(&["encode", "--expires-at", time_max], false, 0);
+    let last_cookie = expect(&["encode", "--now", time_max], true, 0);
+    for now in [time_max, time_min] {
+        let mut args = vec!["decode", "--now", now, "--leeway", hundred_years];
+        args.extend(["--", last.trim_end()]);
+        expect(&args, false, 0);
+        let mut args = vec!["decode", "--now", now, "--max-age", hundred_years];
+        args.extend(["--leeway", hundred_years, "--", last_cookie.trim_end()]);
+        expect(&args, true, if now == time_max { 0 } else { 5 });
+    }
+    let mut args = vec![
+        "decode",
+        "--max-age",
+        hundred_years,
+        "--leeway",
+        hundred_years,
+    ];
+    args.extend(["--now", "0", "--", cookie]);
+    expect(&args, true, 0); // signed 54 years "in the future", within the leeway
+    for now in ["-1", "0"] {
+        expect(&["decode", "--now", now, "--", cookie], true, 5);
+    }
 }

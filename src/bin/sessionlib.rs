@@ -2,7 +2,7 @@
 //!
 //! Built with `cargo build --features cli`; run `sessionlib --help` for everything it
 //! does. Keys come from environment variables or files, never from the command line,
-//! and no error message contains a token or a key.
+//! and no error message contains a token, a key or any other argument value.
 
 use std::cell::RefCell;
 use std::ffi::OsString;
@@ -10,10 +10,13 @@ use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde_json::Value;
 use sessionlib::codec::DEFAULT_SALT;
 use sessionlib::flask::{self, Digest, FlaskCodec};
 use sessionlib::{inspect_unverified, Codec, Error, Key, KeyError, Keyring};
+use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
@@ -28,8 +31,9 @@ USAGE:
                       [KEY OPTIONS]                                 < session.json
     sessionlib decode [--salt S] [--leeway SECONDS] [--now UNIX] [--meta]
                       [--flask [--max-age SECONDS] [--digest sha1|sha256]]
-                      [KEY OPTIONS] TOKEN
-    sessionlib inspect TOKEN
+                      [KEY OPTIONS] [--] TOKEN
+    sessionlib inspect [--] TOKEN
+    sessionlib help [COMMAND]
     sessionlib --help | --version
 
 COMMANDS:
@@ -44,14 +48,21 @@ COMMANDS:
               Compressed tokens are accepted and inflated after verification, up to
               64 KiB and a ratio of 256. With --flask, TOKEN is a Flask session
               cookie value, checked for age, and the data is printed as Flask's
-              tagged JSON, byte for byte as Flask writes it.
+              tagged JSON, byte for byte as Flask writes it. Control characters
+              (U+0000-U+001F, U+007F-U+009F) in the data are printed as \\uXXXX
+              escapes: the output is safe for a terminal and parses to the same
+              data (with --flask this differs from Flask's bytes only for DEL,
+              which Flask leaves raw).
     inspect   Decode TOKEN WITHOUT verifying it, for debugging. Every output line is
               marked UNVERIFIED: the payload (pretty JSON; inflated if compressed),
               the timestamp (Unix time and RFC 3339), the signature length, and
               whether the shape is valid (as a native token or a Flask cookie).
               Needs no key. Exits 0 for a valid shape, 3 otherwise.
+    help      Print this help, or with COMMAND that command's help (exit 0).
 
     TOKEN may be `-` to read it from stdin (one trailing newline is removed).
+    Put -- before a TOKEN that comes from a variable: everything after -- is the
+    token, even a value that starts with - (such as --help).
 
 OPTIONS:
     --salt S              The purpose the tokens are for; a token only verifies with
@@ -82,8 +93,15 @@ OPTIONS:
     --digest sha1|sha256  With --flask: the HMAC digest (Flask's
                           SecureCookieSessionInterface.digest_method).
                           Default: sha1.
-    -h, --help            Print this help.
+    -h, --help            Print this help. After a command: that command's help;
+                          after decode or inspect it exits 2, not 0, since no token
+                          was read (a token that happens to be --help must never
+                          look like a success); `sessionlib help decode` exits 0.
     -V, --version         Print the version.
+
+    SECONDS (--ttl, --leeway, --max-age) is a whole number from 0 to 3155760000
+    (100 years); UNIX (--now, --expires-at) is a whole number of seconds since
+    1970 (negative before), for a time from year -9999 to 9999.
 
 KEY OPTIONS (encode, decode):
     Keys are never given on the command line. The secret is the raw bytes of the
@@ -101,24 +119,27 @@ KEY OPTIONS (encode, decode):
                                \"fallback:0\" of --meta.
 
 EXIT CODES:
-    0  success
+    0  success: decode printed the data of a verified token, inspect the contents
+       of a well-shaped token, or the output asked for (keygen, encode, help)
     1  other error: missing or too short key, unreadable input, stdin is not JSON
        (or not a Flask session), the data does not fit in a token, the payload is
        not JSON
-    2  usage error (unknown option, missing or bad argument)
+    2  usage error (unknown option, missing or bad argument; --help after decode
+       or inspect)
     3  malformed token: not a token, wrong shape, too large, or a compressed
        payload that inflates past the limits
     4  invalid signature: changed, forged, another key or another salt
     5  expired, or (--flask) signed in the future; the signature is valid
 
-    Error messages are one line on stderr and never contain the token or a key.
+    Error messages are one line on stderr and never contain the token, a key or
+    any other value given on the command line.
 
 EXAMPLES:
     export SESSIONLIB_SECRET_KEY=\"$(sessionlib keygen)\"
     echo '{\"user_id\": 7}' | sessionlib encode --ttl 3600 > token.txt
     sessionlib decode --meta - < token.txt
-    sessionlib inspect \"$(cat token.txt)\"
-    sessionlib decode --flask --meta --key-env FLASK_SECRET_KEY \"$COOKIE\"
+    sessionlib inspect -- \"$(cat token.txt)\"
+    sessionlib decode --flask --meta --key-env FLASK_SECRET_KEY -- \"$COOKIE\"
 ";
 
 /// The default environment variable for the signing key.
@@ -129,6 +150,11 @@ const MAX_INPUT: u64 = 1024 * 1024;
 
 /// The signature length of Flask's default HMAC-SHA1.
 const FLASK_SHA1_LEN: usize = 20;
+
+/// The longest duration (`--ttl`, `--leeway`, `--max-age`) accepted: 100 years of
+/// 365.25 days. Longer values are a usage error, so that no sum of a duration and a
+/// time can overflow in the tool or the library.
+const MAX_SECONDS: u64 = 3_155_760_000;
 
 /// Exit codes.
 const EXIT_OTHER: u8 = 1;
@@ -177,48 +203,252 @@ impl Failure {
 type Outcome<T> = Result<T, Failure>;
 
 fn main() -> ExitCode {
-    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    match run(args) {
+    match run(std::env::args_os()) {
         Ok(code) => {
             let mut stderr = io::stderr().lock();
             for warning in WARNINGS.with(RefCell::take) {
-                let _ = writeln!(stderr, "sessionlib: warning: {warning}");
+                let _ = writeln!(stderr, "sessionlib: warning: {}", escape_controls(&warning));
             }
             ExitCode::from(code)
         }
         Err(failure) => {
+            // One line, whatever a message holds (a field name from session data, say).
+            let message = escape_controls(&failure.message);
             // Nothing sensible is left to do if stderr itself is gone.
-            let _ = writeln!(io::stderr(), "sessionlib: {}", failure.message);
+            let _ = writeln!(io::stderr(), "sessionlib: {message}");
             ExitCode::from(failure.code)
         }
     }
 }
 
-fn run(args: Vec<OsString>) -> Outcome<u8> {
-    let command = parse(args)?;
-    match command {
-        Command::Help => print(HELP).map(|()| 0),
-        Command::Version => {
-            print(&format!("sessionlib {}\n", env!("CARGO_PKG_VERSION"))).map(|()| 0)
+fn run(args: impl IntoIterator<Item = OsString>) -> Outcome<u8> {
+    let mut command = Cli::command();
+    let matches = command
+        .try_get_matches_from_mut(args)
+        .map_err(|e| usage_failure(&e))?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| usage_failure(&e))?;
+    if cli.help {
+        return print(HELP).map(|()| 0);
+    }
+    if cli.version {
+        return print(&format!("sessionlib {}\n", env!("CARGO_PKG_VERSION"))).map(|()| 0);
+    }
+    let sub = |name| matches.subcommand_matches(name);
+    match cli.command {
+        None => Err(Failure::usage("no command given (see sessionlib --help)")),
+        Some(Cmd::Help { command: None }) => print(HELP).map(|()| 0),
+        Some(Cmd::Help {
+            command: Some(topic),
+        }) => match COMMANDS.iter().find(|&&c| c == topic) {
+            Some(name) => print(&command_help(name)).map(|()| 0),
+            None if topic == "help" => print(HELP).map(|()| 0),
+            None => Err(unknown_command()),
+        },
+        Some(Cmd::Keygen { help: true }) => print(&command_help("keygen")).map(|()| 0),
+        Some(Cmd::Keygen { help: false }) => keygen(),
+        Some(Cmd::Encode(a)) if a.help => print(&command_help("encode")).map(|()| 0),
+        Some(Cmd::Encode(a)) => {
+            let keys = a.keys.resolve(sub("encode"))?;
+            a.check()?;
+            encode(&a, &keys)
         }
-        Command::Keygen => keygen(),
-        Command::Encode(opts) => encode(&opts),
-        Command::Decode(opts) => decode(&opts),
-        Command::Inspect { token } => inspect(&token),
+        Some(Cmd::Decode(a)) if a.help => help_instead_of_token("decode"),
+        Some(Cmd::Decode(a)) => {
+            let keys = a.keys.resolve(sub("decode"))?;
+            let token = a.check()?;
+            decode(&a, &keys, &token)
+        }
+        Some(Cmd::Inspect(a)) if a.help => help_instead_of_token("inspect"),
+        Some(Cmd::Inspect(a)) => match a.token {
+            Some(token) => inspect(&token_arg(token)),
+            None => Err(Failure::usage(
+                "inspect needs a TOKEN argument (or - to read it from stdin)",
+            )),
+        },
     }
 }
 
 // ---------------------------------------------------------------------------------
-// Command-line parsing
+// Command-line parsing (clap; help, version and every error message are our own)
 
-#[derive(Debug)]
-enum Command {
-    Help,
-    Version,
-    Keygen,
-    Encode(EncodeOpts),
-    Decode(DecodeOpts),
-    Inspect { token: TokenArg },
+/// The commands, as `sessionlib help COMMAND` knows them.
+const COMMANDS: [&str; 4] = ["keygen", "encode", "decode", "inspect"];
+
+/// The command line.
+#[derive(Parser, Debug)]
+#[command(
+    name = "sessionlib",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    disable_help_subcommand = true
+)]
+struct Cli {
+    /// Print the help.
+    #[arg(short, long)]
+    help: bool,
+    /// Print the version.
+    #[arg(short = 'V', long)]
+    version: bool,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Print a new random secret (base64url of 64 random bytes), suitable for
+    /// SESSIONLIB_SECRET_KEY. The secret is the printed text itself.
+    #[command(disable_help_flag = true)]
+    Keygen {
+        /// Print this help.
+        #[arg(short, long)]
+        help: bool,
+    },
+    /// Read JSON from stdin and print a signed token for it.
+    ///
+    /// Any JSON value is accepted (sessions are usually objects); object keys are
+    /// written sorted, as compact JSON. With --flask, stdin is a Flask session in
+    /// Flask's tagged JSON (plain JSON is fine) and the output is a Flask cookie.
+    #[command(
+        disable_help_flag = true,
+        override_usage = "sessionlib encode [OPTIONS] [KEY OPTIONS] < data.json",
+        after_long_help = "Example:\n  echo '{\"user_id\": 7}' | sessionlib encode --ttl 3600 > token.txt"
+    )]
+    Encode(EncodeArgs),
+    /// Verify TOKEN (signature, then expiry) and print its data as compact JSON.
+    ///
+    /// Compressed tokens are inflated after verification, up to 64 KiB and a ratio of
+    /// 256. With --flask, TOKEN is a Flask session cookie value, checked for age, and
+    /// the data is printed as Flask's tagged JSON. Control characters in the data are
+    /// printed as \uXXXX escapes. Exit codes: 0 verified data printed, 1 other error,
+    /// 2 usage error (also --help here: no token was read), 3 malformed, 4 invalid
+    /// signature, 5 expired or signed in the future.
+    #[command(
+        disable_help_flag = true,
+        override_usage = "sessionlib decode [OPTIONS] [KEY OPTIONS] [--] TOKEN",
+        after_long_help = "Put -- before a token from a variable:\n  \
+                           sessionlib decode --meta -- \"$COOKIE\"\n  \
+                           sessionlib decode --meta - < token.txt"
+    )]
+    Decode(DecodeArgs),
+    /// Decode TOKEN WITHOUT verifying it, for debugging.
+    ///
+    /// Every output line is marked UNVERIFIED: the payload, the timestamp, the
+    /// signature length and whether the shape is valid. Needs no key. Exits 0 for a
+    /// valid shape, 3 otherwise, 2 for a usage error (also --help here: no token was
+    /// read).
+    #[command(
+        disable_help_flag = true,
+        override_usage = "sessionlib inspect [--] TOKEN",
+        after_long_help = "Put -- before a token from a variable:\n  \
+                           sessionlib inspect -- \"$COOKIE\""
+    )]
+    Inspect(InspectArgs),
+    /// Print the help, or one command's help.
+    Help {
+        /// keygen, encode, decode or inspect.
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
+}
+
+/// Where the keys come from (encode, decode).
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Key options")]
+struct KeyArgs {
+    /// Read the signing key from environment variable NAME [default:
+    /// SESSIONLIB_SECRET_KEY].
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    key_env: Option<OsString>,
+    /// Read the signing key from a file; one trailing newline is dropped.
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true)]
+    key_file: Option<OsString>,
+    /// An old key that verifies but signs nothing, from variable NAME (repeatable).
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    fallback_key_env: Vec<OsString>,
+    /// An old key from a file (repeatable). Fallback keys are numbered from 0 in the
+    /// order given, files and variables alike.
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true)]
+    fallback_key_file: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+struct EncodeArgs {
+    /// The purpose of the token [default: sessionlib.session; with --flask:
+    /// cookie-session].
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    salt: Option<String>,
+    /// Lifetime of the token, at most 3155760000 (100 years) [default: 1209600, 14
+    /// days]. Not with --flask.
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = parse_seconds)]
+    ttl: Option<Duration>,
+    /// The expiry as Unix time, instead of --ttl. Not with --flask.
+    #[arg(long, value_name = "UNIX", allow_hyphen_values = true, value_parser = parse_unix)]
+    expires_at: Option<OffsetDateTime>,
+    /// The current time (with --flask: the signing time), for reproducible tokens.
+    #[arg(long, value_name = "UNIX", allow_hyphen_values = true, value_parser = parse_unix)]
+    now: Option<OffsetDateTime>,
+    /// zlib-compress the payload when that makes it shorter (always on with --flask).
+    #[arg(long, overrides_with = "compress")]
+    compress: bool,
+    /// Make a Flask session cookie (HMAC-SHA1, salt cookie-session, signing time).
+    #[arg(long, overrides_with = "flask")]
+    flask: bool,
+    /// With --flask: the HMAC digest, sha1 or sha256 [default: sha1].
+    #[arg(long, value_name = "sha1|sha256", allow_hyphen_values = true, value_parser = parse_digest)]
+    digest: Option<Digest>,
+    /// Print this help.
+    #[arg(short, long)]
+    help: bool,
+    #[command(flatten)]
+    keys: KeyArgs,
+}
+
+#[derive(Args, Debug)]
+struct DecodeArgs {
+    /// The purpose the token was made for [default: sessionlib.session; with --flask:
+    /// cookie-session].
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    salt: Option<String>,
+    /// Accept tokens up to this long after their expiry, at most 3155760000 [default:
+    /// 0]. With --flask: how far past --max-age or in the future a signing time may be
+    /// [default: 30].
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = parse_seconds)]
+    leeway: Option<Duration>,
+    /// Check the token at this Unix time instead of now.
+    #[arg(long, value_name = "UNIX", allow_hyphen_values = true, value_parser = parse_unix)]
+    now: Option<OffsetDateTime>,
+    /// Print {"data": ..., "expires_at": UNIX, "key": "primary" | "fallback:N"}
+    /// ("signed_at" with --flask).
+    #[arg(long, overrides_with = "meta")]
+    meta: bool,
+    /// Read a Flask session cookie (HMAC-SHA1, salt cookie-session, maximum age).
+    #[arg(long, overrides_with = "flask")]
+    flask: bool,
+    /// With --flask: the longest accepted cookie age, at most 3155760000 [default:
+    /// 2678400, 31 days].
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = parse_seconds)]
+    max_age: Option<Duration>,
+    /// With --flask: the HMAC digest, sha1 or sha256 [default: sha1].
+    #[arg(long, value_name = "sha1|sha256", allow_hyphen_values = true, value_parser = parse_digest)]
+    digest: Option<Digest>,
+    /// Print this help and exit 2 (no token was read).
+    #[arg(short, long)]
+    help: bool,
+    /// The token, or - to read it from stdin.
+    #[arg(value_name = "TOKEN")]
+    token: Option<OsString>,
+    #[command(flatten)]
+    keys: KeyArgs,
+}
+
+#[derive(Args, Debug)]
+struct InspectArgs {
+    /// Print this help and exit 2 (no token was read).
+    #[arg(short, long)]
+    help: bool,
+    /// The token, or - to read it from stdin.
+    #[arg(value_name = "TOKEN")]
+    token: Option<OsString>,
 }
 
 /// Where a key comes from.
@@ -228,35 +458,90 @@ enum KeySource {
     File(OsString),
 }
 
+/// The key options, resolved: one primary source, fallbacks in the order given.
 #[derive(Debug, Default)]
 struct KeyOpts {
     primary: Option<KeySource>,
     fallbacks: Vec<KeySource>,
 }
 
-#[derive(Debug, Default)]
-struct EncodeOpts {
-    keys: KeyOpts,
-    salt: Option<String>,
-    ttl: Option<u64>,
-    expires_at: Option<i64>,
-    now: Option<i64>,
-    compress: bool,
-    flask: bool,
-    digest: Option<Digest>,
+impl KeyArgs {
+    /// Checks the key options and orders the fallbacks as they were given, variables
+    /// and files interleaved (clap keeps each option's values apart).
+    fn resolve(&self, matches: Option<&ArgMatches>) -> Outcome<KeyOpts> {
+        let primary = match (&self.key_env, &self.key_file) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::usage(
+                    "give one signing key: --key-env or --key-file, once",
+                ))
+            }
+            (Some(name), None) => Some(KeySource::Env(name.clone())),
+            (None, Some(path)) => Some(KeySource::File(path.clone())),
+            (None, None) => None,
+        };
+        let positions = |id: &str| -> Vec<usize> {
+            matches
+                .and_then(|m| m.indices_of(id))
+                .map(Iterator::collect)
+                .unwrap_or_default()
+        };
+        let mut fallbacks: Vec<(usize, KeySource)> = positions("fallback_key_env")
+            .into_iter()
+            .zip(self.fallback_key_env.iter().cloned().map(KeySource::Env))
+            .chain(
+                positions("fallback_key_file")
+                    .into_iter()
+                    .zip(self.fallback_key_file.iter().cloned().map(KeySource::File)),
+            )
+            .collect();
+        if fallbacks.len() != self.fallback_key_env.len() + self.fallback_key_file.len() {
+            return Err(Failure::usage("the fallback key options could not be read"));
+        }
+        fallbacks.sort_by_key(|(position, _)| *position);
+        Ok(KeyOpts {
+            primary,
+            fallbacks: fallbacks.into_iter().map(|(_, source)| source).collect(),
+        })
+    }
 }
 
-#[derive(Debug, Default)]
-struct DecodeOpts {
-    keys: KeyOpts,
-    salt: Option<String>,
-    leeway: Option<u64>,
-    now: Option<i64>,
-    meta: bool,
-    flask: bool,
-    max_age: Option<u64>,
-    digest: Option<Digest>,
-    token: Option<TokenArg>,
+impl EncodeArgs {
+    /// The combinations clap does not check.
+    fn check(&self) -> Outcome<()> {
+        if self.flask && (self.ttl.is_some() || self.expires_at.is_some()) {
+            return Err(Failure::usage(
+                "--ttl and --expires-at do not apply to --flask: a Flask cookie carries its \
+                 signing time (--now), and its lifetime is the reader's --max-age",
+            ));
+        }
+        if !self.flask && self.digest.is_some() {
+            return Err(Failure::usage("--digest needs --flask"));
+        }
+        if self.ttl.is_some() && self.expires_at.is_some() {
+            return Err(Failure::usage("give --ttl or --expires-at, not both"));
+        }
+        if self.expires_at.is_some() && self.now.is_some() {
+            return Err(Failure::usage(
+                "--now has no effect with --expires-at; give one of them",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl DecodeArgs {
+    /// The combinations clap does not check; returns the token argument.
+    fn check(&self) -> Outcome<TokenArg> {
+        if !self.flask && (self.max_age.is_some() || self.digest.is_some()) {
+            return Err(Failure::usage("--max-age and --digest need --flask"));
+        }
+        match &self.token {
+            Some(token) => Ok(token_arg(token.clone())),
+            None => Err(Failure::usage(
+                "decode needs a TOKEN argument (or - to read it from stdin)",
+            )),
+        }
+    }
 }
 
 /// The token argument: the text itself, or `-` for stdin.
@@ -266,324 +551,127 @@ enum TokenArg {
     Stdin,
 }
 
-/// One parsed argument.
-enum Arg {
-    /// `--name` or `-x`, with the value of `--name=value` if present.
-    Option(String, Option<OsString>),
-    /// Anything else (also everything after `--`).
-    Positional(OsString),
-}
-
-/// Splits arguments into options and positionals, without knowing which options take
-/// values; those ask [`Args::value`] for the next argument.
-struct Args {
-    rest: std::vec::IntoIter<OsString>,
-    only_positionals: bool,
-}
-
-impl Args {
-    fn next(&mut self) -> Option<Arg> {
-        let arg = self.rest.next()?;
-        if self.only_positionals || arg == "-" {
-            return Some(Arg::Positional(arg));
-        }
-        if arg == "--" {
-            self.only_positionals = true;
-            return self.next();
-        }
-        let Some(text) = arg.to_str() else {
-            // Not UTF-8: not an option of ours; treat it as a positional (a token that
-            // will be reported malformed, or an unexpected argument).
-            return Some(Arg::Positional(arg));
-        };
-        if let Some(long) = text.strip_prefix("--") {
-            return Some(match long.split_once('=') {
-                Some((name, value)) => Arg::Option(format!("--{name}"), Some(value.into())),
-                None => Arg::Option(format!("--{long}"), None),
-            });
-        }
-        if text.len() == 2 && text.starts_with('-') {
-            return Some(Arg::Option(text.to_owned(), None));
-        }
-        Some(Arg::Positional(arg))
-    }
-
-    /// The value of option `name`: the `=value` part, or the next argument.
-    fn value(&mut self, name: &str, inline: Option<OsString>) -> Outcome<OsString> {
-        match inline {
-            Some(v) => Ok(v),
-            None => self
-                .rest
-                .next()
-                .ok_or_else(|| Failure::usage(format!("{name} needs a value"))),
-        }
-    }
-
-    fn string(&mut self, name: &str, inline: Option<OsString>) -> Outcome<String> {
-        self.value(name, inline)?
-            .into_string()
-            .map_err(|_| Failure::usage(format!("the value of {name} is not valid UTF-8")))
-    }
-
-    fn unsigned(&mut self, name: &str, inline: Option<OsString>) -> Outcome<u64> {
-        let text = self.string(name, inline)?;
-        text.parse::<u64>()
-            .ok()
-            .filter(|&n| i64::try_from(n).is_ok())
-            .ok_or_else(|| {
-                Failure::usage(format!(
-                    "{name} needs a whole number of seconds (0 or more)"
-                ))
-            })
-    }
-
-    fn digest(&mut self, name: &str, inline: Option<OsString>) -> Outcome<Digest> {
-        match self.string(name, inline)?.as_str() {
-            "sha1" => Ok(Digest::Sha1),
-            "sha256" => Ok(Digest::Sha256),
-            _ => Err(Failure::usage("--digest must be sha1 or sha256")),
-        }
-    }
-
-    fn unix_time(&mut self, name: &str, inline: Option<OsString>) -> Outcome<i64> {
-        let text = self.string(name, inline)?;
-        text.parse::<i64>()
-            .ok()
-            .filter(|&t| OffsetDateTime::from_unix_timestamp(t).is_ok())
-            .ok_or_else(|| Failure::usage(format!("{name} needs a Unix time in seconds")))
-    }
-}
-
-/// An option name safe to repeat in an error message: short and made of option
-/// characters only (so a token or key passed by mistake is never echoed).
-fn describe(name: &str) -> String {
-    let plain = name.len() <= 32
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if plain {
-        format!("unknown option '{name}'")
-    } else {
-        "unknown option".to_owned()
-    }
-}
-
-fn set_once<T>(slot: &mut Option<T>, value: T, name: &str) -> Outcome<()> {
-    if slot.is_some() {
-        return Err(Failure::usage(format!("{name} given more than once")));
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
-/// Handles the key options; `Ok(false)` when `name` is not one of them.
-fn key_option(
-    keys: &mut KeyOpts,
-    args: &mut Args,
-    name: &str,
-    inline: Option<OsString>,
-) -> Outcome<bool> {
-    match name {
-        "--key-env" | "--key-file" => {
-            let value = args.value(name, inline)?;
-            let source = if name == "--key-env" {
-                KeySource::Env(value)
-            } else {
-                KeySource::File(value)
-            };
-            if keys.primary.is_some() {
-                return Err(Failure::usage(
-                    "give one signing key: --key-env or --key-file, once",
-                ));
-            }
-            keys.primary = Some(source);
-        }
-        "--fallback-key-env" => keys
-            .fallbacks
-            .push(KeySource::Env(args.value(name, inline)?)),
-        "--fallback-key-file" => keys
-            .fallbacks
-            .push(KeySource::File(args.value(name, inline)?)),
-        _ => return Ok(false),
-    }
-    Ok(true)
-}
-
-fn is_help(name: &str) -> bool {
-    name == "--help" || name == "-h"
-}
-
-fn parse(args: Vec<OsString>) -> Outcome<Command> {
-    let mut args = Args {
-        rest: args.into_iter(),
-        only_positionals: false,
-    };
-    let command = match args.next() {
-        None => return Err(Failure::usage("no command given (see sessionlib --help)")),
-        Some(Arg::Option(name, _)) if is_help(&name) => return Ok(Command::Help),
-        Some(Arg::Option(name, _)) if name == "--version" || name == "-V" => {
-            return Ok(Command::Version)
-        }
-        Some(Arg::Option(name, _)) => {
-            return Err(Failure::usage(format!(
-                "{} before the command (see sessionlib --help)",
-                describe(&name)
-            )))
-        }
-        Some(Arg::Positional(cmd)) => cmd,
-    };
-    match command.to_str() {
-        Some("help") => Ok(Command::Help),
-        Some("keygen") => parse_keygen(&mut args),
-        Some("encode") => parse_encode(&mut args),
-        Some("decode") => parse_decode(&mut args),
-        Some("inspect") => parse_inspect(&mut args),
-        _ => Err(Failure::usage(
-            "unknown command; the commands are keygen, encode, decode and inspect",
-        )),
-    }
-}
-
-fn unexpected_argument(command: &str) -> Failure {
-    Failure::usage(format!(
-        "unexpected argument for {command} (see sessionlib --help)"
-    ))
-}
-
-fn parse_keygen(args: &mut Args) -> Outcome<Command> {
-    match args.next() {
-        None => Ok(Command::Keygen),
-        Some(Arg::Option(name, _)) if is_help(&name) => Ok(Command::Help),
-        Some(Arg::Option(name, _)) => {
-            Err(Failure::usage(format!("{} for keygen", describe(&name))))
-        }
-        Some(Arg::Positional(_)) => Err(unexpected_argument("keygen")),
-    }
-}
-
-fn parse_encode(args: &mut Args) -> Outcome<Command> {
-    let mut o = EncodeOpts::default();
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg {
-            Arg::Option(name, inline) => (name, inline),
-            Arg::Positional(_) => {
-                return Err(Failure::usage(
-                    "encode takes no arguments; it reads the JSON data from stdin",
-                ))
-            }
-        };
-        if key_option(&mut o.keys, args, &name, inline.clone())? {
-            continue;
-        }
-        match name.as_str() {
-            n if is_help(n) => return Ok(Command::Help),
-            "--salt" => set_once(&mut o.salt, args.string(&name, inline)?, &name)?,
-            "--ttl" => set_once(&mut o.ttl, args.unsigned(&name, inline)?, &name)?,
-            "--expires-at" => set_once(&mut o.expires_at, args.unix_time(&name, inline)?, &name)?,
-            "--now" => set_once(&mut o.now, args.unix_time(&name, inline)?, &name)?,
-            "--compress" => o.compress = no_value(&name, inline)?,
-            "--flask" => o.flask = no_value(&name, inline)?,
-            "--digest" => set_once(&mut o.digest, args.digest(&name, inline)?, &name)?,
-            _ => return Err(Failure::usage(format!("{} for encode", describe(&name)))),
-        }
-    }
-    if o.flask && (o.ttl.is_some() || o.expires_at.is_some()) {
-        return Err(Failure::usage(
-            "--ttl and --expires-at do not apply to --flask: a Flask cookie carries its \
-             signing time (--now), and its lifetime is the reader's --max-age",
-        ));
-    }
-    if !o.flask && o.digest.is_some() {
-        return Err(Failure::usage("--digest needs --flask"));
-    }
-    if o.ttl.is_some() && o.expires_at.is_some() {
-        return Err(Failure::usage("give --ttl or --expires-at, not both"));
-    }
-    if o.expires_at.is_some() && o.now.is_some() {
-        return Err(Failure::usage(
-            "--now has no effect with --expires-at; give one of them",
-        ));
-    }
-    Ok(Command::Encode(o))
-}
-
-fn no_value(name: &str, inline: Option<OsString>) -> Outcome<bool> {
-    match inline {
-        None => Ok(true),
-        Some(_) => Err(Failure::usage(format!("{name} takes no value"))),
-    }
-}
-
-fn parse_decode(args: &mut Args) -> Outcome<Command> {
-    let mut o = DecodeOpts::default();
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg {
-            Arg::Option(name, inline) => (name, inline),
-            Arg::Positional(p) => {
-                if o.token.is_some() {
-                    return Err(unexpected_argument("decode"));
-                }
-                o.token = Some(token_arg(p));
-                continue;
-            }
-        };
-        if key_option(&mut o.keys, args, &name, inline.clone())? {
-            continue;
-        }
-        match name.as_str() {
-            n if is_help(n) => return Ok(Command::Help),
-            "--salt" => set_once(&mut o.salt, args.string(&name, inline)?, &name)?,
-            "--leeway" => set_once(&mut o.leeway, args.unsigned(&name, inline)?, &name)?,
-            "--now" => set_once(&mut o.now, args.unix_time(&name, inline)?, &name)?,
-            "--meta" => o.meta = no_value(&name, inline)?,
-            "--flask" => o.flask = no_value(&name, inline)?,
-            "--max-age" => set_once(&mut o.max_age, args.unsigned(&name, inline)?, &name)?,
-            "--digest" => set_once(&mut o.digest, args.digest(&name, inline)?, &name)?,
-            _ => return Err(Failure::usage(format!("{} for decode", describe(&name)))),
-        }
-    }
-    if !o.flask && (o.max_age.is_some() || o.digest.is_some()) {
-        return Err(Failure::usage("--max-age and --digest need --flask"));
-    }
-    if o.token.is_none() {
-        return Err(Failure::usage(
-            "decode needs a TOKEN argument (or - to read it from stdin)",
-        ));
-    }
-    Ok(Command::Decode(o))
-}
-
-fn parse_inspect(args: &mut Args) -> Outcome<Command> {
-    let mut token = None;
-    while let Some(arg) = args.next() {
-        match arg {
-            Arg::Option(name, _) if is_help(&name) => return Ok(Command::Help),
-            Arg::Option(name, _) => {
-                return Err(Failure::usage(format!(
-                    "{} for inspect (it takes only a TOKEN and needs no key)",
-                    describe(&name)
-                )))
-            }
-            Arg::Positional(p) => {
-                if token.is_some() {
-                    return Err(unexpected_argument("inspect"));
-                }
-                token = Some(token_arg(p));
-            }
-        }
-    }
-    let token = token.ok_or_else(|| {
-        Failure::usage("inspect needs a TOKEN argument (or - to read it from stdin)")
-    })?;
-    Ok(Command::Inspect { token })
-}
-
 fn token_arg(arg: OsString) -> TokenArg {
     if arg == "-" {
         TokenArg::Stdin
     } else {
         TokenArg::Text(arg)
     }
+}
+
+/// A duration in whole seconds, from 0 to [`MAX_SECONDS`]. The error, shown after the
+/// option's name, never repeats the value.
+fn parse_seconds(text: &str) -> Result<Duration, &'static str> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|&n| n <= MAX_SECONDS)
+        .and_then(|n| i64::try_from(n).ok())
+        .map(Duration::seconds)
+        .ok_or("needs a whole number of seconds, from 0 to 3155760000 (100 years)")
+}
+
+/// A Unix time in seconds that the time library can represent.
+fn parse_unix(text: &str) -> Result<OffsetDateTime, &'static str> {
+    text.parse::<i64>()
+        .ok()
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        .ok_or("needs a Unix time in seconds (a whole number, for a year from -9999 to 9999)")
+}
+
+fn parse_digest(text: &str) -> Result<Digest, &'static str> {
+    match text {
+        "sha1" => Ok(Digest::Sha1),
+        "sha256" => Ok(Digest::Sha256),
+        _ => Err("must be sha1 or sha256"),
+    }
+}
+
+/// The help of one command, as clap renders it from the definitions above.
+fn command_help(name: &str) -> String {
+    let mut command = Cli::command();
+    command.build();
+    command
+        .find_subcommand_mut(name)
+        .map(|c| c.render_long_help().to_string())
+        .unwrap_or_default()
+}
+
+/// `decode --help` and `inspect --help`: the command's help on stdout, and exit 2,
+/// since no token was read; a token that happens to be `--help` must never pass for
+/// a verified one (a script that runs `decode` on a cookie value without `--`).
+fn help_instead_of_token(name: &str) -> Outcome<u8> {
+    print(&command_help(name))?;
+    Err(Failure::usage(format!(
+        "{name} read no token: --help prints the help and exits 2 \
+         (use `sessionlib help {name}` for exit 0, and -- before a token)"
+    )))
+}
+
+fn unknown_command() -> Failure {
+    Failure::usage("unknown command; the commands are keygen, encode, decode, inspect and help")
+}
+
+/// A clap error as one fixed line: the kind of mistake and at most the name of one of
+/// our options. clap's own text repeats the offending value (which may be a token or
+/// a key passed by mistake), so it is never shown.
+fn usage_failure(err: &clap::Error) -> Failure {
+    let context = |kind| match err.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    // For most kinds, clap's `InvalidArg` is one of our own options, rendered as
+    // `--name <VALUE>`; for an unknown argument it is what the user typed.
+    let ours = |kind| context(kind).and_then(option_name);
+    let option = ours(ContextKind::InvalidArg).unwrap_or_else(|| "an option".to_owned());
+    let message = match err.kind() {
+        ErrorKind::UnknownArgument => match context(ContextKind::InvalidArg) {
+            Some(arg) if arg.starts_with('-') => match option_name(arg) {
+                Some(name) => format!("unknown option '{name}' (see sessionlib --help)"),
+                None => "unknown option (see sessionlib --help)".to_owned(),
+            },
+            _ => "unexpected argument (see sessionlib --help)".to_owned(),
+        },
+        ErrorKind::InvalidSubcommand => return unknown_command(),
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "no command given (see sessionlib --help)".to_owned()
+        }
+        ErrorKind::InvalidValue if context(ContextKind::InvalidValue) == Some("") => {
+            format!("{option} needs a value")
+        }
+        ErrorKind::ValueValidation => {
+            match std::error::Error::source(err).map(ToString::to_string) {
+                Some(why) => format!("{option} {why}"),
+                None => format!("bad value for {option}"),
+            }
+        }
+        ErrorKind::InvalidValue | ErrorKind::WrongNumberOfValues => {
+            format!("bad value for {option}")
+        }
+        ErrorKind::TooFewValues => format!("{option} needs a value"),
+        ErrorKind::TooManyValues | ErrorKind::NoEquals => format!("{option} takes no value"),
+        ErrorKind::ArgumentConflict => match ours(ContextKind::PriorArg) {
+            Some(prior) if prior != option => format!("{option} cannot be used with {prior}"),
+            _ => format!("{option} given more than once"),
+        },
+        ErrorKind::InvalidUtf8 => "an option value is not valid UTF-8".to_owned(),
+        ErrorKind::MissingRequiredArgument => "a required argument is missing".to_owned(),
+        _ => "bad arguments (see sessionlib --help)".to_owned(),
+    };
+    Failure::usage(message)
+}
+
+/// The name of an option, safe to repeat in an error message: `--name` or `-x` from
+/// clap's `--name <VALUE>`, only when it looks like an option name (lower-case ASCII
+/// letters, digits and dashes, at most 24 characters), so that a token or key passed
+/// by mistake where an option belongs is never echoed.
+fn option_name(arg: &str) -> Option<String> {
+    let name = arg.split([' ', '=']).next()?;
+    let plain = name.starts_with('-')
+        && name.len() <= 24
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'V');
+    plain.then(|| name.to_owned())
 }
 
 // ---------------------------------------------------------------------------------
@@ -743,15 +831,6 @@ fn keyring(opts: &KeyOpts, flask: bool) -> Outcome<Keyring> {
     Ok(ring)
 }
 
-fn unix(t: i64) -> Outcome<OffsetDateTime> {
-    // Checked while parsing; kept fallible rather than trusting that here.
-    OffsetDateTime::from_unix_timestamp(t).map_err(|_| Failure::usage("time out of range"))
-}
-
-fn seconds(n: u64) -> Duration {
-    Duration::seconds(i64::try_from(n).unwrap_or(i64::MAX))
-}
-
 // ---------------------------------------------------------------------------------
 // Commands
 
@@ -763,8 +842,8 @@ fn keygen() -> Outcome<u8> {
     Ok(0)
 }
 
-fn encode(o: &EncodeOpts) -> Outcome<u8> {
-    let ring = keyring(&o.keys, o.flask)?;
+fn encode(o: &EncodeArgs, keys: &KeyOpts) -> Outcome<u8> {
+    let ring = keyring(keys, o.flask)?;
     let input = read_stdin("the JSON data")?;
     if o.flask {
         return encode_flask(o, ring, &input);
@@ -780,12 +859,12 @@ fn encode(o: &EncodeOpts) -> Outcome<u8> {
         .salt(o.salt.as_deref().unwrap_or(DEFAULT_SALT))
         .compression(o.compress);
     if let Some(ttl) = o.ttl {
-        builder = builder.ttl(seconds(ttl));
+        builder = builder.ttl(ttl);
     }
     let codec = builder.build();
     let token = match (o.expires_at, o.now) {
-        (Some(at), _) => codec.encode_until(&data, unix(at)?),
-        (None, Some(now)) => codec.encode_at(&data, unix(now)?),
+        (Some(at), _) => codec.encode_until(&data, at),
+        (None, Some(now)) => codec.encode_at(&data, now),
         (None, None) => codec.encode(&data),
     }
     .map_err(|e| encode_failure(&e))?;
@@ -803,7 +882,7 @@ fn encode_failure(e: &Error) -> Failure {
 }
 
 /// `encode --flask`: stdin is a Flask session in Flask's tagged JSON.
-fn encode_flask(o: &EncodeOpts, ring: Keyring, input: &[u8]) -> Outcome<u8> {
+fn encode_flask(o: &EncodeArgs, ring: Keyring, input: &[u8]) -> Outcome<u8> {
     let session = flask::from_tagged_json(input).map_err(|e| {
         Failure::other(format!(
             "stdin is not a Flask session (a JSON object, in Flask's tagged JSON): {e}"
@@ -814,7 +893,7 @@ fn encode_flask(o: &EncodeOpts, ring: Keyring, input: &[u8]) -> Outcome<u8> {
         .digest(o.digest.unwrap_or_default())
         .build();
     let token = match o.now {
-        Some(t) => codec.encode_at(&session, unix(t)?),
+        Some(t) => codec.encode_at(&session, t),
         None => codec.encode(&session),
     }
     .map_err(|e| encode_failure(&e))?;
@@ -822,12 +901,8 @@ fn encode_flask(o: &EncodeOpts, ring: Keyring, input: &[u8]) -> Outcome<u8> {
     Ok(0)
 }
 
-fn decode(o: &DecodeOpts) -> Outcome<u8> {
-    let token = match &o.token {
-        Some(arg) => arg,
-        None => return Err(Failure::usage("decode needs a TOKEN argument")),
-    };
-    let ring = keyring(&o.keys, o.flask)?;
+fn decode(o: &DecodeArgs, keys: &KeyOpts, token: &TokenArg) -> Outcome<u8> {
+    let ring = keyring(keys, o.flask)?;
     let token = read_token(token)?;
     if o.flask {
         return decode_flask(o, ring, &token);
@@ -838,13 +913,10 @@ fn decode(o: &DecodeOpts) -> Outcome<u8> {
         .salt(o.salt.as_deref().unwrap_or(DEFAULT_SALT))
         .compression(true);
     if let Some(leeway) = o.leeway {
-        builder = builder.leeway(seconds(leeway));
+        builder = builder.leeway(leeway);
     }
     let codec = builder.build();
-    let now = match o.now {
-        Some(t) => unix(t)?,
-        None => OffsetDateTime::now_utc(),
-    };
+    let now = o.now.unwrap_or_else(OffsetDateTime::now_utc);
     let verified = codec
         .decode_at::<Value>(&token, now)
         .map_err(|e| Failure::token(&e))?;
@@ -857,26 +929,30 @@ fn decode(o: &DecodeOpts) -> Outcome<u8> {
     } else {
         verified.data
     };
-    print(&format!("{out}\n"))?;
+    print_data(&out.to_string())
+}
+
+/// Prints decoded data (one line of JSON) with every control character escaped, so
+/// that session data cannot send terminal control sequences; the line still parses
+/// to the same data.
+fn print_data(json: &str) -> Outcome<u8> {
+    print(&format!("{}\n", escape_controls(json)))?;
     Ok(0)
 }
 
 /// `decode --flask`: prints the session as Flask's tagged JSON, exactly as Flask
 /// writes it.
-fn decode_flask(o: &DecodeOpts, ring: Keyring, token: &str) -> Outcome<u8> {
+fn decode_flask(o: &DecodeArgs, ring: Keyring, token: &str) -> Outcome<u8> {
     let mut builder = FlaskCodec::builder(ring)
         .salt(o.salt.as_deref().unwrap_or(flask::DEFAULT_SALT))
         .digest(o.digest.unwrap_or_default());
     if let Some(max_age) = o.max_age {
-        builder = builder.max_age(seconds(max_age));
+        builder = builder.max_age(max_age);
     }
     if let Some(leeway) = o.leeway {
-        builder = builder.leeway(seconds(leeway));
+        builder = builder.leeway(leeway);
     }
-    let now = match o.now {
-        Some(t) => unix(t)?,
-        None => OffsetDateTime::now_utc(),
-    };
+    let now = o.now.unwrap_or_else(OffsetDateTime::now_utc);
     let verified = builder
         .build()
         .decode_at(token, now)
@@ -892,8 +968,7 @@ fn decode_flask(o: &DecodeOpts, ring: Keyring, token: &str) -> Outcome<u8> {
     } else {
         data
     };
-    print(&format!("{out}\n"))?;
-    Ok(0)
+    print_data(&out)
 }
 
 fn inspect(arg: &TokenArg) -> Outcome<u8> {
@@ -945,10 +1020,12 @@ fn inspect(arg: &TokenArg) -> Outcome<u8> {
     lines.push(match (seen.timestamp(), seen.timestamp_time()) {
         (None, _) => "timestamp: not decodable".to_owned(),
         (Some(t), None) => format!("timestamp: {t} (Unix time; out of range)"),
-        (Some(t), Some(time)) => format!(
-            "timestamp: {t} = {} (native tokens: the expiry; Flask: the signing time)",
-            rfc3339(time)
-        ),
+        (Some(t), Some(time)) => match rfc3339(time) {
+            Some(text) => format!(
+                "timestamp: {t} = {text} (native tokens: the expiry; Flask: the signing time)"
+            ),
+            None => format!("timestamp: {t} (Unix time; a year RFC 3339 cannot write)"),
+        },
     });
     lines.push(match seen.signature_len() {
         None => "signature: not decodable (not canonical base64url)".to_owned(),
@@ -971,8 +1048,12 @@ fn inspect(arg: &TokenArg) -> Outcome<u8> {
     }
 }
 
-/// Replaces control characters (which JSON may leave raw, such as U+007F..U+009F) with
-/// JSON escapes, so a crafted payload cannot send terminal control sequences.
+/// Replaces every control character (C0 U+0000..U+001F, DEL U+007F, C1
+/// U+0080..U+009F: exactly `char::is_control`) with a `\uXXXX` escape, so that a
+/// crafted payload cannot send terminal control sequences. Used for all output that
+/// holds session data (`decode`, `inspect`) and for stderr. In JSON text, where raw
+/// control characters can only stand inside strings, the result is still JSON that
+/// parses to the same value.
 fn escape_controls(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     for c in line.chars() {
@@ -985,15 +1066,8 @@ fn escape_controls(line: &str) -> String {
     out
 }
 
-/// RFC 3339 in UTC, such as `2023-11-14T22:13:20Z`.
-fn rfc3339(t: OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+/// RFC 3339 in UTC, such as `2023-11-14T22:13:20Z`; `None` for a year outside
+/// 0..=9999, which RFC 3339 cannot write.
+fn rfc3339(t: OffsetDateTime) -> Option<String> {
+    t.format(&Rfc3339).ok()
 }
