@@ -2,7 +2,7 @@
 //! counter, all kept in one signed cookie.
 //!
 //! ```text
-//! SESSIONLIB_DEV=1 cargo run --example actix_web
+//! SESSIONLIB_DEV=1 cargo run --features actix --example actix_web
 //! ```
 //!
 //! then open <http://127.0.0.1:8000>, or try the counter with
@@ -25,155 +25,32 @@
 //! - `SESSIONLIB_TTL_SECONDS`: the idle timeout in seconds. Default 1800.
 //!
 //! Routes: `GET /` (login state and flash messages), `GET /login` (a form),
-//! `POST /login` (form field `username`), `GET /logout`, and `GET /greeting` (HTTP
-//! Basic auth; any password is accepted in this demo) answering JSON with a visit
-//! counter kept in the session.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//! `POST /login` (form field `username`), `GET /logout` (a page with the logout
+//! buttons; it changes nothing), `POST /logout`, `POST /logout-everywhere` (ends every
+//! session of the user on this server, through the in-memory revocation store), and
+//! `GET /greeting` (HTTP Basic auth; any password is accepted in this demo) answering
+//! JSON with a visit counter kept in the session.
+//!
+//! The session comes from `sessionlib::actix`: the `SessionMiddleware` loads it before
+//! each handler and saves it after, and its same-origin guard refuses cross-origin
+//! `POST`s (login CSRF, logout CSRF) with `403`. The pages are in `examples/common/`,
+//! shared with the axum example.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+mod common;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header;
 use actix_web::http::StatusCode;
-use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse, HttpServer};
-use base64::Engine;
-use sessionlib::{CookieConfig, Key, Keyring, Session, SessionConfig};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use sessionlib::actix::{OriginGuard, Session, SessionMiddleware};
+use sessionlib::MemoryRevocation;
 
-// ---- Framework glue: load the session before the handler, save it after. ----
+const FRAMEWORK: &str = "actix-web";
 
-/// The request's session, shared between the middleware and the handler (taken by
-/// handlers as `web::ReqData<SessionHandle>`).
-#[derive(Clone)]
-struct SessionHandle(Arc<Mutex<Session>>);
-
-impl SessionHandle {
-    fn lock(&self) -> MutexGuard<'_, Session> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-async fn session_middleware(
-    sessions: web::Data<SessionConfig>,
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let cookie_header = cookie_header(request.headers());
-    let handle = SessionHandle(Arc::new(Mutex::new(sessions.load(cookie_header))));
-    request.extensions_mut().insert(handle.clone());
-    let mut response = next.call(request).await?;
-    let saved = sessions.save(&handle.lock());
-    match saved {
-        Ok(Some(update)) => {
-            for (name, value) in update.headers() {
-                if let Ok(value) = HeaderValue::try_from(value) {
-                    response
-                        .headers_mut()
-                        .append(HeaderName::from_static(name), value);
-                }
-            }
-            Ok(response)
-        }
-        Ok(None) => Ok(response),
-        Err(e) => {
-            eprintln!("session not saved: {e}");
-            Err(actix_web::error::ErrorInternalServerError(
-                "session could not be saved",
-            ))
-        }
-    }
-}
-
-/// All `Cookie:` headers joined with "; " (HTTP/2 clients may send several).
-fn cookie_header(headers: &HeaderMap) -> Vec<u8> {
-    let values: Vec<&[u8]> = headers
-        .get_all(header::COOKIE)
-        .map(HeaderValue::as_bytes)
-        .collect();
-    values.join(&b"; "[..])
-}
-
-// ---- The app. ----
-
-async fn index(session: web::ReqData<SessionHandle>) -> HttpResponse {
-    let mut session = session.lock();
-    let mut body = String::new();
-    for flash in session.take_flashes() {
-        body.push_str(&format!(
-            "<p class=\"flash {}\">{}</p>\n",
-            escape(&flash.category),
-            escape(&flash.message)
-        ));
-    }
-    match session.get::<String>("username") {
-        Some(name) => body.push_str(&format!(
-            "<p>Logged in as {}</p>\n<p><a href=\"/logout\">Log out</a></p>\n",
-            escape(&name)
-        )),
-        None => {
-            body.push_str("<p>You are not logged in</p>\n<p><a href=\"/login\">Log in</a></p>\n")
-        }
-    }
-    page(&body)
-}
-
-async fn login_form() -> HttpResponse {
-    page(LOGIN_FORM)
-}
-
-#[derive(serde::Deserialize)]
-struct Login {
-    username: String,
-}
-
-async fn login(session: web::ReqData<SessionHandle>, form: web::Form<Login>) -> HttpResponse {
-    let username = form.username.trim();
-    if username.is_empty() || username.len() > 64 {
-        let body = format!("<p class=\"flash error\">Please enter a user name (at most 64 bytes).</p>\n{LOGIN_FORM}");
-        let mut response = page(&body);
-        *response.status_mut() = StatusCode::BAD_REQUEST;
-        return response;
-    }
-    let mut session = session.lock();
-    session.regenerate();
-    if session.insert("username", username).is_err() {
-        return HttpResponse::InternalServerError().finish();
-    }
-    session.flash("info", "Logged in successfully");
-    redirect("/")
-}
-
-async fn logout(session: web::ReqData<SessionHandle>) -> HttpResponse {
-    session.lock().clear();
-    redirect("/")
-}
-
-async fn greeting(session: web::ReqData<SessionHandle>, request: HttpRequest) -> HttpResponse {
-    let Some(user) = basic_auth_user(&request) else {
-        return HttpResponse::Unauthorized()
-            .insert_header((
-                header::WWW_AUTHENTICATE,
-                "Basic realm=\"sessionlib example\"",
-            ))
-            .json(serde_json::json!({"message": "Please log in with HTTP Basic auth"}));
-    };
-    let mut session = session.lock();
-    let visits = session.get::<u64>("visits").unwrap_or(0).saturating_add(1);
-    if session.insert("visits", &visits).is_err() {
-        return HttpResponse::InternalServerError().finish();
-    }
-    let message = if visits == 1 {
-        format!("Welcome, {user}!")
-    } else {
-        format!("Welcome back, {user}! This is visit #{visits}.")
-    };
-    HttpResponse::Ok().json(serde_json::json!({ "message": message }))
+fn html(code: u16, html: String) -> HttpResponse {
+    HttpResponse::build(status(code))
+        .content_type("text/html; charset=utf-8")
+        .body(html)
 }
 
 fn redirect(to: &str) -> HttpResponse {
@@ -182,125 +59,82 @@ fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// The user name of an `Authorization: Basic` header (the password is not checked in
-/// this demo).
-fn basic_auth_user(request: &HttpRequest) -> Option<String> {
-    let value = request
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+async fn index(session: Session) -> HttpResponse {
+    html(200, common::index(&session, FRAMEWORK))
+}
+
+async fn login_form() -> HttpResponse {
+    html(200, common::login_form(FRAMEWORK))
+}
+
+#[derive(serde::Deserialize)]
+struct Login {
+    username: String,
+}
+
+async fn login(session: Session, form: web::Form<Login>) -> HttpResponse {
+    match common::login(&session, &form.username, FRAMEWORK) {
+        Ok(()) => redirect("/"),
+        Err(page) => html(page.status, page.html),
+    }
+}
+
+async fn logout_page() -> HttpResponse {
+    html(200, common::logout_page(FRAMEWORK))
+}
+
+async fn logout(session: Session) -> HttpResponse {
+    common::logout(&session);
+    redirect("/")
+}
+
+async fn logout_everywhere(
+    revocations: web::Data<MemoryRevocation>,
+    session: Session,
+) -> HttpResponse {
+    common::logout_everywhere(&session, &revocations);
+    redirect("/")
+}
+
+async fn greeting(session: Session, request: HttpRequest) -> HttpResponse {
+    let authorization = request
         .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, credentials) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes());
+    let (code, json) = common::greeting(&session, authorization);
+    let mut response = HttpResponse::build(status(code));
+    if code == 401 {
+        response.insert_header((header::WWW_AUTHENTICATE, common::BASIC_REALM));
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(credentials.trim())
-        .ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (user, _password) = decoded.split_once(':')?;
-    (!user.is_empty()).then(|| user.to_owned())
-}
-
-const LOGIN_FORM: &str = "<form method=\"post\" action=\"/login\">\n\
-    <label>User name <input name=\"username\" autofocus></label>\n\
-    <button type=\"submit\">Log in</button>\n</form>\n";
-
-fn page(body: &str) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>sessionlib + actix-web</title></head>\n<body>\n<h1>sessionlib + actix-web</h1>\n{body}</body></html>\n"
-    ))
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-// ---- Configuration from the environment. ----
-
-fn session_config() -> Result<SessionConfig, String> {
-    let key = match std::env::var("SESSIONLIB_SECRET_KEY") {
-        Ok(secret) => {
-            Key::from_bytes(secret.as_bytes()).map_err(|e| format!("SESSIONLIB_SECRET_KEY: {e}"))?
-        }
-        Err(_) => {
-            eprintln!(
-                "WARNING: SESSIONLIB_SECRET_KEY is not set. Using a random development key:\n\
-                 WARNING: every session ends when this server stops. Never run like this in production."
-            );
-            Key::generate()
-        }
-    };
-    let mut keyring = Keyring::new(key);
-    if let Ok(old) = std::env::var("SESSIONLIB_FALLBACK_KEY") {
-        let old =
-            Key::from_bytes(old.as_bytes()).map_err(|e| format!("SESSIONLIB_FALLBACK_KEY: {e}"))?;
-        keyring = keyring.with_fallback(old);
-    }
-    let dev = std::env::var("SESSIONLIB_DEV").as_deref() == Ok("1");
-    let cookie = if dev {
-        eprintln!(
-            "WARNING: SESSIONLIB_DEV=1: development mode. The session cookie is sent without\n\
-             WARNING: the Secure attribute, over plain HTTP. Never use this in production."
-        );
-        CookieConfig::builder(keyring).name("session").secure(false)
-    } else {
-        CookieConfig::builder(keyring).name("__Host-session")
-    };
-    let cookie = cookie
-        .salt("sessionlib.example")
-        .try_build()
-        .map_err(|e| e.to_string())?;
-    let ttl_seconds: i64 = match std::env::var("SESSIONLIB_TTL_SECONDS") {
-        Ok(text) => text
-            .parse()
-            .ok()
-            .filter(|&s| s > 0)
-            .ok_or("SESSIONLIB_TTL_SECONDS must be a positive whole number")?,
-        Err(_) => 1800,
-    };
-    let ttl = time::Duration::seconds(ttl_seconds);
-    Ok(SessionConfig::builder(cookie)
-        .idle_timeout(ttl)
-        .refresh_interval((ttl / 10_i32).min(time::Duration::minutes(1)))
-        .build())
+    response.json(json)
 }
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let sessions = match session_config() {
-        Ok(sessions) => web::Data::new(sessions),
+    let settings = match common::settings() {
+        Ok(settings) => settings,
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(2);
         }
     };
-    let port: u16 = match std::env::var("PORT") {
-        Ok(text) => text.parse().unwrap_or_else(|_| {
-            eprintln!("error: PORT must be a port number");
-            std::process::exit(2);
-        }),
-        Err(_) => 8000,
-    };
+    let sessions = settings.sessions;
+    let revocations = web::Data::from(settings.revocations);
+    let port = settings.port;
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(sessions.clone())
-            .wrap(from_fn(session_middleware))
+            .app_data(revocations.clone())
+            .wrap(SessionMiddleware::new(sessions.clone()).origin_guard(OriginGuard::new()))
             .route("/", web::get().to(index))
             .route("/login", web::get().to(login_form))
             .route("/login", web::post().to(login))
-            .route("/logout", web::get().to(logout))
+            .route("/logout", web::get().to(logout_page))
+            .route("/logout", web::post().to(logout))
+            .route("/logout-everywhere", web::post().to(logout_everywhere))
             .route("/greeting", web::get().to(greeting))
     })
     .workers(2)

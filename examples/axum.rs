@@ -2,7 +2,7 @@
 //! counter, all kept in one signed cookie.
 //!
 //! ```text
-//! SESSIONLIB_DEV=1 cargo run --example axum
+//! SESSIONLIB_DEV=1 cargo run --features axum --example axum
 //! ```
 //!
 //! then open <http://127.0.0.1:8000>, or try the counter with
@@ -25,106 +25,38 @@
 //! - `SESSIONLIB_TTL_SECONDS`: the idle timeout in seconds. Default 1800.
 //!
 //! Routes: `GET /` (login state and flash messages), `GET /login` (a form),
-//! `POST /login` (form field `username`), `GET /logout`, and `GET /greeting` (HTTP
-//! Basic auth; any password is accepted in this demo) answering JSON with a visit
-//! counter kept in the session.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//! `POST /login` (form field `username`), `GET /logout` (a page with the logout
+//! buttons; it changes nothing), `POST /logout`, `POST /logout-everywhere` (ends every
+//! session of the user on this server, through the in-memory revocation store), and
+//! `GET /greeting` (HTTP Basic auth; any password is accepted in this demo) answering
+//! JSON with a visit counter kept in the session.
+//!
+//! The session comes from `sessionlib::axum`: the `SessionLayer` loads it before each
+//! handler and saves it after, and its same-origin guard refuses cross-origin `POST`s
+//! (login CSRF, logout CSRF) with `403`. The pages are in `examples/common/`, shared
+//! with the actix-web example.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+mod common;
 
-use axum::extract::{Form, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use std::sync::Arc;
+
+use axum::extract::{Form, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Extension, Json, Router};
-use base64::Engine;
-use sessionlib::{CookieConfig, Key, Keyring, Session, SessionConfig};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sessionlib::axum::{OriginGuard, Session, SessionLayer};
+use sessionlib::MemoryRevocation;
 
-// ---- Framework glue: load the session before the handler, save it after. ----
+const FRAMEWORK: &str = "axum";
 
-/// The request's session, shared between the middleware and the handler.
-#[derive(Clone)]
-struct SessionHandle(Arc<Mutex<Session>>);
-
-impl SessionHandle {
-    fn lock(&self) -> MutexGuard<'_, Session> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-async fn session_middleware(
-    State(sessions): State<SessionConfig>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let cookie_header = cookie_header(request.headers());
-    let handle = SessionHandle(Arc::new(Mutex::new(sessions.load(cookie_header))));
-    request.extensions_mut().insert(handle.clone());
-    let mut response = next.run(request).await;
-    let saved = sessions.save(&handle.lock());
-    match saved {
-        Ok(Some(update)) => {
-            for (name, value) in update.headers() {
-                if let Ok(value) = HeaderValue::try_from(value) {
-                    response.headers_mut().append(name, value);
-                }
-            }
-            response
-        }
-        Ok(None) => response,
-        Err(e) => {
-            eprintln!("session not saved: {e}");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "session could not be saved",
-            )
-                .into_response()
-        }
-    }
-}
-
-/// All `Cookie:` headers joined with "; " (HTTP/2 clients may send several).
-fn cookie_header(headers: &HeaderMap) -> Vec<u8> {
-    let values: Vec<&[u8]> = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .map(HeaderValue::as_bytes)
-        .collect();
-    values.join(&b"; "[..])
-}
-
-// ---- The app. ----
-
-async fn index(Extension(session): Extension<SessionHandle>) -> Html<String> {
-    let mut session = session.lock();
-    let mut body = String::new();
-    for flash in session.take_flashes() {
-        body.push_str(&format!(
-            "<p class=\"flash {}\">{}</p>\n",
-            escape(&flash.category),
-            escape(&flash.message)
-        ));
-    }
-    match session.get::<String>("username") {
-        Some(name) => body.push_str(&format!(
-            "<p>Logged in as {}</p>\n<p><a href=\"/logout\">Log out</a></p>\n",
-            escape(&name)
-        )),
-        None => {
-            body.push_str("<p>You are not logged in</p>\n<p><a href=\"/login\">Log in</a></p>\n")
-        }
-    }
-    page(&body)
+async fn index(session: Session) -> Html<String> {
+    Html(common::index(&session, FRAMEWORK))
 }
 
 async fn login_form() -> Html<String> {
-    page(LOGIN_FORM)
+    Html(common::login_form(FRAMEWORK))
 }
 
 #[derive(serde::Deserialize)]
@@ -132,167 +64,65 @@ struct Login {
     username: String,
 }
 
-async fn login(
-    Extension(session): Extension<SessionHandle>,
-    Form(form): Form<Login>,
-) -> Result<Redirect, (StatusCode, Html<String>)> {
-    let username = form.username.trim();
-    if username.is_empty() || username.len() > 64 {
-        let body = format!("<p class=\"flash error\">Please enter a user name (at most 64 bytes).</p>\n{LOGIN_FORM}");
-        return Err((StatusCode::BAD_REQUEST, page(&body)));
+async fn login(session: Session, Form(form): Form<Login>) -> Response {
+    match common::login(&session, &form.username, FRAMEWORK) {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(page) => (status(page.status), Html(page.html)).into_response(),
     }
-    let mut session = session.lock();
-    session.regenerate();
-    session
-        .insert("username", username)
-        .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, page("<p>Error</p>")))?;
-    session.flash("info", "Logged in successfully");
-    Ok(Redirect::to("/"))
 }
 
-async fn logout(Extension(session): Extension<SessionHandle>) -> Redirect {
-    session.lock().clear();
+async fn logout_page() -> Html<String> {
+    Html(common::logout_page(FRAMEWORK))
+}
+
+async fn logout(session: Session) -> Redirect {
+    common::logout(&session);
     Redirect::to("/")
 }
 
-async fn greeting(Extension(session): Extension<SessionHandle>, headers: HeaderMap) -> Response {
-    let Some(user) = basic_auth_user(&headers) else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            [(
-                header::WWW_AUTHENTICATE,
-                "Basic realm=\"sessionlib example\"",
-            )],
-            Json(serde_json::json!({"message": "Please log in with HTTP Basic auth"})),
-        )
-            .into_response();
-    };
-    let mut session = session.lock();
-    let visits = session.get::<u64>("visits").unwrap_or(0).saturating_add(1);
-    if session.insert("visits", &visits).is_err() {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
-    let message = if visits == 1 {
-        format!("Welcome, {user}!")
-    } else {
-        format!("Welcome back, {user}! This is visit #{visits}.")
-    };
-    Json(serde_json::json!({ "message": message })).into_response()
+async fn logout_everywhere(
+    State(revocations): State<Arc<MemoryRevocation>>,
+    session: Session,
+) -> Redirect {
+    common::logout_everywhere(&session, &revocations);
+    Redirect::to("/")
 }
 
-/// The user name of an `Authorization: Basic` header (the password is not checked in
-/// this demo).
-fn basic_auth_user(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, credentials) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(credentials.trim())
-        .ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (user, _password) = decoded.split_once(':')?;
-    (!user.is_empty()).then(|| user.to_owned())
-}
-
-const LOGIN_FORM: &str = "<form method=\"post\" action=\"/login\">\n\
-    <label>User name <input name=\"username\" autofocus></label>\n\
-    <button type=\"submit\">Log in</button>\n</form>\n";
-
-fn page(body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>sessionlib + axum</title></head>\n<body>\n<h1>sessionlib + axum</h1>\n{body}</body></html>\n"
-    ))
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-// ---- Configuration from the environment. ----
-
-fn session_config() -> Result<SessionConfig, String> {
-    let key = match std::env::var("SESSIONLIB_SECRET_KEY") {
-        Ok(secret) => {
-            Key::from_bytes(secret.as_bytes()).map_err(|e| format!("SESSIONLIB_SECRET_KEY: {e}"))?
-        }
-        Err(_) => {
-            eprintln!(
-                "WARNING: SESSIONLIB_SECRET_KEY is not set. Using a random development key:\n\
-                 WARNING: every session ends when this server stops. Never run like this in production."
-            );
-            Key::generate()
-        }
-    };
-    let mut keyring = Keyring::new(key);
-    if let Ok(old) = std::env::var("SESSIONLIB_FALLBACK_KEY") {
-        let old =
-            Key::from_bytes(old.as_bytes()).map_err(|e| format!("SESSIONLIB_FALLBACK_KEY: {e}"))?;
-        keyring = keyring.with_fallback(old);
-    }
-    let dev = std::env::var("SESSIONLIB_DEV").as_deref() == Ok("1");
-    let cookie = if dev {
-        eprintln!(
-            "WARNING: SESSIONLIB_DEV=1: development mode. The session cookie is sent without\n\
-             WARNING: the Secure attribute, over plain HTTP. Never use this in production."
+async fn greeting(session: Session, headers: HeaderMap) -> Response {
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    let (code, json) = common::greeting(&session, authorization);
+    let mut response = (status(code), Json(json)).into_response();
+    if code == 401 {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            common::BASIC_REALM.parse().unwrap(),
         );
-        CookieConfig::builder(keyring).name("session").secure(false)
-    } else {
-        CookieConfig::builder(keyring).name("__Host-session")
-    };
-    let cookie = cookie
-        .salt("sessionlib.example")
-        .try_build()
-        .map_err(|e| e.to_string())?;
-    let ttl_seconds: i64 = match std::env::var("SESSIONLIB_TTL_SECONDS") {
-        Ok(text) => text
-            .parse()
-            .ok()
-            .filter(|&s| s > 0)
-            .ok_or("SESSIONLIB_TTL_SECONDS must be a positive whole number")?,
-        Err(_) => 1800,
-    };
-    let ttl = time::Duration::seconds(ttl_seconds);
-    Ok(SessionConfig::builder(cookie)
-        .idle_timeout(ttl)
-        .refresh_interval((ttl / 10_i32).min(time::Duration::minutes(1)))
-        .build())
+    }
+    response
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let sessions = match session_config() {
-        Ok(sessions) => sessions,
+    let settings = match common::settings() {
+        Ok(settings) => settings,
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(2);
         }
     };
-    let port: u16 = match std::env::var("PORT") {
-        Ok(text) => text.parse().unwrap_or_else(|_| {
-            eprintln!("error: PORT must be a port number");
-            std::process::exit(2);
-        }),
-        Err(_) => 8000,
-    };
     let app = Router::new()
         .route("/", get(index))
         .route("/login", get(login_form).post(login))
-        .route("/logout", get(logout))
+        .route("/logout", get(logout_page).post(logout))
+        .route("/logout-everywhere", post(logout_everywhere))
         .route("/greeting", get(greeting))
-        .layer(middleware::from_fn_with_state(sessions, session_middleware));
+        .with_state(settings.revocations)
+        .layer(SessionLayer::new(settings.sessions).origin_guard(OriginGuard::new()));
+    let port = settings.port;
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
         Ok(listener) => listener,
         Err(e) => {

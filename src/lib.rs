@@ -52,11 +52,19 @@
 //! 6. [`session`]: [`Session`] (a JSON map with flash messages) and [`SessionConfig`]
 //!    (request header in, response headers out; idle timeout, absolute lifetime,
 //!    throttled refresh, revocation hook).
+//!    [`revocation`]: the [`Revocation`] store asked after the expiry checks ("log
+//!    out everywhere", bans), with [`MemoryRevocation`] for one process.
 //! 7. `flask` (feature `flask`): the Flask session cookie profile — HMAC-SHA1, the
 //!    signing time as timestamp, Flask's tagged JSON, compression.
+//! 8. Integrations, thin adapters over layer 6: `http` (feature `http`:
+//!    `SessionConfig::load_headers`/`save_headers`), `tower` (feature `tower`: a
+//!    `SessionLayer` for hyper or any tower stack), `axum` (feature `axum`: the layer
+//!    and a `Session` extractor) and `actix` (feature `actix`: a middleware and a
+//!    `Session` extractor). [`guard`] holds their same-origin guard against cross-site
+//!    requests, and `handle` the `SessionHandle` they lend to handlers.
 //!
-//! `examples/axum.rs` and `examples/actix_web.rs` show the framework glue: a small
-//! middleware that loads the session before the handler and saves it after.
+//! `examples/axum.rs` and `examples/actix_web.rs` are complete apps on the
+//! integrations, with no glue of their own.
 //!
 //! For debugging, [`unverified`] reads a token *without* verifying it
 //! ([`inspect_unverified`]); the `sessionlib` command-line tool (feature `cli`) wraps

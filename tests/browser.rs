@@ -602,7 +602,7 @@ fn edited_cookie_is_logged_out() {
     }
 }
 
-/// The "Log out" link removes the cookie from the browser.
+/// The "Log out" button removes the cookie from the browser.
 #[test]
 fn logout_removes_the_cookie() {
     let _one = one_at_a_time();
@@ -614,7 +614,7 @@ fn logout_removes_the_cookie() {
     browser.wait_for_text("Logged in as cobra");
     assert!(browser.cookie("session").is_some());
 
-    browser.click_to_new_page("a[href=\"/logout\"]");
+    browser.click_to_new_page("form[action=\"/logout\"] button");
     assert_eq!(browser.location(), server.url("/"));
     assert!(browser.text().contains("You are not logged in"));
     assert!(
@@ -758,7 +758,7 @@ fn production_config_on_localhost() {
         assert_eq!(cookie["domain"], host, "{host}: {cookie}");
         browser.reload();
         assert!(browser.text().contains("Logged in as cobra"), "{host}");
-        browser.click_to_new_page("a[href=\"/logout\"]");
+        browser.click_to_new_page("form[action=\"/logout\"] button");
         assert!(browser.text().contains("You are not logged in"), "{host}");
         assert!(browser.cookie("__Host-session").is_none(), "{host}");
     }

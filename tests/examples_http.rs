@@ -182,12 +182,125 @@ fn login_flash_and_logout() {
             "{name}"
         );
 
+        // GET /logout only shows the button: a link or an image cannot log anyone out.
         let r = get(&agent, &server.url("/logout"));
+        assert_eq!(r.status, 200, "{name}");
+        assert!(r.body.contains("action=\"/logout\""), "{name}: {}", r.body);
+        assert!(r.set_cookies.is_empty(), "{name}: {:?}", r.set_cookies);
+        let r = get(&agent, &server.url("/"));
+        assert!(r.body.contains("Logged in as"), "{name}");
+
+        let r = post(&agent, &server.url("/logout"), &[]);
         assert_eq!(r.status, 303, "{name}");
         assert!(r.is_removal(), "{name}: {:?}", r.set_cookies);
         let r = get(&agent, &server.url("/"));
         assert!(r.body.contains("You are not logged in"), "{name}");
         assert!(r.set_cookies.is_empty(), "{name}");
+    }
+}
+
+fn post(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = agent.post(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    Reply::from(request.send_empty().unwrap())
+}
+
+/// Security review, defect 6: a hostile page's form posts (login CSRF, logout CSRF)
+/// are refused by the session layer's same-origin guard; the browser's own forms pass.
+#[test]
+fn cross_site_posts_are_refused() {
+    for name in EXAMPLES {
+        let server = Server::start(name, &DEV);
+        let agent = client();
+        let hostile = [
+            ("Sec-Fetch-Site", "cross-site"),
+            ("Origin", "https://evil.example"),
+        ];
+        let r = Reply::from(
+            agent
+                .post(server.url("/login"))
+                .header("Sec-Fetch-Site", "cross-site")
+                .header("Origin", "https://evil.example")
+                .send_form([("username", "attacker")])
+                .unwrap(),
+        );
+        assert_eq!(r.status, 403, "{name}: login CSRF");
+        assert!(r.set_cookies.is_empty(), "{name}");
+        // An older browser without Fetch Metadata: the Origin decides.
+        let r = Reply::from(
+            agent
+                .post(server.url("/login"))
+                .header("Origin", "https://evil.example")
+                .send_form([("username", "attacker")])
+                .unwrap(),
+        );
+        assert_eq!(r.status, 403, "{name}: login CSRF without Sec-Fetch-Site");
+
+        assert_eq!(login(&agent, &server, "cobra").status, 303, "{name}");
+        for path in ["/logout", "/logout-everywhere"] {
+            let r = post(&agent, &server.url(path), &hostile);
+            assert_eq!(r.status, 403, "{name}: {path} CSRF");
+            assert!(r.set_cookies.is_empty(), "{name}");
+        }
+        assert!(get(&agent, &server.url("/"))
+            .body
+            .contains("Logged in as cobra"));
+        // The app's own form, as a browser sends it.
+        let origin = server.url("");
+        let own = [
+            ("Sec-Fetch-Site", "same-origin"),
+            ("Origin", origin.trim_end_matches('/')),
+        ];
+        let r = post(&agent, &server.url("/logout"), &own);
+        assert_eq!(r.status, 303, "{name}");
+        assert!(r.is_removal(), "{name}");
+    }
+}
+
+/// `POST /logout-everywhere` ends the user's sessions on other devices at their next
+/// request, and leaves other users alone.
+#[test]
+fn logout_everywhere_ends_every_session_of_the_user() {
+    for name in EXAMPLES {
+        let server = Server::start(name, &DEV);
+        let (laptop, phone, other) = (client(), client(), client());
+        assert_eq!(login(&laptop, &server, "cobra").status, 303);
+        assert_eq!(login(&phone, &server, "cobra").status, 303);
+        assert_eq!(login(&other, &server, "viper").status, 303);
+        for agent in [&laptop, &phone, &other] {
+            assert!(
+                get(agent, &server.url("/")).body.contains("Logged in as"),
+                "{name}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        let r = post(&laptop, &server.url("/logout-everywhere"), &[]);
+        assert_eq!(r.status, 303, "{name}");
+        assert!(r.is_removal(), "{name}: {:?}", r.set_cookies);
+        let r = get(&phone, &server.url("/"));
+        assert!(
+            r.body.contains("You are not logged in"),
+            "{name}: {}",
+            r.body
+        );
+        assert!(r.is_removal(), "{name}: the revoked cookie is deleted");
+        assert!(
+            get(&other, &server.url("/"))
+                .body
+                .contains("Logged in as viper"),
+            "{name}"
+        );
+        // cobra can log in again.
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(login(&phone, &server, "cobra").status, 303);
+        assert!(
+            get(&phone, &server.url("/"))
+                .body
+                .contains("Logged in as cobra"),
+            "{name}"
+        );
     }
 }
 

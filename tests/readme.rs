@@ -156,6 +156,137 @@ fn flask_example_reads_and_writes_a_cookie() {
     assert!(headers.0.is_empty());
 }
 
+// README: "Framework integrations", axum.
+#[cfg(feature = "axum")]
+#[rustfmt::skip]
+mod axum_example {
+    use axum::{routing::get, Router};
+    use sessionlib::axum::{OriginGuard, Session, SessionLayer};
+
+    async fn index(session: Session) -> String {              // an extractor: no lock, no unwrap
+        let visits: u32 = session.get("visits").unwrap_or(0);
+        session.insert("visits", &(visits + 1)).expect("a number serializes");
+        format!("visit #{}", visits + 1)
+    }
+
+    fn app(sessions: sessionlib::SessionConfig) -> Router {
+        Router::new()
+            .route("/", get(index))
+            .layer(SessionLayer::new(sessions).origin_guard(OriginGuard::new()))
+    }
+
+    #[tokio::test]
+    async fn counts_visits() {
+        use tower::ServiceExt;
+        let app = app(super::example_sessions());
+        let request = || axum::http::Request::get("/").body(axum::body::Body::empty()).unwrap();
+        let first = app.clone().oneshot(request()).await.unwrap();
+        let cookie = first.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let mut second = request();
+        second.headers_mut().insert("cookie", cookie.parse().unwrap());
+        let second = app.oneshot(second).await.unwrap();
+        let body = axum::body::to_bytes(second.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], b"visit #2");
+    }
+}
+
+// README: "Framework integrations", actix-web.
+#[cfg(feature = "actix")]
+#[rustfmt::skip]
+mod actix_example {
+    use actix_web::{web, App, HttpServer, Responder};
+    use sessionlib::actix::{OriginGuard, Session, SessionMiddleware};
+
+    async fn login(session: Session) -> impl Responder {
+        session.log_in("cobra");                    // the login recipe: see below
+        session.flash("info", "Logged in successfully");
+        "welcome"
+    }
+
+    async fn serve(sessions: sessionlib::SessionConfig) -> std::io::Result<()> {
+        HttpServer::new(move || {
+            App::new()
+                .wrap(SessionMiddleware::new(sessions.clone()).origin_guard(OriginGuard::new()))
+                .route("/login", web::post().to(login))
+        })
+        .bind(("127.0.0.1", 8000))?
+        .run()
+        .await
+    }
+
+    #[actix_web::test]
+    async fn logs_in() {
+        let _ = serve; // compiled, not started
+        let sessions = super::example_sessions();
+        let app = App::new()
+            .wrap(SessionMiddleware::new(sessions).origin_guard(OriginGuard::new()))
+            .route("/login", web::post().to(login));
+        let app = actix_web::test::init_service(app).await;
+        let request = actix_web::test::TestRequest::post().uri("/login").to_request();
+        let response = actix_web::test::call_service(&app, request).await;
+        assert!(response.headers().get("set-cookie").is_some());
+    }
+}
+
+// README: "Framework integrations", log out everywhere.
+#[rustfmt::skip]
+fn revocation_example() -> Result<sessionlib::SessionConfig, sessionlib::Error> {
+    use std::sync::Arc;
+    use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig};
+
+    let revocations = Arc::new(MemoryRevocation::new());
+    let sessions = SessionConfig::builder(CookieConfig::builder(Keyring::new(Key::generate())).try_build()?)
+        .revocation(revocations.clone())   // asked on every request with a valid cookie
+        .build();
+    // In the "log out everywhere" handler: every session of the user logged in until now ends.
+    revocations.revoke_user("cobra");
+    // Or keep the user out altogether: revocations.ban("cobra");
+    Ok(sessions)
+}
+
+#[test]
+fn revocation_example_builds() {
+    revocation_example().unwrap();
+}
+
+// README: "Framework integrations", any framework with `http` types.
+#[cfg(feature = "http")]
+mod http_example {
+    use sessionlib::SessionConfig;
+
+    #[rustfmt::skip]
+    async fn handle(sessions: &SessionConfig, request: http::Request<String>) -> http::Response<String> {
+        let session = sessions.load_headers_async(request.headers()).await; // every Cookie header, revocation checked
+        let mut response = http::Response::new(format!("hello {:?}", session.user_id()));
+        if sessions.save_headers(&session, response.headers_mut()).is_err() { // Set-Cookie, Vary, Cache-Control
+            *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        }
+        response
+    }
+
+    #[tokio::test]
+    async fn answers() {
+        let sessions = super::example_sessions();
+        let response = handle(&sessions, http::Request::new(String::new())).await;
+        assert_eq!(response.body(), "hello None");
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "nothing to save"
+        );
+    }
+}
+
+#[allow(dead_code)]
+fn example_sessions() -> sessionlib::SessionConfig {
+    use sessionlib::{CookieConfig, Key, Keyring, SessionConfig};
+    SessionConfig::builder(
+        CookieConfig::builder(Keyring::new(Key::generate()))
+            .try_build()
+            .unwrap(),
+    )
+    .build()
+}
+
 /// Every ```rust block of the README appears in this file, line for line (indentation
 /// aside), so the examples above are the README's.
 #[test]
@@ -181,7 +312,7 @@ fn readme_examples_are_the_ones_tested() {
         blocks += 1;
     }
     assert_eq!(
-        blocks, 3,
+        blocks, 7,
         "a README example was added or removed: update tests/readme.rs"
     );
 }

@@ -46,6 +46,8 @@ def main(base):
     check("Logged in successfully" not in r.text, "flash shown only once")
     check("Set-Cookie" not in r.headers, "no Set-Cookie on an unchanged session")
     r = s.get(f"{base}/logout", timeout=10)
+    check("Logged in as cobra" in s.get(f"{base}/", timeout=10).text, "GET /logout changes nothing")
+    r = s.post(f"{base}/logout", timeout=10)
     check("You are not logged in" in r.text, "logged out")
     check("session" not in s.cookies, f"cookie removed: {s.cookies.keys()}")
     print(f"requests {requests.__version__}: the dialogue with {base} passed")
