@@ -8,15 +8,17 @@
     clippy::indexing_slicing
 )]
 
-use std::sync::atomic::{AtomicBool, Ordering};
+mod common;
+
 use std::sync::Arc;
+
+use common::FlakyStore;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::test::{self, TestRequest};
 use actix_web::{web, App, HttpResponse, Responder};
 use sessionlib::actix::{OriginGuard, Session, SessionMiddleware};
-use sessionlib::revocation::{BoxFuture, Revocation, RevocationError};
 use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig};
 
 fn sessions_with(
@@ -296,39 +298,21 @@ async fn log_out_everywhere_revokes_every_earlier_session() {
     );
 }
 
-struct Unreachable(AtomicBool);
-
-impl Revocation for Unreachable {
-    fn is_revoked<'a>(
-        &'a self,
-        _: &'a sessionlib::Session,
-    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
-        let down = self.0.load(Ordering::SeqCst);
-        Box::pin(async move {
-            if down {
-                Err(RevocationError::unavailable())
-            } else {
-                Ok(false)
-            }
-        })
-    }
-}
-
 #[actix_web::test]
 async fn an_unreachable_store_keeps_the_cookie() {
-    let store = Arc::new(Unreachable(AtomicBool::new(false)));
+    let store = Arc::new(FlakyStore::new());
     let app = app!(SessionMiddleware::new(sessions_with(
         |b| b.revocation(store.clone())
     )));
     let cookie = cookie_pair(&test::call_service(&app, get("/count", None)).await).unwrap();
-    store.0.store(true, Ordering::SeqCst);
+    store.set_down(true);
     let down = test::call_service(&app, get("/read", Some(&cookie))).await;
     assert!(
         down.headers().get(header::SET_COOKIE).is_none(),
         "an outage never deletes the cookie"
     );
     assert_eq!(text(down).await, "None:RevocationUnavailable");
-    store.0.store(false, Ordering::SeqCst);
+    store.set_down(false);
     assert_eq!(
         text(test::call_service(&app, get("/read", Some(&cookie))).await).await,
         "Some(1):Cookie"

@@ -8,8 +8,11 @@
     clippy::indexing_slicing
 )]
 
-use std::sync::atomic::{AtomicBool, Ordering};
+mod common;
+
 use std::sync::Arc;
+
+use common::FlakyStore;
 
 use axum::body::Body;
 use axum::http::{header, Request, Response, StatusCode};
@@ -17,7 +20,6 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
 use sessionlib::axum::{OriginGuard, Session, SessionLayer};
-use sessionlib::revocation::{BoxFuture, Revocation, RevocationError};
 use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig, SessionSource};
 use tower::ServiceExt;
 
@@ -316,40 +318,20 @@ async fn log_out_everywhere_revokes_every_earlier_session() {
     );
 }
 
-/// A store whose backend is down.
-struct Unreachable(AtomicBool);
-
-impl Revocation for Unreachable {
-    fn is_revoked<'a>(
-        &'a self,
-        _: &'a sessionlib::Session,
-    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
-        let down = self.0.load(Ordering::SeqCst);
-        Box::pin(async move {
-            tokio::task::yield_now().await;
-            if down {
-                Err(RevocationError::unavailable())
-            } else {
-                Ok(false)
-            }
-        })
-    }
-}
-
 #[tokio::test]
 async fn an_unreachable_store_keeps_the_cookie() {
-    let store = Arc::new(Unreachable(AtomicBool::new(false)));
+    let store = Arc::new(FlakyStore::new());
     let app = app(sessions_with(|b| b.revocation(store.clone())));
     let cookie = cookie_pair(&send(&app, get_with("/count", None)).await).unwrap();
     assert_eq!(
         text(send(&app, get_with("/read", Some(&cookie))).await).await,
         "Some(1):Cookie"
     );
-    store.0.store(true, Ordering::SeqCst);
+    store.set_down(true);
     let down = send(&app, get_with("/read", Some(&cookie))).await;
     assert_eq!(set_cookies(&down), 0, "an outage never deletes the cookie");
     assert_eq!(text(down).await, "None:RevocationUnavailable");
-    store.0.store(false, Ordering::SeqCst);
+    store.set_down(false);
     assert_eq!(
         text(send(&app, get_with("/read", Some(&cookie))).await).await,
         "Some(1):Cookie"
@@ -472,5 +454,18 @@ async fn the_layer_serves_a_plain_tower_service() {
         .insert(header::COOKIE, cookie.parse().unwrap());
     let second = service.oneshot(second).await.unwrap();
     assert_eq!(second.body(), "n=2");
-    let _ = SessionSource::Cookie;
+}
+
+#[test]
+fn the_synchronous_load_cannot_wait_for_a_store() {
+    let sessions = sessions_with(|b| b.revocation(FlakyStore::new()));
+    let mut session = sessions.load("");
+    session.insert("visits", &1).unwrap();
+    let cookie = sessions.save(&session).unwrap().unwrap();
+    let header = format!("{NAME}={}", cookie.cookie().value());
+    // The store answers only after a pending poll: `load` cannot wait, so the session
+    // is refused for this request, and the cookie is kept.
+    let loaded = sessions.load(&header);
+    assert_eq!(loaded.source(), SessionSource::RevocationUnavailable);
+    assert!(sessions.save(&loaded).unwrap().is_none());
 }
