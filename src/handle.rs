@@ -35,7 +35,11 @@ struct Inner {
 
 impl fmt::Debug for SessionHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SessionHandle").field(&*self.lock()).finish()
+        // `try_lock`: printing the handle inside `SessionHandle::with` must not deadlock.
+        match self.inner.session.try_lock() {
+            Ok(session) => f.debug_tuple("SessionHandle").field(&*session).finish(),
+            Err(_) => f.debug_tuple("SessionHandle").field(&"<in use>").finish(),
+        }
     }
 }
 
