@@ -25,8 +25,9 @@
 //!     assert!(["set-cookie", "vary", "cache-control"].contains(&name));
 //! }
 //!
-//! // Next request: the browser sends the cookie back.
-//! let header = format!("session={}", update.cookie().value());
+//! // Next request: the browser sends the cookie back (named `__Host-session` by
+//! // default, see the `cookie` module).
+//! let header = format!("__Host-session={}", update.cookie().value());
 //! let mut session = sessions.load(&header);
 //! assert_eq!(session.get::<String>("user").as_deref(), Some("cobra"));
 //! assert_eq!(session.take_flashes()[0].message, "Logged in successfully");
@@ -51,6 +52,14 @@
 //! - an empty session (no data and no flash messages) gets no cookie; if the request
 //!   carried one (valid or not), it gets a removal cookie, so [`Session::clear`] at
 //!   logout deletes the cookie;
+//! - except when the request's cookies were ambiguous ([`SessionSource::Ambiguous`]:
+//!   two different valid session cookies, or more than
+//!   [`MAX_SAME_NAME_COOKIES`](crate::cookie::MAX_SAME_NAME_COOKIES) of them). That
+//!   session never gets a removal cookie, since the removal cookie (which has no
+//!   `Domain`, or the configured one) could delete the user's own cookie and leave a
+//!   cookie planted by another host to win on the next request (cookie tossing, see
+//!   the [`cookie`](crate::cookie) module). If the handler stores data in it (for
+//!   example at a new login), it gets a new cookie like any new session;
 //! - a changed session, a session verified by a fallback key (re-issued with the
 //!   primary key) and a session due for a refresh get a new cookie.
 //!
@@ -140,9 +149,15 @@ pub enum SessionSource {
     NoCookie,
     /// A valid session cookie.
     Cookie,
-    /// The cookie was malformed, forged, signed with an unknown key, too large,
-    /// ambiguous, or had invalid reserved keys.
+    /// The cookie was malformed, forged, signed with an unknown key, too large, or had
+    /// invalid reserved keys.
     Invalid,
+    /// The request carried two different valid session cookies, or more cookies of the
+    /// session's name than are examined: possibly a cookie planted by another host
+    /// (cookie tossing). Treated as no session; unlike [`SessionSource::Invalid`], it
+    /// is never answered with a removal cookie (see "When a cookie is sent" in the
+    /// module docs).
+    Ambiguous,
     /// The cookie was valid but past its idle timeout or absolute lifetime.
     Expired,
     /// The cookie was valid but the application's check rejected it.
@@ -614,6 +629,12 @@ impl SessionConfig {
     }
 
     /// The session of a request, from a [`CookieJar`].
+    ///
+    /// A `CookieJar` keeps one cookie per name, so two cookies of the session's name
+    /// (see "Cookie tossing" in the [`cookie`](crate::cookie) module) are already
+    /// reduced to one when the jar is built, and the ambiguity cannot be seen here.
+    /// Prefer [`SessionConfig::load`] with the raw `Cookie:` header, or keep the
+    /// default `__Host-` cookie name, which other hosts cannot set.
     pub fn load_jar(&self, jar: &CookieJar) -> Session {
         self.load_jar_at(jar, OffsetDateTime::now_utc())
     }
@@ -633,6 +654,7 @@ impl SessionConfig {
             Ok(Some(verified)) => verified,
             Ok(None) => return Session::fresh(SessionSource::NoCookie),
             Err(Error::Expired { .. }) => return Session::fresh(SessionSource::Expired),
+            Err(Error::AmbiguousCookie) => return Session::fresh(SessionSource::Ambiguous),
             Err(_) => return Session::fresh(SessionSource::Invalid),
         };
         let Some(session) = Session::from_object(verified) else {
@@ -668,7 +690,11 @@ impl SessionConfig {
         session: &Session,
         now: OffsetDateTime,
     ) -> Result<Option<SetCookie>, Error> {
-        let had_cookie = session.source != SessionSource::NoCookie;
+        // An ambiguous header is never answered with a removal cookie (cookie tossing).
+        let had_cookie = !matches!(
+            session.source,
+            SessionSource::NoCookie | SessionSource::Ambiguous
+        );
         if session.is_empty() {
             return Ok(had_cookie.then(|| self.removal()));
         }
@@ -730,7 +756,10 @@ mod tests {
     }
 
     fn cookie_config(keyring: impl Into<Keyring>) -> CookieConfig {
-        CookieConfig::builder(keyring).try_build().unwrap()
+        CookieConfig::builder(keyring)
+            .name("session")
+            .try_build()
+            .unwrap()
     }
 
     fn sessions() -> SessionConfig {
@@ -888,14 +917,6 @@ mod tests {
         for (header, source) in [
             (tampered, SessionSource::Invalid),
             (b"session=garbage".to_vec(), SessionSource::Invalid),
-            (
-                format!(
-                    "{h}; session=x; {}",
-                    logged_in(&c, t0() + Duration::seconds(1))
-                )
-                .into_bytes(),
-                SessionSource::Invalid,
-            ),
         ] {
             let s = c.load_at(&header, t0());
             assert_eq!(s.source(), source);
@@ -903,6 +924,13 @@ mod tests {
             let u = c.save_at(&s, t0()).unwrap().unwrap();
             assert!(u.is_removal());
         }
+        // Two different valid cookies: no session, and no removal cookie (which could
+        // delete the user's own cookie and leave a planted one).
+        let other = logged_in(&c, t0() + Duration::seconds(1));
+        let s = c.load_at(format!("{h}; session=x; {other}"), t0());
+        assert_eq!(s.source(), SessionSource::Ambiguous);
+        assert!(s.is_new() && s.is_empty());
+        assert!(c.save_at(&s, t0()).unwrap().is_none());
         // Signed with another key: invalid.
         let other = SessionConfig::builder(cookie_config(key(2))).build();
         let s = other.load_at(&h, t0());

@@ -15,7 +15,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sessionlib::flask::{flask_keyring, Digest, FlaskCodec, FlaskSession, FlaskValue};
 use sessionlib::signer::{Sha1, Signer};
-use sessionlib::{encoding, Codec, CookieConfig, Error, Inflate, Key, Keyring, PayloadErrorKind};
+use sessionlib::{
+    encoding, Codec, CookieConfig, Error, Inflate, Key, Keyring, PayloadErrorKind, SessionConfig,
+    SessionSource, SetCookie,
+};
 use time::OffsetDateTime;
 
 const NOW: i64 = 1_700_000_000;
@@ -1112,4 +1115,138 @@ fn decompression_limits_are_exact() {
         codec.decode_at::<String>(&nz(&zlib(over.as_bytes())), now()),
         Err(Error::DecompressionLimit { max: 1000 })
     );
+}
+
+/// The `Cookie:` header a client sends to `url` from `jar`, as `name=value` pairs
+/// joined with `"; "`.
+fn request_header(jar: &cookie_store::CookieStore, url: &url::Url) -> String {
+    jar.get_request_values(url)
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Stores a response's `Set-Cookie` (if any) in `jar`, as a client does.
+fn store_response(jar: &mut cookie_store::CookieStore, url: &url::Url, update: Option<SetCookie>) {
+    if let Some(update) = update {
+        jar.parse(&update.header_value(), url).unwrap();
+    }
+}
+
+/// Logs in `user` on a fresh session and returns the response.
+fn login(sessions: &SessionConfig, user: &str) -> SetCookie {
+    let mut session = sessions.load("");
+    session.insert("user", user).unwrap();
+    sessions.save(&session).unwrap().unwrap()
+}
+
+/// Cookie tossing (issue 12, defect 1), replayed with a real client cookie jar: the
+/// victim has a host-only session cookie for `app.example.com`; the attacker, who
+/// controls `evil.example.com`, plants their own valid session with
+/// `Domain=example.com`, so the jar sends both. The victim must never be loaded as the
+/// attacker, and the server must not send the removal cookie that used to delete the
+/// victim's own cookie (it has no `Domain`) and let the planted one win.
+///
+/// The jar's clock is the real one, so this test uses `load`/`save`, not `*_at`.
+#[test]
+fn cookie_tossing_does_not_delete_the_victims_cookie() {
+    use cookie_store::CookieStore;
+    let app = url::Url::parse("https://app.example.com/account").unwrap();
+    let sibling = url::Url::parse("https://evil.example.com/").unwrap();
+    // A site that chose a name without the `__Host-` prefix.
+    let sessions = SessionConfig::builder(cookie_config("session", "sessionlib.session")).build();
+    let mut jar = CookieStore::default();
+    store_response(&mut jar, &app, Some(login(&sessions, "victim")));
+    let victims = jar
+        .get("app.example.com", "/", "session")
+        .unwrap()
+        .value()
+        .to_owned();
+    let attackers = login(&sessions, "attacker").cookie().value().to_owned();
+    jar.parse(
+        &format!("session={attackers}; Domain=example.com; Path=/; Secure; HttpOnly"),
+        &sibling,
+    )
+    .unwrap();
+    assert_eq!(request_header(&jar, &app).matches("session=").count(), 2);
+
+    // Several requests in a row, each storing what the server answers.
+    for request in 0..3 {
+        let header = request_header(&jar, &app);
+        let session = sessions.load(&header);
+        assert_ne!(
+            session.get::<String>("user").as_deref(),
+            Some("attacker"),
+            "request {request}"
+        );
+        assert_eq!(
+            session.source(),
+            SessionSource::Ambiguous,
+            "request {request}"
+        );
+        assert!(session.is_empty());
+        let update = sessions.save(&session).unwrap();
+        assert!(update.is_none(), "request {request}: a cookie was sent");
+        store_response(&mut jar, &app, update);
+    }
+    // The victim's own cookie is still there, unchanged.
+    assert_eq!(
+        jar.get("app.example.com", "/", "session").unwrap().value(),
+        victims
+    );
+
+    // The handler writes data (the victim logs in again): a normal new cookie, which
+    // replaces the victim's host-only one; the planted one stays, so the next request
+    // is ambiguous again, and still never the attacker.
+    let mut session = sessions.load(request_header(&jar, &app));
+    session.insert("user", "victim").unwrap();
+    let update = sessions.save(&session).unwrap().unwrap();
+    assert!(!update.is_removal());
+    store_response(&mut jar, &app, Some(update));
+    let session = sessions.load(request_header(&jar, &app));
+    assert_eq!(session.source(), SessionSource::Ambiguous);
+    assert!(sessions.save(&session).unwrap().is_none());
+
+    // What the old answer did: the removal cookie deletes only the host-only cookie,
+    // and the planted one logs the victim in as the attacker.
+    let mut old_jar = jar.clone();
+    old_jar
+        .parse(&sessions.cookie().removal_cookie().to_string(), &app)
+        .unwrap();
+    let session = sessions.load(request_header(&old_jar, &app));
+    assert_eq!(session.get::<String>("user").as_deref(), Some("attacker"));
+}
+
+/// Cookie tossing against the default name, `__Host-session`. Browsers refuse a
+/// `__Host-` cookie with a `Domain` attribute, so the attack above cannot start.
+/// `cookie_store` 0.22 does not enforce the cookie prefixes; whichever way the jar
+/// goes, the server side holds: the victim is never the attacker and no removal cookie
+/// is sent.
+#[test]
+fn cookie_tossing_is_refused_for_the_default_host_name() {
+    use cookie_store::CookieStore;
+    let app = url::Url::parse("https://app.example.com/").unwrap();
+    let sibling = url::Url::parse("https://evil.example.com/").unwrap();
+    let cookie = CookieConfig::builder(key(1)).try_build().unwrap();
+    assert_eq!(cookie.name(), "__Host-session");
+    let sessions = SessionConfig::builder(cookie).build();
+    let mut jar = CookieStore::default();
+    store_response(&mut jar, &app, Some(login(&sessions, "victim")));
+    let attackers = login(&sessions, "attacker").cookie().value().to_owned();
+    let planted = jar
+        .parse(
+            &format!("__Host-session={attackers}; Domain=example.com; Path=/; Secure"),
+            &sibling,
+        )
+        .is_ok();
+    let header = request_header(&jar, &app);
+    let session = sessions.load(&header);
+    if planted && header.matches("__Host-session=").count() == 2 {
+        // The jar broke the prefix rule a browser enforces.
+        assert_eq!(session.source(), SessionSource::Ambiguous);
+        assert!(sessions.save(&session).unwrap().is_none());
+    } else {
+        assert_eq!(session.get::<String>("user").as_deref(), Some("victim"));
+    }
+    assert_ne!(session.get::<String>("user").as_deref(), Some("attacker"));
 }
