@@ -270,7 +270,10 @@ impl CookieConfigBuilder {
 
     /// How long a cookie made by [`CookieConfig::encode`] stays valid (the signed
     /// expiry, also written as `Expires`). The session layer sets expiries itself and
-    /// does not use this.
+    /// does not use this. As for [`CodecBuilder::ttl`](crate::codec::CodecBuilder::ttl),
+    /// any duration is accepted: an expiry past the end of the time range (year 9999)
+    /// means no limit and is written as that last second; one before 1970 makes
+    /// `encode` fail with [`Error::ExpiryOutOfRange`].
     ///
     /// Defaults to [`DEFAULT_TTL`] (14 days).
     pub fn ttl(mut self, ttl: Duration) -> Self {
@@ -279,7 +282,8 @@ impl CookieConfigBuilder {
     }
 
     /// How long after its expiry a token is still accepted, for clock differences
-    /// between servers. Negative values count as zero.
+    /// between servers. Negative values count as zero; a leeway that reaches past the
+    /// end of the time range means no limit.
     ///
     /// Defaults to zero.
     pub fn leeway(mut self, leeway: Duration) -> Self {
@@ -455,9 +459,9 @@ impl CookieConfig {
         data: &T,
         now: OffsetDateTime,
     ) -> Result<Cookie<'static>, Error> {
-        let expires_at = now
-            .checked_add(self.codec.ttl())
-            .ok_or(Error::ExpiryOutOfRange)?;
+        let expiry = crate::codec::expiry_after(now.unix_timestamp_nanos(), self.codec.ttl());
+        let expires_at =
+            OffsetDateTime::from_unix_timestamp(expiry).map_err(|_| Error::ExpiryOutOfRange)?;
         self.encode_until(data, expires_at)
     }
 

@@ -548,7 +548,8 @@ impl fmt::Debug for SessionConfigBuilder {
 
 impl SessionConfigBuilder {
     /// How long a session lasts without a request (sliding expiry). Values below one
-    /// second count as one second.
+    /// second count as one second; an expiry past the end of the time range (year 9999)
+    /// means no limit and is written as that last second.
     ///
     /// Defaults to [`DEFAULT_IDLE_TIMEOUT`] (24 hours).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
@@ -557,7 +558,8 @@ impl SessionConfigBuilder {
     }
 
     /// How long a session lasts at most after it was created, however active. Values
-    /// below one second count as one second.
+    /// below one second count as one second; a lifetime that reaches past the end of the
+    /// time range means no limit.
     ///
     /// Defaults to [`DEFAULT_ABSOLUTE_LIFETIME`] (14 days).
     pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
@@ -660,10 +662,13 @@ impl SessionConfig {
         let Some(session) = Session::from_object(verified) else {
             return Session::fresh(SessionSource::Invalid);
         };
-        let deadline = session
-            .created_at
-            .and_then(|c| c.checked_add(self.inner.absolute_lifetime));
-        if deadline.is_none_or(|deadline| now >= deadline) {
+        // A deadline past the end of the time range is no limit.
+        let expired = session.created_at.is_some_and(|created| {
+            created
+                .checked_add(self.inner.absolute_lifetime)
+                .is_some_and(|deadline| now >= deadline)
+        });
+        if expired {
             return Session::fresh(SessionSource::Expired);
         }
         if let Some(check) = &self.inner.validator {
@@ -703,7 +708,10 @@ impl SessionConfig {
             .map_err(|_| Error::ExpiryOutOfRange)?;
         let created_at = session.created_at.unwrap_or(now);
         let idle = session.lifetime.unwrap_or(self.inner.idle_timeout);
-        let sliding = now.checked_add(idle).ok_or(Error::ExpiryOutOfRange)?;
+        // An idle timeout past the end of the time range is no limit (the last second).
+        let sliding = crate::codec::expiry_after(now.unix_timestamp_nanos(), idle);
+        let sliding =
+            OffsetDateTime::from_unix_timestamp(sliding).map_err(|_| Error::ExpiryOutOfRange)?;
         let expires_at = match created_at.checked_add(self.inner.absolute_lifetime) {
             Some(cap) => sliding.min(cap),
             None => sliding,

@@ -1250,3 +1250,173 @@ fn cookie_tossing_is_refused_for_the_default_host_name() {
     }
     assert_ne!(session.get::<String>("user").as_deref(), Some("attacker"));
 }
+
+/// Durations at and near the ends of `time::Duration`'s range, and ordinary ones.
+fn any_duration() -> impl proptest::strategy::Strategy<Value = time::Duration> {
+    use proptest::prelude::*;
+    use time::Duration;
+    prop_oneof![
+        Just(Duration::MIN),
+        Just(Duration::MAX),
+        Just(Duration::ZERO),
+        Just(Duration::seconds(i64::MAX)),
+        Just(Duration::seconds(i64::MIN)),
+        Just(Duration::seconds(-1)),
+        Just(Duration::days(14)),
+        (any::<i64>(), -999_999_999..=999_999_999i32).prop_map(|(s, n)| Duration::new(s, n)),
+        (-10_000_000_000i64..10_000_000_000).prop_map(Duration::seconds),
+    ]
+}
+
+/// Any time the time library can represent (years -9999 to 9999), its ends included.
+fn any_time() -> impl proptest::strategy::Strategy<Value = OffsetDateTime> {
+    use proptest::prelude::*;
+    let first = time::PrimitiveDateTime::MIN.assume_utc();
+    let last = time::PrimitiveDateTime::MAX.assume_utc();
+    prop_oneof![
+        Just(first),
+        Just(last),
+        Just(now()),
+        (
+            first.unix_timestamp()..=last.unix_timestamp(),
+            0..1_000_000_000u32
+        )
+            .prop_map(|(s, n)| OffsetDateTime::from_unix_timestamp(s)
+                .unwrap()
+                .replace_nanosecond(n)
+                .unwrap()),
+        (0i64..4_000_000_000).prop_map(|s| OffsetDateTime::from_unix_timestamp(s).unwrap()),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+    /// Panics on large durations (issue 12, defect 3): every builder takes any
+    /// duration, and encoding, decoding, loading and saving at any time never panic
+    /// (the Flask profile used to add `max_age + leeway` with a panicking `+`).
+    #[test]
+    fn extreme_durations_never_panic(
+        a in any_duration(),
+        b in any_duration(),
+        c in any_duration(),
+        d in any_duration(),
+        made_at in any_time(),
+        read_at in any_time(),
+        junk in "[A-Za-z0-9_.=-]{0,80}",
+    ) {
+        let data = json!({"user": "cobra"});
+
+        let codec = Codec::builder(key(1)).ttl(a).leeway(b).build();
+        let mut tokens = vec![junk.clone(), njson(b"{}")];
+        tokens.extend(codec.encode_at(&data, made_at).ok());
+        tokens.extend(codec.encode_until(&data, read_at).ok());
+        for token in &tokens {
+            let _ = codec.decode_at::<Value>(token, read_at);
+            let _ = codec.verify_at(token, read_at);
+        }
+
+        let cookie = CookieConfig::builder(key(1)).name("s").ttl(a).leeway(b).try_build().unwrap();
+        let mut headers = vec![format!("s={junk}")];
+        if let Ok(made) = cookie.encode_at(&data, made_at) {
+            headers.push(format!("s={}", made.value()));
+        }
+        for header in &headers {
+            let _ = cookie.decode_header_at::<Value>(header, read_at);
+        }
+
+        let sessions = SessionConfig::builder(cookie)
+            .idle_timeout(a)
+            .absolute_lifetime(b)
+            .refresh_interval(c)
+            .build();
+        let mut session = sessions.load_at("", made_at);
+        session.insert("user", "cobra").unwrap();
+        session.set_lifetime(d);
+        if let Ok(Some(update)) = sessions.save_at(&session, made_at) {
+            headers.push(format!("s={}", update.cookie().value()));
+        }
+        for header in &headers {
+            for at in [made_at, read_at] {
+                let loaded = sessions.load_at(header, at);
+                let _ = sessions.save_at(&loaded, at);
+            }
+        }
+
+        let flask = FlaskCodec::builder(flask_keyring(FLASK_SECRET, &[]).unwrap())
+            .max_age(a)
+            .leeway(b)
+            .build();
+        let mut session = FlaskSession::new();
+        session.insert("user".into(), "cobra".into());
+        let mut tokens = vec![junk, fjson(b"{}")];
+        tokens.extend(flask.encode_at(&session, made_at).ok());
+        for token in &tokens {
+            for at in [made_at, read_at] {
+                let _ = flask.decode_at(token, at);
+                let _ = flask.decode_header_at(format!("session={token}"), "session", at);
+            }
+        }
+    }
+}
+
+/// What the extreme durations mean: past the end of the time range is no limit.
+#[test]
+fn extreme_durations_mean_no_limit() {
+    use time::Duration;
+    let last = time::PrimitiveDateTime::MAX
+        .assume_utc()
+        .replace_nanosecond(0)
+        .unwrap();
+    let data = json!({"user": "cobra"});
+    // Native: the expiry is the last second of the range; any leeway accepts it after.
+    let codec = Codec::builder(key(1)).ttl(Duration::MAX).build();
+    let token = codec.encode_at(&data, now()).unwrap();
+    assert_eq!(codec.verify_at(&token, now()).unwrap().expires_at, last);
+    let old = Codec::builder(key(1)).ttl(Duration::SECOND).build();
+    let token = old.encode_at(&data, now()).unwrap();
+    let lenient = Codec::builder(key(1)).leeway(Duration::MAX).build();
+    assert!(lenient.decode_at::<Value>(&token, last).is_ok());
+    // Cookie: the same, with `Expires` at that second.
+    let cookie = CookieConfig::builder(key(1))
+        .ttl(Duration::MAX)
+        .try_build()
+        .unwrap();
+    let made = cookie.encode_at(&data, now()).unwrap();
+    assert_eq!(made.expires_datetime(), Some(last));
+    // Session: an idle timeout and an absolute lifetime past the range.
+    let sessions = SessionConfig::builder(cookie)
+        .idle_timeout(Duration::MAX)
+        .absolute_lifetime(Duration::MAX)
+        .build();
+    let mut session = sessions.load_at("", now());
+    session.insert("user", "cobra").unwrap();
+    let update = sessions.save_at(&session, now()).unwrap().unwrap();
+    assert_eq!(update.cookie().expires_datetime(), Some(last));
+    let header = format!("__Host-session={}", update.cookie().value());
+    let later = now() + Duration::days(365 * 1000);
+    let loaded = sessions.load_at(&header, later);
+    assert_eq!(loaded.source(), SessionSource::Cookie);
+    assert_eq!(loaded.get::<String>("user").as_deref(), Some("cobra"));
+    // Flask: `max_age + leeway` overflows: no limit on the age.
+    for (max_age, leeway) in [
+        (Duration::MAX, Duration::seconds(30)),
+        (Duration::seconds(i64::MAX), Duration::MAX),
+    ] {
+        let flask = FlaskCodec::builder(flask_keyring(FLASK_SECRET, &[]).unwrap())
+            .max_age(max_age)
+            .leeway(leeway)
+            .build();
+        let cookie = fjson(b"{}");
+        assert!(flask.decode_at(&cookie, later).is_ok());
+        assert!(flask.decode_at(&cookie, last).is_ok());
+    }
+    // A negative maximum age accepts a cookie only within the leeway.
+    let flask = FlaskCodec::builder(flask_keyring(FLASK_SECRET, &[]).unwrap())
+        .max_age(Duration::MIN)
+        .build();
+    assert!(matches!(
+        flask.decode_at(&fjson(b"{}"), now()),
+        Err(Error::Expired { .. })
+    ));
+}
