@@ -206,6 +206,35 @@ fn rotation(c: &mut Criterion) {
     g.finish();
 }
 
+/// Verifying one MAC over a small token's signed text, with sessionlib's signer (keyed
+/// states that are wiped on drop, `hmac` 0.13) against the signer it had before
+/// (`hmac` 0.12, states never wiped; `common::unwiped`): the cost of the wiping.
+fn signer(c: &mut Criterion) {
+    let (small, _) = common::small();
+    let token = common::codec().encode(&small).unwrap();
+    let signed_text = &token[..token.rfind('.').unwrap()];
+    let secret = common::secret(0);
+    let wiping: Signer = Signer::new(
+        &Keyring::new(Key::from_bytes(&secret).unwrap()),
+        DEFAULT_SALT.as_bytes(),
+    );
+    let unwiped = common::unwiped::Signer::new(&[&secret], DEFAULT_SALT.as_bytes());
+    let signature = wiping.sign(signed_text.as_bytes());
+    assert_eq!(
+        unwiped.verify(signed_text.as_bytes(), signature.as_bytes()),
+        Some(0)
+    );
+
+    let mut g = c.benchmark_group("signer_small");
+    g.bench_function("wiped", |b| {
+        b.iter(|| wiping.verify(black_box(signed_text.as_bytes()), signature.as_bytes()))
+    });
+    g.bench_function("unwiped_hmac_0_12", |b| {
+        b.iter(|| unwiped.verify(black_box(signed_text.as_bytes()), signature.as_bytes()))
+    });
+    g.finish();
+}
+
 /// Decoding a compressed 2 KB session (itsdangerous's zlib format, as Flask writes it)
 /// against decoding the same session uncompressed: the ratio is what inflating costs.
 #[cfg(feature = "zlib")]
@@ -242,6 +271,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = sizes, rejects, rotation, compressed
+    targets = sizes, rejects, rotation, signer, compressed
 }
 criterion_main!(benches);

@@ -137,6 +137,11 @@ impl CodecBuilder {
     /// [`Codec::encode_until`] sets the expiry per token instead (for "remember me").
     /// A zero or negative duration makes tokens that are expired when made.
     ///
+    /// Any duration is accepted. One so long that the expiry would fall after the end
+    /// of the time range (the last second of year 9999) means no limit: the token
+    /// expires at that last second. One so negative that the expiry would fall before
+    /// 1970 makes [`Codec::encode`] fail with [`Error::ExpiryOutOfRange`].
+    ///
     /// Defaults to [`DEFAULT_TTL`] (14 days).
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
@@ -144,7 +149,9 @@ impl CodecBuilder {
     }
 
     /// How long after its expiry a token is still accepted, to absorb clock differences
-    /// between the servers that make and check tokens. Negative values count as zero.
+    /// between the servers that make and check tokens. Negative values count as zero;
+    /// a leeway that reaches past the end of the time range means no limit (expired
+    /// tokens are then always accepted).
     ///
     /// Defaults to zero: a token is expired from the second of its expiry on.
     pub fn leeway(mut self, leeway: Duration) -> Self {
@@ -247,19 +254,15 @@ impl Codec {
     /// down to the second. Computed on integers rather than dates, which keeps the clock
     /// reading of [`Codec::encode`] cheap.
     fn encode_after<T: Serialize + ?Sized>(&self, data: &T, now: i128) -> Result<String, Error> {
-        let expires = now.saturating_add(self.inner.ttl.whole_nanoseconds());
-        let expiry = i64::try_from(expires.div_euclid(1_000_000_000))
-            .ok()
-            .filter(|&t| t <= LAST_UNIX_SECOND)
-            .ok_or(Error::ExpiryOutOfRange)?;
-        self.encode_expiry(data, expiry)
+        self.encode_expiry(data, expiry_after(now, self.inner.ttl))
     }
 
     /// Encodes `data` into a token that expires at `expires_at` (rounded down to the
     /// second), whatever the configured time-to-live: for per-session lifetimes such as
     /// "remember me".
     ///
-    /// Fails with [`Error::ExpiryOutOfRange`] for an expiry not after the Unix epoch,
+    /// Fails with [`Error::ExpiryOutOfRange`] for an expiry not after the Unix epoch or
+    /// past the end of the time range (year 9999, in any offset),
     /// [`Error::Serialize`] when `data` cannot be written as JSON, and
     /// [`Error::TooLarge`] when the token would be longer than the configured maximum.
     pub fn encode_until<T: Serialize + ?Sized>(
@@ -270,11 +273,12 @@ impl Codec {
         self.encode_expiry(data, expires_at.unix_timestamp())
     }
 
-    /// Encodes `data` with an expiry in Unix seconds, which must be positive.
+    /// Encodes `data` with an expiry in Unix seconds, which must be positive and within
+    /// the time range (a token that would not decode is never made).
     fn encode_expiry<T: Serialize + ?Sized>(&self, data: &T, expiry: i64) -> Result<String, Error> {
         let expiry = u64::try_from(expiry)
             .ok()
-            .filter(|&t| t > 0)
+            .filter(|&t| t > 0 && i64::try_from(t).is_ok_and(|t| t <= LAST_UNIX_SECOND))
             .ok_or(Error::ExpiryOutOfRange)?;
         let mut json = Vec::with_capacity(ENCODE_BUFFER_LEN);
         serde_json::to_writer(&mut json, data).map_err(|_| Error::Serialize)?;
@@ -641,16 +645,31 @@ pub(crate) fn timestamp_to_time(seconds: u64) -> Result<OffsetDateTime, Error> {
         .ok_or(Error::Malformed)
 }
 
+/// The expiry, in Unix seconds, one `ttl` after `now` (Unix nanoseconds), rounded down
+/// to the second. Computed on integers rather than dates, which keeps the clock reading
+/// of [`Codec::encode`] cheap, and without overflow whatever the `ttl`: an expiry past
+/// the end of the time range is that end (no limit). An expiry before 1970 is returned
+/// as it is, for the caller to refuse.
+pub(crate) fn expiry_after(now: i128, ttl: Duration) -> i64 {
+    let expires = now
+        .saturating_add(ttl.whole_nanoseconds())
+        .div_euclid(1_000_000_000);
+    i64::try_from(expires.min(i128::from(LAST_UNIX_SECOND))).unwrap_or(i64::MIN)
+}
+
 /// A token is expired from `expires_at + leeway` on (at exactly that instant included).
-/// `now` and the deadline are compared as Unix nanoseconds; a deadline past the end of
-/// the time range is never reached.
+/// `now` and the deadline are compared as Unix nanoseconds, which cannot overflow an
+/// `i128` (at most 2⁶⁴ seconds of expiry plus 2⁶³ seconds of leeway); a deadline past
+/// the end of the time range is never reached.
 fn check_expiry(
     expiry: u64,
     expires_at: OffsetDateTime,
     now: i128,
     leeway: Duration,
 ) -> Result<(), Error> {
-    let deadline = i128::from(expiry) * 1_000_000_000 + leeway.whole_nanoseconds();
+    let deadline = i128::from(expiry)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(leeway.whole_nanoseconds());
     if now >= deadline {
         Err(Error::Expired {
             expired_at: expires_at,
@@ -769,17 +788,34 @@ mod tests {
             assert_eq!(codec.verify_at(&token, now).unwrap_err(), expired);
         }
 
-        // An expiry past the end of the time range is refused by both paths.
+        // A time-to-live past the end of the time range means no limit: both paths
+        // write the last second of the range.
         let forever = Codec::builder(Key::from_bytes(&[7; 32]).unwrap())
             .ttl(Duration::MAX)
             .build();
-        assert_eq!(forever.encode(&1u8), Err(Error::ExpiryOutOfRange));
-        assert_eq!(
-            forever.encode_at(&1u8, OffsetDateTime::now_utc()),
-            Err(Error::ExpiryOutOfRange)
-        );
         let last = PrimitiveDateTime::MAX.assume_utc();
         assert_eq!(last.unix_timestamp(), LAST_UNIX_SECOND);
+        let last_second = last.replace_nanosecond(0).unwrap();
+        for token in [
+            forever.encode(&1u8).unwrap(),
+            forever.encode_at(&1u8, OffsetDateTime::now_utc()).unwrap(),
+        ] {
+            let verified = forever.verify_at(&token, before).unwrap();
+            assert_eq!(verified.expires_at, last_second);
+        }
+        // Far negative: before 1970, refused.
+        let never = Codec::builder(Key::from_bytes(&[7; 32]).unwrap())
+            .ttl(Duration::MIN)
+            .build();
+        assert_eq!(never.encode(&1u8), Err(Error::ExpiryOutOfRange));
+        // An explicit expiry past the end of the range (in another offset) is refused
+        // rather than written into a token that would not decode.
+        let beyond =
+            PrimitiveDateTime::MAX.assume_offset(time::UtcOffset::from_hms(-1, 0, 0).unwrap());
+        assert_eq!(
+            codec.encode_until(&1u8, beyond),
+            Err(Error::ExpiryOutOfRange)
+        );
         let token = codec.encode_until(&1u8, last).unwrap();
         assert_eq!(
             codec.verify_at(&token, before).unwrap().expires_at,

@@ -13,11 +13,11 @@
 //! // Writing: a `Set-Cookie` value with the signed expiry as `Expires`.
 //! let cookie = config.encode(&serde_json::json!({"user": "cobra"}))?;
 //! let set_cookie = cookie.to_string();
-//! assert!(set_cookie.starts_with("session="));
+//! assert!(set_cookie.starts_with("__Host-session="));
 //! assert!(set_cookie.contains("; HttpOnly; SameSite=Lax; Secure; Path=/; Expires="));
 //!
 //! // Reading: from the raw `Cookie:` header of a later request.
-//! let header = format!("theme=dark; session={}", cookie.value());
+//! let header = format!("theme=dark; __Host-session={}", cookie.value());
 //! let verified = config.decode_header::<serde_json::Value>(&header)?;
 //! assert_eq!(verified.map(|v| v.data["user"].clone()), Some("cobra".into()));
 //! # Ok(())
@@ -26,12 +26,49 @@
 //!
 //! # Defaults
 //!
-//! Cookie name [`DEFAULT_COOKIE_NAME`] (`session`), `HttpOnly`, `Secure`,
+//! Cookie name [`DEFAULT_HOST_COOKIE_NAME`] (`__Host-session`), `HttpOnly`, `Secure`,
 //! `SameSite=Lax`, `Path=/`, no `Domain` (the cookie goes back to the exact host that
 //! set it), not `Partitioned`, and `Expires` equal to the token's signed expiry. Every
 //! one of them can be changed on [`CookieConfigBuilder`]. Browsers do not store a
 //! `Secure` cookie sent over plain `http://` (except, in most browsers, for
 //! `localhost`): turn `Secure` off only for local development.
+//!
+//! When no name is set, the name depends on the other settings: it gets the strongest
+//! prefix they allow (see "Cookie tossing" below).
+//!
+//! | settings | default name |
+//! | --- | --- |
+//! | `Secure` (the default), `Path=/`, no `Domain` | [`DEFAULT_HOST_COOKIE_NAME`] (`__Host-session`) |
+//! | `Secure`, with a `Domain` or another `Path` | [`DEFAULT_SECURE_COOKIE_NAME`] (`__Secure-session`) |
+//! | `Secure` off | [`DEFAULT_COOKIE_NAME`] (`session`) |
+//!
+//! A name set with [`CookieConfigBuilder::name`] is used exactly as given.
+//!
+//! # Cookie tossing
+//!
+//! A browser sends every cookie whose domain and path match the request, and the
+//! `Cookie:` header does not say which host set which. So anyone who can set a cookie
+//! for a parent domain (a sibling subdomain such as `evil.example.com`, or any page of
+//! the site served over plain HTTP) can plant `session=<their own valid token>;
+//! Domain=example.com` beside the session cookie of `app.example.com` ("cookie
+//! tossing"). Two defences:
+//!
+//! - **The `__Host-` prefix** (the default name). Browsers accept a cookie whose name
+//!   starts with `__Host-` only with `Secure`, `Path=/`, no `Domain`, and from a secure
+//!   origin, so no other host can set one that is sent to yours. `__Secure-` only
+//!   requires `Secure` and a secure origin: it keeps out plain-HTTP pages and network
+//!   attackers, not a sibling subdomain served over HTTPS.
+//! - **Ambiguity is never resolved by deleting.** When a request carries two different
+//!   valid cookies of the session's name (or more than [`MAX_SAME_NAME_COOKIES`] of
+//!   them), reading fails with [`Error::AmbiguousCookie`] and the session layer treats
+//!   the request as having no session
+//!   ([`SessionSource::Ambiguous`](crate::session::SessionSource::Ambiguous)) without
+//!   sending a removal cookie: a removal cookie carries no `Domain` and would delete
+//!   only the host's own cookie, leaving the planted one to win on the next request.
+//!
+//! With a name without the `__Host-` prefix, a planted cookie still locks the user out
+//! while it lasts, and logs in a visitor who has no session cookie of their own as the
+//! attacker: only the prefix prevents that.
 //!
 //! # The cookie name is signed
 //!
@@ -87,7 +124,9 @@
 //!   error of the first one.
 //!
 //! A [`CookieJar`] holds at most one cookie per name, so
-//! [`CookieConfig::decode_jar`] reads that one.
+//! [`CookieConfig::decode_jar`] reads that one: a jar built from a header with several
+//! cookies of the name has already dropped all but one, and cannot report the
+//! ambiguity. Read the raw header when you can.
 //!
 //! # Writing
 //!
@@ -108,8 +147,17 @@ use crate::codec::{Codec, Verified, DEFAULT_SALT, DEFAULT_TTL};
 use crate::error::{CookieConfigError, Error};
 use crate::key::Keyring;
 
-/// The cookie name used when none is set: `session`.
+/// The cookie name used when none is set and `Secure` is off: `session`.
 pub const DEFAULT_COOKIE_NAME: &str = "session";
+
+/// The cookie name used when none is set, with `Secure` (the default), `Path=/` and no
+/// `Domain`: `__Host-session`, which no other host can set (see "Cookie tossing" in the
+/// module docs).
+pub const DEFAULT_HOST_COOKIE_NAME: &str = "__Host-session";
+
+/// The cookie name used when none is set, with `Secure` but a `Domain` or a `Path`
+/// other than `/` (which the `__Host-` prefix forbids): `__Secure-session`.
+pub const DEFAULT_SECURE_COOKIE_NAME: &str = "__Secure-session";
 
 /// The longest `Set-Cookie` value (name, value and attributes) produced: 4096 bytes,
 /// the size browsers are required to keep for one cookie.
@@ -188,7 +236,7 @@ pub struct CookieConfigBuilder {
     salt: Vec<u8>,
     ttl: Duration,
     leeway: Duration,
-    name: String,
+    name: Option<String>,
     path: String,
     domain: Option<String>,
     secure: bool,
@@ -198,12 +246,16 @@ pub struct CookieConfigBuilder {
 }
 
 impl CookieConfigBuilder {
-    /// The cookie name. Names starting with `__Secure-` or `__Host-` have their rules
-    /// checked by [`try_build`](Self::try_build).
+    /// The cookie name, used exactly as given. Names starting with `__Secure-` or
+    /// `__Host-` have their rules checked by [`try_build`](Self::try_build).
     ///
-    /// Defaults to [`DEFAULT_COOKIE_NAME`] (`session`).
+    /// Defaults to the name with the strongest prefix the other settings allow:
+    /// [`DEFAULT_HOST_COOKIE_NAME`] (`__Host-session`) with `Secure`, `Path=/` and no
+    /// `Domain` (the defaults); [`DEFAULT_SECURE_COOKIE_NAME`] (`__Secure-session`) with
+    /// `Secure` and a `Domain` or another `Path`; [`DEFAULT_COOKIE_NAME`] (`session`)
+    /// without `Secure`. See "Cookie tossing" in the module docs.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
+        self.name = Some(name.into());
         self
     }
 
@@ -218,7 +270,10 @@ impl CookieConfigBuilder {
 
     /// How long a cookie made by [`CookieConfig::encode`] stays valid (the signed
     /// expiry, also written as `Expires`). The session layer sets expiries itself and
-    /// does not use this.
+    /// does not use this. As for [`CodecBuilder::ttl`](crate::codec::CodecBuilder::ttl),
+    /// any duration is accepted: an expiry past the end of the time range (year 9999)
+    /// means no limit and is written as that last second; one before 1970 makes
+    /// `encode` fail with [`Error::ExpiryOutOfRange`].
     ///
     /// Defaults to [`DEFAULT_TTL`] (14 days).
     pub fn ttl(mut self, ttl: Duration) -> Self {
@@ -227,7 +282,8 @@ impl CookieConfigBuilder {
     }
 
     /// How long after its expiry a token is still accepted, for clock differences
-    /// between servers. Negative values count as zero.
+    /// between servers. Negative values count as zero; a leeway that reaches past the
+    /// end of the time range means no limit.
     ///
     /// Defaults to zero.
     pub fn leeway(mut self, leeway: Duration) -> Self {
@@ -235,7 +291,9 @@ impl CookieConfigBuilder {
         self
     }
 
-    /// The `Path` attribute: the cookie is sent only for URLs under this path.
+    /// The `Path` attribute: the cookie is sent only for URLs under this path. Without
+    /// an explicit [`name`](Self::name), a path other than `/` makes the default name
+    /// `__Secure-session` rather than `__Host-session`.
     ///
     /// Defaults to `/` (the whole site).
     pub fn path(mut self, path: impl Into<String>) -> Self {
@@ -244,7 +302,10 @@ impl CookieConfigBuilder {
     }
 
     /// The `Domain` attribute: the cookie is also sent to subdomains of this domain.
-    /// `None` sends it back only to the exact host that set it.
+    /// `None` sends it back only to the exact host that set it. A domain trusts every
+    /// subdomain with the session; without an explicit [`name`](Self::name), it makes
+    /// the default name `__Secure-session` rather than `__Host-session` (which cannot
+    /// have a `Domain`).
     ///
     /// Defaults to `None`.
     pub fn domain(mut self, domain: Option<String>) -> Self {
@@ -254,7 +315,9 @@ impl CookieConfigBuilder {
 
     /// The `Secure` attribute: the browser keeps and sends the cookie only over HTTPS
     /// (Chromium also on `http://localhost`, which it treats as secure). Turn it off only
-    /// for local development over plain HTTP on another host name.
+    /// for local development over plain HTTP on another host name. Without an explicit
+    /// [`name`](Self::name), turning it off makes the default name `session` (the
+    /// prefixed names require `Secure`).
     ///
     /// Defaults to `true`.
     pub fn secure(mut self, secure: bool) -> Self {
@@ -294,7 +357,11 @@ impl CookieConfigBuilder {
     /// a rule of the `__Secure-`/`__Host-` prefixes, `Partitioned` or `SameSite=None`
     /// is broken (see the module docs).
     pub fn try_build(self) -> Result<CookieConfig, Error> {
-        if !is_token(self.name.as_bytes()) {
+        let name = match self.name {
+            Some(name) => name,
+            None => default_name(self.secure, &self.path, self.domain.is_some()).to_owned(),
+        };
+        if !is_token(name.as_bytes()) {
             return Err(CookieConfigError::InvalidName.into());
         }
         if !is_valid_path(self.path.as_bytes()) {
@@ -305,11 +372,11 @@ impl CookieConfigBuilder {
                 return Err(CookieConfigError::InvalidDomain.into());
             }
         }
-        let name = self.name.as_bytes();
-        if starts_with_ignore_case(name, b"__secure-") && !self.secure {
+        let name_bytes = name.as_bytes();
+        if starts_with_ignore_case(name_bytes, b"__secure-") && !self.secure {
             return Err(CookieConfigError::SecurePrefixWithoutSecure.into());
         }
-        if starts_with_ignore_case(name, b"__host-") {
+        if starts_with_ignore_case(name_bytes, b"__host-") {
             if !self.secure {
                 return Err(CookieConfigError::HostPrefixWithoutSecure.into());
             }
@@ -326,7 +393,7 @@ impl CookieConfigBuilder {
         if self.same_site == SameSite::None && !self.secure {
             return Err(CookieConfigError::SameSiteNoneWithoutSecure.into());
         }
-        let salt = binding_salt(&self.salt, &self.name)?;
+        let salt = binding_salt(&self.salt, &name)?;
         let codec = Codec::builder(self.keyring)
             .salt(salt)
             .ttl(self.ttl)
@@ -335,7 +402,7 @@ impl CookieConfigBuilder {
             .build();
         Ok(CookieConfig {
             codec,
-            name: self.name,
+            name,
             path: self.path,
             domain: self.domain,
             secure: self.secure,
@@ -355,7 +422,7 @@ impl CookieConfig {
             salt: DEFAULT_SALT.as_bytes().to_vec(),
             ttl: DEFAULT_TTL,
             leeway: Duration::ZERO,
-            name: DEFAULT_COOKIE_NAME.to_owned(),
+            name: None,
             path: "/".to_owned(),
             domain: None,
             secure: true,
@@ -392,9 +459,9 @@ impl CookieConfig {
         data: &T,
         now: OffsetDateTime,
     ) -> Result<Cookie<'static>, Error> {
-        let expires_at = now
-            .checked_add(self.codec.ttl())
-            .ok_or(Error::ExpiryOutOfRange)?;
+        let expiry = crate::codec::expiry_after(now.unix_timestamp_nanos(), self.codec.ttl());
+        let expires_at =
+            OffsetDateTime::from_unix_timestamp(expiry).map_err(|_| Error::ExpiryOutOfRange)?;
         self.encode_until(data, expires_at)
     }
 
@@ -605,6 +672,15 @@ fn trim_ows(bytes: &[u8]) -> &[u8] {
     bytes.get(start..end).unwrap_or_default()
 }
 
+/// The name used when none is set: the strongest prefix the settings allow.
+fn default_name(secure: bool, path: &str, has_domain: bool) -> &'static str {
+    match (secure, path == "/" && !has_domain) {
+        (true, true) => DEFAULT_HOST_COOKIE_NAME,
+        (true, false) => DEFAULT_SECURE_COOKIE_NAME,
+        (false, _) => DEFAULT_COOKIE_NAME,
+    }
+}
+
 /// An RFC 6265 cookie name: a non-empty RFC 9110 token.
 fn is_token(name: &[u8]) -> bool {
     !name.is_empty()
@@ -647,8 +723,12 @@ mod tests {
         Key::from_bytes(&[byte; 32]).unwrap()
     }
 
+    /// A configuration named `session` (the parsing tests read headers by that name).
     fn config() -> CookieConfig {
-        CookieConfig::builder(key(1)).try_build().unwrap()
+        CookieConfig::builder(key(1))
+            .name("session")
+            .try_build()
+            .unwrap()
     }
 
     fn token(config: &CookieConfig, data: &Value) -> String {
@@ -663,10 +743,11 @@ mod tests {
 
     #[test]
     fn defaults_are_safe() {
-        let cookie = config().encode_at(&json!({"a": 1}), now()).unwrap();
+        let config = CookieConfig::builder(key(1)).try_build().unwrap();
+        let cookie = config.encode_at(&json!({"a": 1}), now()).unwrap();
         let text = cookie.to_string();
         let expiry = now() + DEFAULT_TTL;
-        assert_eq!(cookie.name(), "session");
+        assert_eq!(cookie.name(), "__Host-session");
         assert_eq!(cookie.http_only(), Some(true));
         assert_eq!(cookie.secure(), Some(true));
         assert_eq!(cookie.same_site(), Some(SameSite::Lax));
@@ -680,8 +761,8 @@ mod tests {
             "{text}"
         );
         // The signed expiry is the `Expires` attribute.
-        let verified = config()
-            .decode_header_at::<Value>(format!("session={}", cookie.value()), now())
+        let verified = config
+            .decode_header_at::<Value>(format!("__Host-session={}", cookie.value()), now())
             .unwrap()
             .unwrap();
         assert_eq!(verified.expires_at, expiry);
@@ -707,6 +788,44 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("HttpOnly"));
+    }
+
+    /// Cookie tossing (issue 12, defect 1): without an explicit name, the cookie gets
+    /// the strongest prefix its other settings allow, and an explicit name is kept.
+    #[test]
+    fn cookie_tossing_default_name_has_the_host_prefix() {
+        let name = |f: fn(CookieConfigBuilder) -> CookieConfigBuilder| {
+            f(CookieConfig::builder(key(1)))
+                .try_build()
+                .unwrap()
+                .name()
+                .to_owned()
+        };
+        assert_eq!(name(|b| b), "__Host-session");
+        assert_eq!(name(|b| b.secure(true)), "__Host-session");
+        assert_eq!(name(|b| b.secure(false)), "session");
+        assert_eq!(
+            name(|b| b.domain(Some("example.com".into()))),
+            "__Secure-session"
+        );
+        assert_eq!(name(|b| b.path("/app")), "__Secure-session");
+        assert_eq!(
+            name(|b| b.secure(false).domain(Some("example.com".into()))),
+            "session"
+        );
+        assert_eq!(name(|b| b.name("session")), "session");
+        assert_eq!(name(|b| b.name("sid").secure(false)), "sid");
+        // The default cookie meets the `__Host-` rules, so browsers keep it.
+        let config = CookieConfig::builder(key(1)).try_build().unwrap();
+        let text = config.encode_at(&json!(1), now()).unwrap().to_string();
+        assert!(text.starts_with("__Host-session="), "{text}");
+        assert!(text.contains("; Secure; Path=/;"), "{text}");
+        assert!(!text.contains("Domain"), "{text}");
+        // The removal cookie has the same name.
+        assert!(config
+            .removal_cookie()
+            .to_string()
+            .starts_with("__Host-session=;"));
     }
 
     #[test]
@@ -944,7 +1063,10 @@ mod tests {
             .value()
             .to_owned();
         let other = token(
-            &CookieConfig::builder(key(2)).try_build().unwrap(),
+            &CookieConfig::builder(key(2))
+                .name("session")
+                .try_build()
+                .unwrap(),
             &json!(0),
         );
         let one = Ok(Some(json!({"user": "a"})));
@@ -975,6 +1097,7 @@ mod tests {
     fn fallback_keys_are_reported() {
         let old = config();
         let rotated = CookieConfig::builder(Keyring::new(key(9)).with_fallback(key(1)))
+            .name("session")
             .try_build()
             .unwrap();
         let t = token(&old, &json!(1));

@@ -127,6 +127,7 @@
 //! - Browsers keep at most about 4096 bytes per cookie; tokens longer than the
 //!   configured limit are refused when encoding ([`Error::TooLarge`]).
 //! - Expiry has a resolution of one second.
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 #[cfg(feature = "actix")]

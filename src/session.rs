@@ -25,8 +25,9 @@
 //!     assert!(["set-cookie", "vary", "cache-control"].contains(&name));
 //! }
 //!
-//! // Next request: the browser sends the cookie back.
-//! let header = format!("session={}", update.cookie().value());
+//! // Next request: the browser sends the cookie back (named `__Host-session` by
+//! // default, see the `cookie` module).
+//! let header = format!("__Host-session={}", update.cookie().value());
 //! let mut session = sessions.load(&header);
 //! assert_eq!(session.get::<String>("user").as_deref(), Some("cobra"));
 //! assert_eq!(session.take_flashes()[0].message, "Logged in successfully");
@@ -51,6 +52,14 @@
 //! - an empty session (no data and no flash messages) gets no cookie; if the request
 //!   carried one (valid or not), it gets a removal cookie, so [`Session::clear`] at
 //!   logout deletes the cookie;
+//! - except when the request's cookies were ambiguous ([`SessionSource::Ambiguous`]:
+//!   two different valid session cookies, or more than
+//!   [`MAX_SAME_NAME_COOKIES`](crate::cookie::MAX_SAME_NAME_COOKIES) of them). That
+//!   session never gets a removal cookie, since the removal cookie (which has no
+//!   `Domain`, or the configured one) could delete the user's own cookie and leave a
+//!   cookie planted by another host to win on the next request (cookie tossing, see
+//!   the [`cookie`](crate::cookie) module). If the handler stores data in it (for
+//!   example at a new login), it gets a new cookie like any new session;
 //! - a changed session, a session verified by a fallback key (re-issued with the
 //!   primary key) and a session due for a refresh get a new cookie.
 //!
@@ -149,9 +158,15 @@ pub enum SessionSource {
     NoCookie,
     /// A valid session cookie.
     Cookie,
-    /// The cookie was malformed, forged, signed with an unknown key, too large,
-    /// ambiguous, or had invalid reserved keys.
+    /// The cookie was malformed, forged, signed with an unknown key, too large, or had
+    /// invalid reserved keys.
     Invalid,
+    /// The request carried two different valid session cookies, or more cookies of the
+    /// session's name than are examined: possibly a cookie planted by another host
+    /// (cookie tossing). Treated as no session; unlike [`SessionSource::Invalid`], it
+    /// is never answered with a removal cookie (see "When a cookie is sent" in the
+    /// module docs).
+    Ambiguous,
     /// The cookie was valid but past its idle timeout or absolute lifetime.
     Expired,
     /// The cookie was valid but the application's check or the revocation store
@@ -607,7 +622,8 @@ impl fmt::Debug for SessionConfigBuilder {
 
 impl SessionConfigBuilder {
     /// How long a session lasts without a request (sliding expiry). Values below one
-    /// second count as one second.
+    /// second count as one second; an expiry past the end of the time range (year 9999)
+    /// means no limit and is written as that last second.
     ///
     /// Defaults to [`DEFAULT_IDLE_TIMEOUT`] (24 hours).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
@@ -616,7 +632,8 @@ impl SessionConfigBuilder {
     }
 
     /// How long a session lasts at most after it was created, however active. Values
-    /// below one second count as one second.
+    /// below one second count as one second; a lifetime that reaches past the end of the
+    /// time range means no limit.
     ///
     /// Defaults to [`DEFAULT_ABSOLUTE_LIFETIME`] (14 days).
     pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
@@ -709,6 +726,12 @@ impl SessionConfig {
 
     /// The session of a request, from a [`CookieJar`]. As [`SessionConfig::load`]
     /// for revocation.
+    ///
+    /// A `CookieJar` keeps one cookie per name, so two cookies of the session's name
+    /// (see "Cookie tossing" in the [`cookie`](crate::cookie) module) are already
+    /// reduced to one when the jar is built, and the ambiguity cannot be seen here.
+    /// Prefer [`SessionConfig::load`] with the raw `Cookie:` header, or keep the
+    /// default `__Host-` cookie name, which other hosts cannot set.
     pub fn load_jar(&self, jar: &CookieJar) -> Session {
         self.load_jar_at(jar, OffsetDateTime::now_utc())
     }
@@ -796,15 +819,19 @@ impl SessionConfig {
             Ok(Some(verified)) => verified,
             Ok(None) => return Session::fresh(SessionSource::NoCookie),
             Err(Error::Expired { .. }) => return Session::fresh(SessionSource::Expired),
+            Err(Error::AmbiguousCookie) => return Session::fresh(SessionSource::Ambiguous),
             Err(_) => return Session::fresh(SessionSource::Invalid),
         };
         let Some(session) = Session::from_object(verified) else {
             return Session::fresh(SessionSource::Invalid);
         };
-        let deadline = session
-            .created_at
-            .and_then(|c| c.checked_add(self.inner.absolute_lifetime));
-        if deadline.is_none_or(|deadline| now >= deadline) {
+        // A deadline past the end of the time range is no limit.
+        let expired = session.created_at.is_some_and(|created| {
+            created
+                .checked_add(self.inner.absolute_lifetime)
+                .is_some_and(|deadline| now >= deadline)
+        });
+        if expired {
             return Session::fresh(SessionSource::Expired);
         }
         if let Some(check) = &self.inner.validator {
@@ -832,11 +859,13 @@ impl SessionConfig {
         now: OffsetDateTime,
     ) -> Result<Option<SetCookie>, Error> {
         // A cookie is removed only when it was read and found wanting (or the session
-        // was emptied); never when there was none, or when the revocation store could
-        // not be asked.
+        // was emptied); never when there was none, when the header was ambiguous
+        // (cookie tossing), or when the revocation store could not be asked.
         let had_cookie = !matches!(
             session.source,
-            SessionSource::NoCookie | SessionSource::RevocationUnavailable
+            SessionSource::NoCookie
+                | SessionSource::Ambiguous
+                | SessionSource::RevocationUnavailable
         );
         if session.is_empty() {
             return Ok(had_cookie.then(|| self.removal()));
@@ -850,7 +879,10 @@ impl SessionConfig {
             .map_err(|_| Error::ExpiryOutOfRange)?;
         let created_at = session.created_at.unwrap_or(now);
         let idle = session.lifetime.unwrap_or(self.inner.idle_timeout);
-        let sliding = now.checked_add(idle).ok_or(Error::ExpiryOutOfRange)?;
+        // An idle timeout past the end of the time range is no limit (the last second).
+        let sliding = crate::codec::expiry_after(now.unix_timestamp_nanos(), idle);
+        let sliding =
+            OffsetDateTime::from_unix_timestamp(sliding).map_err(|_| Error::ExpiryOutOfRange)?;
         let expires_at = match created_at.checked_add(self.inner.absolute_lifetime) {
             Some(cap) => sliding.min(cap),
             None => sliding,
@@ -903,7 +935,10 @@ mod tests {
     }
 
     fn cookie_config(keyring: impl Into<Keyring>) -> CookieConfig {
-        CookieConfig::builder(keyring).try_build().unwrap()
+        CookieConfig::builder(keyring)
+            .name("session")
+            .try_build()
+            .unwrap()
     }
 
     fn sessions() -> SessionConfig {
@@ -1061,14 +1096,6 @@ mod tests {
         for (header, source) in [
             (tampered, SessionSource::Invalid),
             (b"session=garbage".to_vec(), SessionSource::Invalid),
-            (
-                format!(
-                    "{h}; session=x; {}",
-                    logged_in(&c, t0() + Duration::seconds(1))
-                )
-                .into_bytes(),
-                SessionSource::Invalid,
-            ),
         ] {
             let s = c.load_at(&header, t0());
             assert_eq!(s.source(), source);
@@ -1076,6 +1103,13 @@ mod tests {
             let u = c.save_at(&s, t0()).unwrap().unwrap();
             assert!(u.is_removal());
         }
+        // Two different valid cookies: no session, and no removal cookie (which could
+        // delete the user's own cookie and leave a planted one).
+        let other = logged_in(&c, t0() + Duration::seconds(1));
+        let s = c.load_at(format!("{h}; session=x; {other}"), t0());
+        assert_eq!(s.source(), SessionSource::Ambiguous);
+        assert!(s.is_new() && s.is_empty());
+        assert!(c.save_at(&s, t0()).unwrap().is_none());
         // Signed with another key: invalid.
         let other = SessionConfig::builder(cookie_config(key(2))).build();
         let s = other.load_at(&h, t0());

@@ -5,6 +5,19 @@
 //! keyed HMAC state for that derived key is computed once, when the [`Signer`] is built.
 //! Signing and verifying then only clone that state and hash the message.
 //!
+//! # What is wiped
+//!
+//! A keyed HMAC state is as good as the derived key (it signs any message for that
+//! salt), and the state keyed with the secret itself derives keys for every salt. All
+//! of them are overwritten with zeros when dropped: the digests are built with their
+//! `zeroize` feature (`hmac` 0.13, `sha2` 0.11, `sha1` 0.11), whose hash states wipe
+//! themselves on drop, and the derived key is wiped as soon as its state is keyed.
+//! The states kept by a [`Signer`] live in one heap block, allocated once at its exact
+//! size (never grown, so no copy is left behind by a reallocation) and wiped in place
+//! before it is freed. `tests/wipe.rs` checks this with an allocator that scans every
+//! freed block. Copies the compiler makes on the stack while hashing (registers,
+//! spilled temporaries) are out of reach of safe code and are not covered.
+//!
 //! The digest is HMAC-SHA256 ([`Sha256`], the default and the native format's). The
 //! Flask profile also uses HMAC-SHA1 (`Sha1`, with the `flask` feature), because Flask
 //! signs its session cookies with it.
@@ -13,6 +26,7 @@ use hmac::digest::{FixedOutput, KeyInit, Update};
 use hmac::{Hmac, Mac};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
+use zeroize::ZeroizeOnDrop;
 
 use crate::key::{KeyUsed, Keyring};
 
@@ -33,6 +47,10 @@ pub trait Algorithm: sealed::Sealed + Send + Sync + 'static {
     /// The keyed MAC type.
     #[doc(hidden)]
     type Mac: Mac + KeyInit + Update + FixedOutput + Clone + Send + Sync;
+    /// The block-level hash state inside the MAC: bounded by `ZeroizeOnDrop`, so the
+    /// build fails if the digest crate's `zeroize` feature (which wipes it) is off.
+    #[doc(hidden)]
+    type Core: ZeroizeOnDrop;
     /// The signature length in bytes.
     const LEN: usize;
     /// The name used in messages and the CLI (`sha256`, `sha1`).
@@ -46,6 +64,7 @@ pub enum Sha256 {}
 impl sealed::Sealed for Sha256 {}
 impl Algorithm for Sha256 {
     type Mac = Hmac<sha2::Sha256>;
+    type Core = sha2::block_api::Sha256VarCore;
     const LEN: usize = 32;
     const NAME: &'static str = "sha256";
 }
@@ -60,6 +79,7 @@ impl sealed::Sealed for Sha1 {}
 #[cfg(feature = "flask")]
 impl Algorithm for Sha1 {
     type Mac = Hmac<sha1::Sha1>;
+    type Core = sha1::block_api::Sha1Core;
     const LEN: usize = 20;
     const NAME: &'static str = "sha1";
 }
@@ -117,12 +137,17 @@ impl<A: Algorithm> Clone for Signer<A> {
 }
 
 impl<A: Algorithm> Signer<A> {
-    /// Derives one key per keyring entry for `salt` and keeps the keyed MAC states.
+    /// Derives one key per keyring entry for `salt` and keeps the keyed MAC states
+    /// (wiped when the signer is dropped; see "What is wiped" in the module docs).
     pub fn new(keyring: &Keyring, salt: &[u8]) -> Self {
-        let macs = keyring
-            .iter()
-            .map(|key| keyed::<A>(key.expose_secret(), salt))
-            .collect();
+        // Exactly one allocation of the final size: a reallocation would free a block
+        // still holding the states without wiping it.
+        let mut macs = Vec::with_capacity(keyring.len());
+        macs.extend(
+            keyring
+                .iter()
+                .map(|key| keyed::<A>(key.expose_secret(), salt)),
+        );
         Self { macs }
     }
 
@@ -166,12 +191,14 @@ impl<A: Algorithm> std::fmt::Debug for Signer<A> {
 }
 
 fn finish<A: Algorithm>(mac: A::Mac) -> Signature {
-    let out = mac.finalize_fixed();
+    let mut out = mac.finalize_fixed();
     let mut bytes = [0u8; MAX_SIGNATURE_LEN];
     let len = out.len().min(MAX_SIGNATURE_LEN);
     if let (Some(dst), Some(src)) = (bytes.get_mut(..len), out.get(..len)) {
         dst.copy_from_slice(src);
     }
+    // When the MAC is a key derivation, this is the derived key.
+    out.as_mut_slice().zeroize();
     Signature { bytes, len }
 }
 
@@ -198,7 +225,8 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     bool::from(diff.ct_eq(&0))
 }
 
-/// The keyed MAC state for `HMAC(secret, salt)` as key.
+/// The keyed MAC state for `HMAC(secret, salt)` as key. The state keyed with the
+/// secret and the derived key are wiped before this returns.
 fn keyed<A: Algorithm>(secret: &[u8], salt: &[u8]) -> A::Mac {
     let mut mac = new_mac::<A>(secret);
     Mac::update(&mut mac, salt);

@@ -16,8 +16,11 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
 }
 
+/// Named `session` explicitly (the default is `__Host-session`), so the strategies
+/// below can spell it.
 fn config() -> CookieConfig {
     CookieConfig::builder(Key::from_bytes(&[3; 32]).unwrap())
+        .name("session")
         .try_build()
         .unwrap()
 }

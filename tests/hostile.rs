@@ -15,7 +15,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sessionlib::flask::{flask_keyring, Digest, FlaskCodec, FlaskSession, FlaskValue};
 use sessionlib::signer::{Sha1, Signer};
-use sessionlib::{encoding, Codec, CookieConfig, Error, Inflate, Key, Keyring, PayloadErrorKind};
+use sessionlib::{
+    encoding, Codec, CookieConfig, Error, Inflate, Key, Keyring, PayloadErrorKind, SessionConfig,
+    SessionSource, SetCookie,
+};
 use time::OffsetDateTime;
 
 const NOW: i64 = 1_700_000_000;
@@ -1112,4 +1115,308 @@ fn decompression_limits_are_exact() {
         codec.decode_at::<String>(&nz(&zlib(over.as_bytes())), now()),
         Err(Error::DecompressionLimit { max: 1000 })
     );
+}
+
+/// The `Cookie:` header a client sends to `url` from `jar`, as `name=value` pairs
+/// joined with `"; "`.
+fn request_header(jar: &cookie_store::CookieStore, url: &url::Url) -> String {
+    jar.get_request_values(url)
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Stores a response's `Set-Cookie` (if any) in `jar`, as a client does.
+fn store_response(jar: &mut cookie_store::CookieStore, url: &url::Url, update: Option<SetCookie>) {
+    if let Some(update) = update {
+        jar.parse(&update.header_value(), url).unwrap();
+    }
+}
+
+/// Logs in `user` on a fresh session and returns the response.
+fn login(sessions: &SessionConfig, user: &str) -> SetCookie {
+    let mut session = sessions.load("");
+    session.insert("user", user).unwrap();
+    sessions.save(&session).unwrap().unwrap()
+}
+
+/// Cookie tossing (issue 12, defect 1), replayed with a real client cookie jar: the
+/// victim has a host-only session cookie for `app.example.com`; the attacker, who
+/// controls `evil.example.com`, plants their own valid session with
+/// `Domain=example.com`, so the jar sends both. The victim must never be loaded as the
+/// attacker, and the server must not send the removal cookie that used to delete the
+/// victim's own cookie (it has no `Domain`) and let the planted one win.
+///
+/// The jar's clock is the real one, so this test uses `load`/`save`, not `*_at`.
+#[test]
+fn cookie_tossing_does_not_delete_the_victims_cookie() {
+    use cookie_store::CookieStore;
+    let app = url::Url::parse("https://app.example.com/account").unwrap();
+    let sibling = url::Url::parse("https://evil.example.com/").unwrap();
+    // A site that chose a name without the `__Host-` prefix.
+    let sessions = SessionConfig::builder(cookie_config("session", "sessionlib.session")).build();
+    let mut jar = CookieStore::default();
+    store_response(&mut jar, &app, Some(login(&sessions, "victim")));
+    let victims = jar
+        .get("app.example.com", "/", "session")
+        .unwrap()
+        .value()
+        .to_owned();
+    let attackers = login(&sessions, "attacker").cookie().value().to_owned();
+    jar.parse(
+        &format!("session={attackers}; Domain=example.com; Path=/; Secure; HttpOnly"),
+        &sibling,
+    )
+    .unwrap();
+    assert_eq!(request_header(&jar, &app).matches("session=").count(), 2);
+
+    // Several requests in a row, each storing what the server answers.
+    for request in 0..3 {
+        let header = request_header(&jar, &app);
+        let session = sessions.load(&header);
+        assert_ne!(
+            session.get::<String>("user").as_deref(),
+            Some("attacker"),
+            "request {request}"
+        );
+        assert_eq!(
+            session.source(),
+            SessionSource::Ambiguous,
+            "request {request}"
+        );
+        assert!(session.is_empty());
+        let update = sessions.save(&session).unwrap();
+        assert!(update.is_none(), "request {request}: a cookie was sent");
+        store_response(&mut jar, &app, update);
+    }
+    // The victim's own cookie is still there, unchanged.
+    assert_eq!(
+        jar.get("app.example.com", "/", "session").unwrap().value(),
+        victims
+    );
+
+    // The handler writes data (the victim logs in again): a normal new cookie, which
+    // replaces the victim's host-only one; the planted one stays, so the next request
+    // is ambiguous again, and still never the attacker.
+    let mut session = sessions.load(request_header(&jar, &app));
+    session.insert("user", "victim").unwrap();
+    let update = sessions.save(&session).unwrap().unwrap();
+    assert!(!update.is_removal());
+    store_response(&mut jar, &app, Some(update));
+    let session = sessions.load(request_header(&jar, &app));
+    assert_eq!(session.source(), SessionSource::Ambiguous);
+    assert!(sessions.save(&session).unwrap().is_none());
+
+    // What the old answer did: the removal cookie deletes only the host-only cookie,
+    // and the planted one logs the victim in as the attacker.
+    let mut old_jar = jar.clone();
+    old_jar
+        .parse(&sessions.cookie().removal_cookie().to_string(), &app)
+        .unwrap();
+    let session = sessions.load(request_header(&old_jar, &app));
+    assert_eq!(session.get::<String>("user").as_deref(), Some("attacker"));
+}
+
+/// Cookie tossing against the default name, `__Host-session`. Browsers refuse a
+/// `__Host-` cookie with a `Domain` attribute, so the attack above cannot start.
+/// `cookie_store` 0.22 does not enforce the cookie prefixes; whichever way the jar
+/// goes, the server side holds: the victim is never the attacker and no removal cookie
+/// is sent.
+#[test]
+fn cookie_tossing_is_refused_for_the_default_host_name() {
+    use cookie_store::CookieStore;
+    let app = url::Url::parse("https://app.example.com/").unwrap();
+    let sibling = url::Url::parse("https://evil.example.com/").unwrap();
+    let cookie = CookieConfig::builder(key(1)).try_build().unwrap();
+    assert_eq!(cookie.name(), "__Host-session");
+    let sessions = SessionConfig::builder(cookie).build();
+    let mut jar = CookieStore::default();
+    store_response(&mut jar, &app, Some(login(&sessions, "victim")));
+    let attackers = login(&sessions, "attacker").cookie().value().to_owned();
+    let planted = jar
+        .parse(
+            &format!("__Host-session={attackers}; Domain=example.com; Path=/; Secure"),
+            &sibling,
+        )
+        .is_ok();
+    let header = request_header(&jar, &app);
+    let session = sessions.load(&header);
+    if planted && header.matches("__Host-session=").count() == 2 {
+        // The jar broke the prefix rule a browser enforces.
+        assert_eq!(session.source(), SessionSource::Ambiguous);
+        assert!(sessions.save(&session).unwrap().is_none());
+    } else {
+        assert_eq!(session.get::<String>("user").as_deref(), Some("victim"));
+    }
+    assert_ne!(session.get::<String>("user").as_deref(), Some("attacker"));
+}
+
+/// Durations at and near the ends of `time::Duration`'s range, and ordinary ones.
+fn any_duration() -> impl proptest::strategy::Strategy<Value = time::Duration> {
+    use proptest::prelude::*;
+    use time::Duration;
+    prop_oneof![
+        Just(Duration::MIN),
+        Just(Duration::MAX),
+        Just(Duration::ZERO),
+        Just(Duration::seconds(i64::MAX)),
+        Just(Duration::seconds(i64::MIN)),
+        Just(Duration::seconds(-1)),
+        Just(Duration::days(14)),
+        (any::<i64>(), -999_999_999..=999_999_999i32).prop_map(|(s, n)| Duration::new(s, n)),
+        (-10_000_000_000i64..10_000_000_000).prop_map(Duration::seconds),
+    ]
+}
+
+/// Any time the time library can represent (years -9999 to 9999), its ends included.
+fn any_time() -> impl proptest::strategy::Strategy<Value = OffsetDateTime> {
+    use proptest::prelude::*;
+    let first = time::PrimitiveDateTime::MIN.assume_utc();
+    let last = time::PrimitiveDateTime::MAX.assume_utc();
+    prop_oneof![
+        Just(first),
+        Just(last),
+        Just(now()),
+        (
+            first.unix_timestamp()..=last.unix_timestamp(),
+            0..1_000_000_000u32
+        )
+            .prop_map(|(s, n)| OffsetDateTime::from_unix_timestamp(s)
+                .unwrap()
+                .replace_nanosecond(n)
+                .unwrap()),
+        (0i64..4_000_000_000).prop_map(|s| OffsetDateTime::from_unix_timestamp(s).unwrap()),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+    /// Panics on large durations (issue 12, defect 3): every builder takes any
+    /// duration, and encoding, decoding, loading and saving at any time never panic
+    /// (the Flask profile used to add `max_age + leeway` with a panicking `+`).
+    #[test]
+    fn extreme_durations_never_panic(
+        a in any_duration(),
+        b in any_duration(),
+        c in any_duration(),
+        d in any_duration(),
+        made_at in any_time(),
+        read_at in any_time(),
+        junk in "[A-Za-z0-9_.=-]{0,80}",
+    ) {
+        let data = json!({"user": "cobra"});
+
+        let codec = Codec::builder(key(1)).ttl(a).leeway(b).build();
+        let mut tokens = vec![junk.clone(), njson(b"{}")];
+        tokens.extend(codec.encode_at(&data, made_at).ok());
+        tokens.extend(codec.encode_until(&data, read_at).ok());
+        for token in &tokens {
+            let _ = codec.decode_at::<Value>(token, read_at);
+            let _ = codec.verify_at(token, read_at);
+        }
+
+        let cookie = CookieConfig::builder(key(1)).name("s").ttl(a).leeway(b).try_build().unwrap();
+        let mut headers = vec![format!("s={junk}")];
+        if let Ok(made) = cookie.encode_at(&data, made_at) {
+            headers.push(format!("s={}", made.value()));
+        }
+        for header in &headers {
+            let _ = cookie.decode_header_at::<Value>(header, read_at);
+        }
+
+        let sessions = SessionConfig::builder(cookie)
+            .idle_timeout(a)
+            .absolute_lifetime(b)
+            .refresh_interval(c)
+            .build();
+        let mut session = sessions.load_at("", made_at);
+        session.insert("user", "cobra").unwrap();
+        session.set_lifetime(d);
+        if let Ok(Some(update)) = sessions.save_at(&session, made_at) {
+            headers.push(format!("s={}", update.cookie().value()));
+        }
+        for header in &headers {
+            for at in [made_at, read_at] {
+                let loaded = sessions.load_at(header, at);
+                let _ = sessions.save_at(&loaded, at);
+            }
+        }
+
+        let flask = FlaskCodec::builder(flask_keyring(FLASK_SECRET, &[]).unwrap())
+            .max_age(a)
+            .leeway(b)
+            .build();
+        let mut session = FlaskSession::new();
+        session.insert("user".into(), "cobra".into());
+        let mut tokens = vec![junk, fjson(b"{}")];
+        tokens.extend(flask.encode_at(&session, made_at).ok());
+        for token in &tokens {
+            for at in [made_at, read_at] {
+                let _ = flask.decode_at(token, at);
+                let _ = flask.decode_header_at(format!("session={token}"), "session", at);
+            }
+        }
+    }
+}
+
+/// What the extreme durations mean: past the end of the time range is no limit.
+#[test]
+fn extreme_durations_mean_no_limit() {
+    use time::Duration;
+    let last = time::PrimitiveDateTime::MAX
+        .assume_utc()
+        .replace_nanosecond(0)
+        .unwrap();
+    let data = json!({"user": "cobra"});
+    // Native: the expiry is the last second of the range; any leeway accepts it after.
+    let codec = Codec::builder(key(1)).ttl(Duration::MAX).build();
+    let token = codec.encode_at(&data, now()).unwrap();
+    assert_eq!(codec.verify_at(&token, now()).unwrap().expires_at, last);
+    let old = Codec::builder(key(1)).ttl(Duration::SECOND).build();
+    let token = old.encode_at(&data, now()).unwrap();
+    let lenient = Codec::builder(key(1)).leeway(Duration::MAX).build();
+    assert!(lenient.decode_at::<Value>(&token, last).is_ok());
+    // Cookie: the same, with `Expires` at that second.
+    let cookie = CookieConfig::builder(key(1))
+        .ttl(Duration::MAX)
+        .try_build()
+        .unwrap();
+    let made = cookie.encode_at(&data, now()).unwrap();
+    assert_eq!(made.expires_datetime(), Some(last));
+    // Session: an idle timeout and an absolute lifetime past the range.
+    let sessions = SessionConfig::builder(cookie)
+        .idle_timeout(Duration::MAX)
+        .absolute_lifetime(Duration::MAX)
+        .build();
+    let mut session = sessions.load_at("", now());
+    session.insert("user", "cobra").unwrap();
+    let update = sessions.save_at(&session, now()).unwrap().unwrap();
+    assert_eq!(update.cookie().expires_datetime(), Some(last));
+    let header = format!("__Host-session={}", update.cookie().value());
+    let later = now() + Duration::days(365 * 1000);
+    let loaded = sessions.load_at(&header, later);
+    assert_eq!(loaded.source(), SessionSource::Cookie);
+    assert_eq!(loaded.get::<String>("user").as_deref(), Some("cobra"));
+    // Flask: `max_age + leeway` overflows: no limit on the age.
+    for (max_age, leeway) in [
+        (Duration::MAX, Duration::seconds(30)),
+        (Duration::seconds(i64::MAX), Duration::MAX),
+    ] {
+        let flask = FlaskCodec::builder(flask_keyring(FLASK_SECRET, &[]).unwrap())
+            .max_age(max_age)
+            .leeway(leeway)
+            .build();
+        let cookie = fjson(b"{}");
+        assert!(flask.decode_at(&cookie, later).is_ok());
+        assert!(flask.decode_at(&cookie, last).is_ok());
+    }
+    // A negative maximum age accepts a cookie only within the leeway.
+    let flask = FlaskCodec::builder(flask_keyring(FLASK_SECRET, &[]).unwrap())
+        .max_age(Duration::MIN)
+        .build();
+    assert!(matches!(
+        flask.decode_at(&fjson(b"{}"), now()),
+        Err(Error::Expired { .. })
+    ));
 }

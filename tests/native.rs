@@ -279,9 +279,16 @@ fn timestamp_extremes() {
     let t = c.encode_until(&1, epoch + Duration::seconds(1)).unwrap();
     assert_eq!(t.split('.').nth(1), Some("AQ"));
     assert!(matches!(decode(&c, &t), Err(Error::Expired { .. })));
-    // A TTL that overflows the time range.
+    // A TTL that overflows the time range means no limit: the last second of the range.
     let huge = Codec::builder(key(1)).ttl(Duration::MAX).build();
-    assert_eq!(huge.encode_at(&1, now()), Err(Error::ExpiryOutOfRange));
+    let t = huge.encode_at(&1, now()).unwrap();
+    assert_eq!(
+        huge.verify_at(&t, now())
+            .unwrap()
+            .expires_at
+            .unix_timestamp(),
+        253_402_300_799
+    );
     // Values that are validly signed but do not fit the time range are Malformed.
     for value in [1u64 << 63, u64::MAX, (1 << 63) - 1, 253_402_300_800] {
         assert_eq!(

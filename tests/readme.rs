@@ -72,16 +72,15 @@ fn sessions_example(
     use sessionlib::{CookieConfig, Key, Keyring, SessionConfig};
 
     let cookie = CookieConfig::builder(Keyring::new(Key::generate()))
-        .name("__Host-session")
-        .try_build()?;
+        .try_build()?;                                 // named `__Host-session`
     let sessions = SessionConfig::builder(cookie)
         .idle_timeout(time::Duration::minutes(30))     // sliding expiry
         .absolute_lifetime(time::Duration::hours(12))  // hard cap from login
         .validate(|_session| true /* e.g. compare a session version with your database */)
         .build();
 
-    // In a middleware: load before the handler (never fails: a missing, forged, expired
-    // or revoked cookie gives a fresh session) ...
+    // In a middleware: load before the handler (never fails: a missing, forged, expired,
+    // ambiguous or revoked cookie gives a fresh session) ...
     let mut session = sessions.load(cookie_header_bytes);
     session.insert("user_id", &42)?;
     session.flash("info", "Logged in successfully");
@@ -98,7 +97,7 @@ fn sessions_example(
 #[test]
 fn sessions_example_sets_the_cookie() {
     let mut headers = Headers::default();
-    sessions_example(b"session=forged; theme=dark", &mut headers).unwrap();
+    sessions_example(b"__Host-session=forged; theme=dark", &mut headers).unwrap();
     let names: Vec<&str> = headers.0.iter().map(|(name, _)| *name).collect();
     assert_eq!(names, ["set-cookie", "vary", "cache-control"]);
     assert!(headers.0[0].1.starts_with("__Host-session="));

@@ -92,13 +92,17 @@ pub fn codec_signed_by(i: u8) -> Codec {
 /// The straightforward pipeline that sessionlib is compared with: the same wire format
 /// written the obvious way. HMAC-SHA256 with the keyed state computed once, the
 /// `base64` crate, `serde_json` into owned types, a `Vec` for every intermediate.
+///
+/// It stays on `hmac` 0.12 and `sha2` 0.10, the crates sessionlib used before it
+/// wiped its keyed HMAC states (which `hmac` 0.12 cannot do), so the baseline did not
+/// change when sessionlib did.
 pub mod baseline {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
-    use hmac::{Hmac, Mac};
+    use hmac_0_12::{Hmac, Mac};
     use serde::de::DeserializeOwned;
     use serde::Serialize;
-    use sha2::Sha256;
+    use sha2_0_10::Sha256;
 
     type HmacSha256 = Hmac<Sha256>;
 
@@ -169,5 +173,46 @@ pub mod baseline {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
+    }
+}
+
+/// The signer as sessionlib had it before the keyed states were wiped (`hmac` 0.12,
+/// whose states cannot be zeroized): one keyed state per key, cloned per call, the MAC
+/// compared in constant time. For the `signer_small` benchmark group only.
+pub mod unwiped {
+    use hmac_0_12::{Hmac, Mac};
+    use sha2_0_10::Sha256;
+    use subtle::ConstantTimeEq;
+
+    type HmacSha256 = Hmac<Sha256>;
+
+    pub struct Signer {
+        macs: Vec<HmacSha256>,
+    }
+
+    impl Signer {
+        pub fn new(secrets: &[&[u8]], salt: &[u8]) -> Self {
+            let macs = secrets
+                .iter()
+                .map(|secret| {
+                    let mut derive = HmacSha256::new_from_slice(secret).unwrap();
+                    derive.update(salt);
+                    HmacSha256::new_from_slice(&derive.finalize().into_bytes()).unwrap()
+                })
+                .collect();
+            Self { macs }
+        }
+
+        /// The index of the key whose MAC over `message` is `signature`.
+        pub fn verify(&self, message: &[u8], signature: &[u8]) -> Option<usize> {
+            if signature.len() != 32 {
+                return None;
+            }
+            self.macs.iter().position(|state| {
+                let mut mac = state.clone();
+                mac.update(message);
+                bool::from(mac.finalize().into_bytes().as_slice().ct_eq(signature))
+            })
+        }
     }
 }

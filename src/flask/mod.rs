@@ -192,6 +192,9 @@ impl FlaskCodecBuilder {
 
     /// How long after signing a cookie is accepted (Flask:
     /// `PERMANENT_SESSION_LIFETIME`, which Flask applies to every session cookie).
+    /// Any duration is accepted: one whose sum with the leeway overflows means no limit
+    /// (cookies never get too old); a negative one accepts a cookie only within the
+    /// leeway of being older than zero.
     ///
     /// Defaults to [`DEFAULT_MAX_AGE`] (31 days).
     pub fn max_age(mut self, max_age: Duration) -> Self {
@@ -201,7 +204,8 @@ impl FlaskCodecBuilder {
 
     /// How far a signing time may lie in the future, and how far past the maximum age
     /// a cookie is still accepted, for clocks that differ between servers. Negative
-    /// values count as zero (Flask's own behaviour).
+    /// values count as zero (Flask's own behaviour); one whose sum with the maximum age
+    /// overflows means no limit on the age.
     ///
     /// Defaults to [`DEFAULT_LEEWAY`] (30 seconds).
     pub fn leeway(mut self, leeway: Duration) -> Self {
@@ -363,12 +367,19 @@ impl FlaskCodec {
         let now = OffsetDateTime::from_unix_timestamp(now.unix_timestamp())
             .map_err(|_| Error::Malformed)?;
         let age = now - signed_at;
-        if age > self.inner.max_age + self.inner.leeway {
+        // An overflowing limit is no limit (both settings are unbounded durations).
+        let too_old = self
+            .inner
+            .max_age
+            .checked_add(self.inner.leeway)
+            .is_some_and(|limit| age > limit);
+        if too_old {
             return Err(Error::Expired {
                 expired_at: signed_at.saturating_add(self.inner.max_age),
             });
         }
-        if age < -self.inner.leeway {
+        // The leeway is never negative, so its negation cannot overflow.
+        if age < self.inner.leeway.checked_neg().unwrap_or(Duration::MIN) {
             return Err(Error::NotYetValid { signed_at });
         }
         Ok((framer.payload(&opened)?, signed_at, opened.key_used))
