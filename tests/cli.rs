@@ -1300,13 +1300,18 @@ fn cli_extreme_durations_never_panic() {
         let expires = 1_700_000_000 + ttl.parse::<i64>().unwrap();
         assert_eq!(json_of(&meta)["expires_at"], json!(expires), "--ttl {ttl}");
     }
-    // An expiry past year 9999, or not after 1970, cannot be written: exit 1.
-    expect(
-        &["encode", "--now", time_max, "--ttl", hundred_years],
-        false,
-        1,
-    );
-    expect(&["encode", "--now", time_max], false, 1);
+    // An expiry past year 9999 means no limit: the last second the format can hold.
+    for args in [
+        &["encode", "--now", time_max, "--ttl", hundred_years][..],
+        &["encode", "--now", time_max][..],
+    ] {
+        let out = expect(args, false, 0);
+        let meta = cli(&["decode", "--meta", "--now", NOW, out.trim_end()])
+            .key(KEY)
+            .ok();
+        assert_eq!(json_of(&meta)["expires_at"], json!(253_402_300_799_i64));
+    }
+    // An expiry not after 1970 cannot be written: exit 1.
     expect(&["encode", "--now", time_min], false, 1);
     for at in ["0", "-1", time_min] {
         expect(&["encode", "--expires-at", at], false, 1);
