@@ -1420,3 +1420,79 @@ fn extreme_durations_mean_no_limit() {
         Err(Error::Expired { .. })
     ));
 }
+
+/// Security review, defect 6 (login CSRF, logout CSRF): the requests a hostile page
+/// can make a browser send, against the same-origin guard the integrations use.
+/// Every state-changing one is refused; the app's own forms and non-browser clients
+/// pass. (`tests/examples_http.rs::cross_site_posts_are_refused` replays them against
+/// the example apps over HTTP.)
+#[test]
+fn cross_site_state_changes_are_refused_by_the_origin_guard() {
+    use sessionlib::OriginGuard;
+    let guard = OriginGuard::new().trust("https://partner.example");
+    let host = Some(&b"app.example"[..]);
+    let refused: &[(&str, Option<&str>, Option<&str>)] = &[
+        // A cross-site form post (login CSRF) and a sibling subdomain's.
+        ("POST", Some("cross-site"), Some("https://evil.example")),
+        ("POST", Some("same-site"), Some("https://evil.app.example")),
+        // Fetch Metadata wins over an Origin that looks right.
+        ("POST", Some("cross-site"), Some("https://app.example")),
+        // Older browsers: the Origin decides.
+        ("POST", None, Some("https://evil.example")),
+        ("POST", None, Some("null")),
+        ("POST", None, Some("https://app.example.evil.example")),
+        ("POST", None, Some("https://app.example@evil.example")),
+        ("POST", None, Some("https://APP.example")),
+        ("POST", None, Some("https://app.example/")),
+        ("POST", None, Some("app.example")),
+        ("POST", None, Some("")),
+        ("PUT", Some("cross-site"), None),
+        ("DELETE", Some("cross-site"), None),
+        ("PATCH", None, Some("https://evil.example")),
+        // Methods are case-sensitive: only the exact safe ones pass unchecked.
+        ("get", Some("cross-site"), None),
+        ("post", Some("cross-site"), None),
+        // Unknown Fetch Metadata values are refused.
+        ("POST", Some("Same-Origin"), None),
+        ("POST", Some(""), None),
+        // A trusted origin's look-alikes.
+        (
+            "POST",
+            Some("cross-site"),
+            Some("https://partner.example.evil"),
+        ),
+        ("POST", Some("cross-site"), Some("http://partner.example")),
+    ];
+    for (method, site, origin) in refused {
+        assert!(
+            !guard.allows(
+                method,
+                site.map(str::as_bytes),
+                origin.map(str::as_bytes),
+                host
+            ),
+            "{method} {site:?} {origin:?}"
+        );
+    }
+    let allowed: &[(&str, Option<&str>, Option<&str>)] = &[
+        ("POST", Some("same-origin"), Some("https://app.example")),
+        ("POST", Some("none"), None),
+        ("POST", None, Some("https://app.example")),
+        ("POST", None, None),
+        ("POST", Some("cross-site"), Some("https://partner.example")),
+        ("GET", Some("cross-site"), Some("https://evil.example")),
+        ("HEAD", Some("cross-site"), None),
+        ("OPTIONS", Some("cross-site"), None),
+    ];
+    for (method, site, origin) in allowed {
+        assert!(
+            guard.allows(
+                method,
+                site.map(str::as_bytes),
+                origin.map(str::as_bytes),
+                host
+            ),
+            "{method} {site:?} {origin:?}"
+        );
+    }
+}
