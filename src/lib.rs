@@ -125,11 +125,15 @@ pub mod codec;
 #[cfg(feature = "zlib")]
 mod compress;
 pub mod cookie;
+#[cfg(feature = "django")]
+pub mod django;
 pub mod encoding;
 pub mod error;
 #[cfg(feature = "flask")]
 pub mod flask;
 pub mod key;
+#[cfg(any(feature = "flask", feature = "django"))]
+mod pyjson;
 pub mod session;
 pub mod signer;
 pub mod unverified;
