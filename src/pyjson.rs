@@ -37,6 +37,7 @@ pub(crate) fn write_escaped(out: &mut String, s: &str) {
 }
 
 /// Appends a number as Python writes it: integers as they are, floats as `repr`.
+#[cfg(feature = "flask")]
 pub(crate) fn write_number(out: &mut String, n: &Number) {
     match n.as_f64() {
         Some(f) if n.is_f64() => write_float(out, f),
