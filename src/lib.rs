@@ -54,6 +54,9 @@
 //!    throttled refresh, revocation hook).
 //! 7. `flask` (feature `flask`): the Flask session cookie profile — HMAC-SHA1, the
 //!    signing time as timestamp, Flask's tagged JSON, compression.
+//!    `django` (feature `django`): Django's signed-cookie sessions and
+//!    `django.core.signing` tokens — `:` separators, a base62 signing time,
+//!    `salted_hmac` keys, compression, Django's login and messages in the session.
 //!
 //! `examples/axum.rs` and `examples/actix_web.rs` show the framework glue: a small
 //! middleware that loads the session before the handler and saves it after.
