@@ -47,8 +47,8 @@
 //! # Deliberate differences from Django
 //!
 //! sessionlib reads with the same strict rules as its other profiles, so it refuses
-//! some tokens Django accepts. Each point is pinned by a vector made with Django
-//! (`tests/vectors/django.json`, `django_accepts: true`):
+//! some tokens Django accepts. Each such token is pinned by a vector made with Django
+//! (`tests/vectors/django.json`, `django_accepts: true`; 13 of them):
 //!
 //! - Non-canonical base64 (non-zero unused bits, `=` padding, characters outside the
 //!   alphabet such as a `:` inside the payload), which Python's decoder skips or
@@ -63,10 +63,14 @@
 //! - The JSON must be ASCII, as Django writes it: Django reads other bytes as
 //!   Latin-1, which would give different data here; they are refused
 //!   ([`Error::Deserialize`]). NaN and infinities (which Python writes and reads) and
-//!   lone surrogate escapes are refused too. Integers beyond 64 bits are read as
-//!   floats.
-//! - Django's `loads` checks no age unless given one; [`DjangoCodec`] always does
-//!   (pass [`Duration::MAX`] for none).
+//!   lone surrogate escapes are refused too.
+//! - A session ([`DjangoSession`]) must be a JSON object; Django's engine loads any
+//!   JSON value.
+//!
+//! Differences that are not about refusing a token: integers beyond 64 bits are read
+//! as floats; serde_json writes a NaN or infinite float as `null` (Python writes
+//! `NaN`); and Django's `loads` checks no age unless given one, while [`DjangoCodec`]
+//! always does (pass [`Duration::MAX`] for none).
 //!
 //! Not a difference, but worth knowing: like Django's `signed_cookies` engine
 //! ([Django ticket #19201](https://code.djangoproject.com/ticket/19201)), the codec
