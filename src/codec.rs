@@ -396,7 +396,7 @@ impl Default for Inflate {
     }
 }
 
-/// The token layout shared by every profile: `payload "." timestamp "." signature`,
+/// The token layout shared by every profile: `payload SEP timestamp SEP signature`,
 /// with an optional leading `.` marking a compressed payload. It owns the size limit,
 /// the shape checks, the MAC and (de)compression; what the timestamp means and how the
 /// payload is serialized belong to the profile.
@@ -404,6 +404,63 @@ pub(crate) struct Framer<A: Algorithm> {
     signer: Signer<A>,
     pub(crate) max_token_len: usize,
     pub(crate) compression: Option<Inflate>,
+    layout: Layout,
+}
+
+/// How a profile spells the separator and the timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// itsdangerous (native and Flask): `.` and the big-endian bytes in base64url.
+    Dotted,
+    /// `django.core.signing`: `:` and base62 digits.
+    #[cfg(feature = "django")]
+    Colon62,
+}
+
+impl Layout {
+    const fn separator(self) -> u8 {
+        match self {
+            Self::Dotted => b'.',
+            #[cfg(feature = "django")]
+            Self::Colon62 => b':',
+        }
+    }
+
+    /// The timestamp text has its one spelling (checked before the MAC).
+    fn timestamp_shape_ok(self, text: &[u8]) -> bool {
+        match self {
+            Self::Dotted => {
+                (2..=encoding::encoded_len(MAX_TIMESTAMP_BYTES)).contains(&text.len())
+                    && encoding::is_canonical(text)
+            }
+            #[cfg(feature = "django")]
+            Self::Colon62 => encoding::is_canonical_base62(text),
+        }
+    }
+
+    fn decode_timestamp(self, text: &[u8]) -> Option<u64> {
+        match self {
+            Self::Dotted => encoding::decode_timestamp(text),
+            #[cfg(feature = "django")]
+            Self::Colon62 => encoding::decode_base62(text),
+        }
+    }
+
+    fn encoded_timestamp_len(self, value: u64) -> usize {
+        match self {
+            Self::Dotted => encoding::encoded_timestamp_len(value),
+            #[cfg(feature = "django")]
+            Self::Colon62 => encoding::encoded_base62_len(value),
+        }
+    }
+
+    fn encode_timestamp_append(self, value: u64, out: &mut Vec<u8>) {
+        match self {
+            Self::Dotted => encoding::encode_timestamp_append(value, out),
+            #[cfg(feature = "django")]
+            Self::Colon62 => encoding::encode_base62_append(value, out),
+        }
+    }
 }
 
 /// A token whose shape and signature have been checked.
@@ -426,7 +483,15 @@ impl<A: Algorithm> Framer<A> {
             signer,
             max_token_len,
             compression,
+            layout: Layout::Dotted,
         }
+    }
+
+    /// The same framer with another separator and timestamp spelling.
+    #[cfg(feature = "django")]
+    pub(crate) fn with_layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
     }
 
     /// Length of an encoded signature.
@@ -447,11 +512,12 @@ impl<A: Algorithm> Framer<A> {
             .len()
             .checked_sub(Self::SIGNATURE_TEXT_LEN)
             .ok_or(Error::Malformed)?;
+        let sep = self.layout.separator();
         let (signed_dot, sig_text) = token.split_at(sig_start);
-        let signed = signed_dot.strip_suffix(b".").ok_or(Error::Malformed)?;
+        let signed = signed_dot.strip_suffix(&[sep]).ok_or(Error::Malformed)?;
         let dot = signed
             .iter()
-            .rposition(|&c| c == b'.')
+            .rposition(|&c| c == sep)
             .ok_or(Error::Malformed)?;
         let (marked_payload, dot_timestamp) = signed.split_at(dot);
         let timestamp = dot_timestamp.get(1..).ok_or(Error::Malformed)?;
@@ -459,11 +525,9 @@ impl<A: Algorithm> Framer<A> {
             Some(rest) if self.compression.is_some() => (rest, true),
             _ => (marked_payload, false),
         };
-        let ts_len_ok = (2..=encoding::encoded_len(MAX_TIMESTAMP_BYTES)).contains(&timestamp.len());
-        // `is_canonical` also rejects any other `.` inside the payload.
+        // `is_canonical` also rejects any other separator or `.` inside the payload.
         if payload.is_empty()
-            || !ts_len_ok
-            || !encoding::is_canonical(timestamp)
+            || !self.layout.timestamp_shape_ok(timestamp)
             || !encoding::is_canonical(payload)
         {
             return Err(Error::Malformed);
@@ -478,7 +542,10 @@ impl<A: Algorithm> Framer<A> {
             .signer
             .verify(signed, signature)
             .ok_or(Error::InvalidSignature)?;
-        let timestamp = encoding::decode_timestamp(timestamp).ok_or(Error::Malformed)?;
+        let timestamp = self
+            .layout
+            .decode_timestamp(timestamp)
+            .ok_or(Error::Malformed)?;
         Ok(Opened {
             payload,
             compressed,
@@ -526,17 +593,33 @@ impl<A: Algorithm> Framer<A> {
     /// takes, and encoded into that room. Otherwise the token gets an allocation of its
     /// exact length.
     pub(crate) fn seal(&self, payload: Vec<u8>, timestamp: u64) -> Result<String, Error> {
+        self.seal_compressing(payload, timestamp, self.compression.is_some())
+    }
+
+    /// Like [`Framer::seal`], compressing when `compress` is set, whether or not this
+    /// framer reads compressed tokens (Django reads them whatever `compress` it writes
+    /// with).
+    pub(crate) fn seal_compressing(
+        &self,
+        payload: Vec<u8>,
+        timestamp: u64,
+        compress: bool,
+    ) -> Result<String, Error> {
         // Data the decoder cannot read back is refused here, not made into a token.
         if !json_depth_within(&payload, MAX_JSON_DEPTH) {
             return Err(Error::Serialize);
         }
         #[cfg(feature = "zlib")]
-        let deflated = match self.compression {
-            Some(_) => crate::compress::deflate_if_shorter(&payload),
-            None => None,
+        let deflated = if compress {
+            crate::compress::deflate_if_shorter(&payload)
+        } else {
+            None
         };
         #[cfg(not(feature = "zlib"))]
-        let deflated: Option<Vec<u8>> = None;
+        let deflated: Option<Vec<u8>> = {
+            let _ = compress;
+            None
+        };
         let (body, marker) = match deflated {
             Some(z) => (z, 1),
             None => (payload, 0),
@@ -548,7 +631,7 @@ impl<A: Algorithm> Framer<A> {
         let text_end = marker + encoding::encoded_len(n);
         let len = text_end
             + 1
-            + encoding::encoded_timestamp_len(timestamp)
+            + self.layout.encoded_timestamp_len(timestamp)
             + 1
             + Self::SIGNATURE_TEXT_LEN;
         let max = self.max_token_len;
@@ -575,10 +658,11 @@ impl<A: Algorithm> Framer<A> {
                 *first = b'.';
             }
         }
-        token.push(b'.');
-        encoding::encode_timestamp_append(timestamp, &mut token);
+        let sep = self.layout.separator();
+        token.push(sep);
+        self.layout.encode_timestamp_append(timestamp, &mut token);
         let signature = self.signer.sign(&token);
-        token.push(b'.');
+        token.push(sep);
         encoding::encode_append(signature.as_bytes(), &mut token);
         debug_assert_eq!(token.len(), len);
         // base64url text and dots are ASCII, so this always succeeds.

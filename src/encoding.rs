@@ -183,9 +183,134 @@ pub fn decode_timestamp(text: &[u8]) -> Option<u64> {
     Some(value)
 }
 
+/// The base62 digits of Django's signing time, in value order: `0-9 A-Z a-z`.
+#[cfg(feature = "django")]
+const BASE62_DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// The most base62 digits a `u64` takes (62^11 > 2^64 > 62^10).
+#[cfg(feature = "django")]
+pub const MAX_BASE62_LEN: usize = 11;
+
+#[cfg(feature = "django")]
+const fn base62_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'Z' => Some(c - b'A' + 10),
+        b'a'..=b'z' => Some(c - b'a' + 36),
+        _ => None,
+    }
+}
+
+/// Whether `text` is shaped like a base62 number of one spelling: 1 to
+/// [`MAX_BASE62_LEN`] digits of `0-9 A-Z a-z`, no leading `0` (so zero itself, which
+/// Django writes as `0`, is refused too), no sign. A cheap check before any MAC work;
+/// [`decode_base62`] also checks the value fits a `u64`.
+#[cfg(feature = "django")]
+pub fn is_canonical_base62(text: &[u8]) -> bool {
+    (1..=MAX_BASE62_LEN).contains(&text.len())
+        && text.first() != Some(&b'0')
+        && text.iter().all(|&c| base62_digit(c).is_some())
+}
+
+/// Decodes a Django signing time (`django.core.signing.b62_decode`), strictly: the
+/// shape of [`is_canonical_base62`] and a value that fits a `u64` (checked
+/// arithmetic). `None` for anything else.
+///
+/// ```
+/// use sessionlib::encoding::{decode_base62, encode_base62};
+/// assert_eq!(decode_base62(b"1xw6R"), Some(29_061_039));
+/// assert_eq!(encode_base62(29_061_039), "1xw6R");
+/// assert_eq!(decode_base62(b"01xw6R"), None); // a leading zero: a second spelling
+/// assert_eq!(decode_base62(b"-1"), None);
+/// ```
+#[cfg(feature = "django")]
+pub fn decode_base62(text: &[u8]) -> Option<u64> {
+    if !is_canonical_base62(text) {
+        return None;
+    }
+    text.iter().try_fold(0u64, |value, &c| {
+        value
+            .checked_mul(62)?
+            .checked_add(u64::from(base62_digit(c)?))
+    })
+}
+
+/// Encodes a positive integer in base62 as Django's `b62_encode` does. Zero, which
+/// decoding refuses, is written as `0`.
+#[cfg(feature = "django")]
+pub fn encode_base62(value: u64) -> String {
+    let mut out = Vec::with_capacity(MAX_BASE62_LEN);
+    encode_base62_append(value, &mut out);
+    out.into_iter().map(char::from).collect()
+}
+
+/// Like [`encode_base62`], appending to a byte buffer.
+#[cfg(feature = "django")]
+pub fn encode_base62_append(value: u64, out: &mut Vec<u8>) {
+    let mut digits = [b'0'; MAX_BASE62_LEN];
+    let mut n = value;
+    let mut start = MAX_BASE62_LEN;
+    while n > 0 && start > 0 {
+        start -= 1;
+        if let (Some(slot), Some(&d)) =
+            (digits.get_mut(start), BASE62_DIGITS.get((n % 62) as usize))
+        {
+            *slot = d;
+        }
+        n /= 62;
+    }
+    let start = if value == 0 {
+        MAX_BASE62_LEN - 1
+    } else {
+        start
+    };
+    out.extend_from_slice(digits.get(start..).unwrap_or_default());
+}
+
+/// The number of base62 digits of `value` (1 for zero).
+#[cfg(feature = "django")]
+pub const fn encoded_base62_len(value: u64) -> usize {
+    let mut len = 1;
+    let mut n = value / 62;
+    while n > 0 {
+        len += 1;
+        n /= 62;
+    }
+    len
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "django")]
+    #[test]
+    fn base62_round_trip_and_one_spelling() {
+        for value in [1u64, 9, 10, 61, 62, 63, 3843, 3844, 1_700_000_000, u64::MAX] {
+            let text = encode_base62(value);
+            assert_eq!(text.len(), encoded_base62_len(value), "{value}");
+            assert_eq!(decode_base62(text.as_bytes()), Some(value), "{value}");
+        }
+        assert_eq!(encode_base62(0), "0");
+        assert_eq!(encoded_base62_len(0), 1);
+        // Django's own b62_encode(1700000000) and of 2^64 - 1.
+        assert_eq!(encode_base62(1_700_000_000), "1r31eq");
+        assert_eq!(encode_base62(u64::MAX), "LygHa16AHYF");
+        for bad in [
+            &b""[..],
+            b"0",
+            b"01r31eq",
+            b"-1r31eq",
+            b"+1",
+            b"1r31eq ",
+            b"1r3-eq",
+            b"LygHa16AHYG",  // 2^64: overflows
+            b"zzzzzzzzzzz",  // overflows
+            b"100000000000", // twelve digits
+        ] {
+            assert_eq!(decode_base62(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn lengths() {

@@ -28,7 +28,8 @@ pub enum Error {
     },
     /// The signature is valid but the token claims to be signed in the future (beyond
     /// the leeway): a clock problem between servers, or a token made with a stolen key.
-    /// Only the Flask profile, whose timestamp is the signing time, reports this.
+    /// Only the Flask and Django profiles, whose timestamp is the signing time, report
+    /// this.
     NotYetValid {
         /// The signed signing time of the token.
         signed_at: OffsetDateTime,

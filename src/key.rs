@@ -67,6 +67,25 @@ impl Key {
         Ok(Self::from_vec(secret.to_vec()))
     }
 
+    /// Makes a key from an existing Django `SECRET_KEY` (or an entry of
+    /// `SECRET_KEY_FALLBACKS`) as its UTF-8 bytes, of any non-empty length. For the
+    /// Django profile ([`crate::django`]).
+    ///
+    /// Django's keys are arbitrary strings (`startproject` makes 50 characters from a
+    /// 50-letter alphabet, about 282 bits), and hand-written ones are often short or
+    /// guessable. A guessable secret can be found offline from a single cookie, which
+    /// then lets anyone forge sessions (log in as any user) for both the Django app and
+    /// this service: rotate to a long random secret if in doubt (both sides support
+    /// `SECRET_KEY_FALLBACKS`). An empty secret is refused with [`KeyError::Empty`], as
+    /// Django refuses it.
+    #[cfg(feature = "django")]
+    pub fn from_django_secret_key(secret: &[u8]) -> Result<Self, KeyError> {
+        if secret.is_empty() {
+            return Err(KeyError::Empty);
+        }
+        Ok(Self::from_vec(secret.to_vec()))
+    }
+
     /// Makes a new random key of [`Key::GENERATED_LEN`] bytes from the operating
     /// system's random number generator.
     ///

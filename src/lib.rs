@@ -56,6 +56,9 @@
 //!    out everywhere", bans), with [`MemoryRevocation`] for one process.
 //! 7. `flask` (feature `flask`): the Flask session cookie profile — HMAC-SHA1, the
 //!    signing time as timestamp, Flask's tagged JSON, compression.
+//!    `django` (feature `django`): Django's signed-cookie sessions and
+//!    `django.core.signing` tokens — `:` separators, a base62 signing time,
+//!    `salted_hmac` keys, compression, Django's login and messages in the session.
 //! 8. Integrations, thin adapters over layer 6: `http` (feature `http`:
 //!    `SessionConfig::load_headers`/`save_headers`), `tower` (feature `tower`: a
 //!    `SessionLayer` for hyper or any tower stack), `axum` (feature `axum`: the layer
@@ -138,6 +141,8 @@ pub mod codec;
 #[cfg(feature = "zlib")]
 mod compress;
 pub mod cookie;
+#[cfg(feature = "django")]
+pub mod django;
 pub mod encoding;
 pub mod error;
 #[cfg(feature = "flask")]
@@ -148,6 +153,8 @@ pub mod handle;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod key;
+#[cfg(any(feature = "flask", feature = "django"))]
+mod pyjson;
 pub mod revocation;
 pub mod session;
 pub mod signer;

@@ -175,6 +175,21 @@ impl<A: Algorithm> Signer<A> {
         })
     }
 
+    /// Keeps the keyed MAC states for keys that `derive` makes from each secret of the
+    /// ring (the Django profile's `salted_hmac`, instead of `HMAC(secret, salt)`). The
+    /// derived keys are zeroized once the states are made.
+    #[cfg(feature = "django")]
+    pub(crate) fn with_derived_keys(
+        keyring: &Keyring,
+        derive: impl Fn(&[u8]) -> zeroize::Zeroizing<Vec<u8>>,
+    ) -> Self {
+        let macs = keyring
+            .iter()
+            .map(|key| new_mac::<A>(&derive(key.expose_secret())))
+            .collect();
+        Self { macs }
+    }
+
     #[allow(clippy::indexing_slicing)] // `new` always stores the primary key
     fn primary(&self) -> &A::Mac {
         &self.macs[0]

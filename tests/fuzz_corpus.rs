@@ -45,7 +45,7 @@ fn every_corpus_file_holds_its_targets_property() {
         let files = corpus_files(target);
         let Some(property) = property else {
             eprintln!(
-                "SKIPPED: corpus of `{target}` needs the `flask` feature \
+                "SKIPPED: corpus of `{target}` needs the `flask` or `django` feature \
                  (run `cargo test --all-features`)"
             );
             continue;
@@ -369,6 +369,49 @@ mod seeds {
             r#"{"a":{" t":"ab"},"b":{" u":"1234"},"c":{" d":"2015-10-21"}}"#,
         );
         write(t, "not_utf8", [b'{', b'"', 0xff, b'"', b':', b'1', b'}']);
+
+        // django_decode: Django tokens, signed text, raw and compressed payloads.
+        #[cfg(feature = "django")]
+        {
+            let t = "django_decode";
+            write(t, "valid_plain", vector("django", "plain"));
+            write(t, "valid_compressed", vector("django", "compressed"));
+            write(t, "valid_messages", vector("django", "messages"));
+            write(t, "valid_auth_login", vector("django", "auth login"));
+            write(t, "signed_zlib_bomb", vector("django", "signed: zlib bomb"));
+            write(
+                t,
+                "colon_inside_payload",
+                vector("django", "signed: colon inside the payload"),
+            );
+            write(
+                t,
+                "leading_zero_timestamp",
+                vector("django", "signed: timestamp with a leading zero"),
+            );
+            write(
+                t,
+                "timestamp_beyond_64_bits",
+                vector("django", "signed: timestamp beyond 64 bits"),
+            );
+            write(t, "unsigned_text", format!("e30:{}", django_timestamp()));
+            write(t, "writer_spelling", r#"{"cart":["apple"],"user":"cobra"}"#);
+            // A raw DEL is read, but written back escaped as Python writes it.
+            write(t, "raw_del_in_string", "{\"user\":\"co\u{7f}bra\"}");
+            write(t, "raw_utf8_json", r#"{"name":"Zoë"}"#);
+            write(t, "nan_and_surrogate", r#"{"n":NaN,"s":"\ud800"}"#);
+            write(t, "compressed_bomb", bomb());
+            write(t, "deep_nesting", deep("[", "]", 4000));
+            let codec =
+                sessionlib::django::DjangoCodec::from_django_settings(DJANGO_SECRET, &[]).unwrap();
+            write(
+                t,
+                "own_compressed",
+                codec
+                    .encode_at(&json!({"items": vec!["widget"; 50]}), now())
+                    .unwrap(),
+            );
+        }
 
         // Keep the signer and encoding imports honest: a token signed by hand.
         let signer: Signer = Signer::new(

@@ -13,6 +13,8 @@
 use miniz_oxide::deflate::{compress_to_vec, compress_to_vec_zlib};
 use serde::Deserialize;
 use serde_json::{json, Value};
+#[cfg(feature = "django")]
+use sessionlib::django::{self, DjangoCodec, DjangoSession};
 use sessionlib::flask::{flask_keyring, Digest, FlaskCodec, FlaskSession, FlaskValue};
 use sessionlib::signer::{Sha1, Signer};
 use sessionlib::{
@@ -23,6 +25,8 @@ use time::OffsetDateTime;
 
 const NOW: i64 = 1_700_000_000;
 const FLASK_SECRET: &[u8] = b"flask dev secret";
+#[cfg(feature = "django")]
+const DJANGO_SECRET: &str = "django dev secret";
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(NOW).unwrap()
@@ -59,6 +63,34 @@ fn fsigned(text: &str) -> String {
         b"cookie-session",
     );
     format!("{text}.{}", b64(signer.sign(text.as_bytes()).as_bytes()))
+}
+
+/// A Django session token over `text` (`payload:timestamp`), validly signed with the
+/// Django test key (salted_hmac, the session engine's salt).
+#[cfg(feature = "django")]
+fn dsigned(text: &str) -> String {
+    let signer = django::signer(
+        &django::django_keyring(DJANGO_SECRET, &[]).unwrap(),
+        django::SESSION_SALT.as_bytes(),
+    );
+    format!("{text}:{}", b64(signer.sign(text.as_bytes()).as_bytes()))
+}
+
+/// Django session token: raw JSON bytes, validly signed a minute ago, uncompressed.
+#[cfg(feature = "django")]
+fn djson(json: &[u8]) -> String {
+    dsigned(&format!("{}:{}", b64(json), d62(NOW as u64 - 60)))
+}
+
+/// Django session token: a compressed payload made of `stream`, validly signed.
+#[cfg(feature = "django")]
+fn dz(stream: &[u8]) -> String {
+    dsigned(&format!(".{}:{}", b64(stream), d62(NOW as u64 - 60)))
+}
+
+#[cfg(feature = "django")]
+fn d62(value: u64) -> String {
+    encoding::encode_base62(value)
 }
 
 /// The native expiry an hour from now, and the Flask signing time a minute ago.
@@ -147,6 +179,13 @@ enum Profile {
     Header,
     /// A `Cookie:` header value for the Flask profile's reader, cookie `session`.
     FlaskHeader,
+    /// The Django session profile (salted_hmac, the session engine's salt), decoding
+    /// into a session map.
+    #[cfg(feature = "django")]
+    Django,
+    /// A `Cookie:` header value for the Django profile's reader, cookie `sessionid`.
+    #[cfg(feature = "django")]
+    DjangoHeader,
 }
 
 /// The value of the cookie `config` makes for `data` at `now()`.
@@ -161,6 +200,8 @@ struct Codecs {
     flask: FlaskCodec,
     flask_big: FlaskCodec,
     cookie: CookieConfig,
+    #[cfg(feature = "django")]
+    django: DjangoCodec,
 }
 
 fn codecs() -> Codecs {
@@ -179,6 +220,8 @@ fn codecs() -> Codecs {
         flask: flask.clone().build(),
         flask_big: flask.inflate_limits(loose).max_token_len(1 << 20).build(),
         cookie: cookie_config("session", "sessionlib.session"),
+        #[cfg(feature = "django")]
+        django: DjangoCodec::from_django_settings(DJANGO_SECRET, &[]).unwrap(),
     }
 }
 
@@ -206,6 +249,16 @@ fn decode(c: &Codecs, profile: Profile, token: &str) -> Result<bool, Error> {
         Profile::FlaskHeader => c
             .flask
             .decode_header_at(token, "session", now())
+            .map(|v| v.is_some()),
+        #[cfg(feature = "django")]
+        Profile::Django => c
+            .django
+            .decode_at::<DjangoSession>(token, now())
+            .map(|_| true),
+        #[cfg(feature = "django")]
+        Profile::DjangoHeader => c
+            .django
+            .decode_header_at::<DjangoSession>(token, "sessionid", now())
             .map(|v| v.is_some()),
     }
 }
@@ -819,6 +872,219 @@ fn flask_cases() -> Vec<Case> {
     ]
 }
 
+#[cfg(feature = "django")]
+fn django_cases() -> Vec<Case> {
+    use Kind::*;
+    use Profile::*;
+    let c = codecs();
+    let good = c
+        .django
+        .encode_at(&json!({"items": vec!["widget"; 30]}), now())
+        .unwrap();
+    assert!(good.starts_with('.'), "the base token is compressed");
+    let parts: Vec<String> = good[1..].split(':').map(str::to_string).collect();
+    let (p, t, s) = (parts[0].clone(), parts[1].clone(), parts[2].clone());
+    let plain = c
+        .django
+        .encode_at(&json!({"user": "cobra"}), now())
+        .unwrap();
+    let other = c
+        .django
+        .encode_at(&json!({"user": "viper"}), now())
+        .unwrap();
+    let ok_stream = zlib(br#"{"a":1}"#);
+    let bomb = compress_to_vec_zlib(&vec![b' '; 1 << 20], 9);
+    let mut trailing = ok_stream.clone();
+    trailing.extend_from_slice(b"xx");
+    let mut bad_checksum = ok_stream.clone();
+    let n = bad_checksum.len();
+    bad_checksum[n - 2] ^= 0x40;
+    let signing_salt = DjangoCodec::builder(django::django_keyring(DJANGO_SECRET, &[]).unwrap())
+        .build()
+        .encode_at(&json!({}), now())
+        .unwrap();
+    let other_key = DjangoCodec::from_django_settings("another secret", &[])
+        .unwrap()
+        .encode_at(&json!({}), now())
+        .unwrap();
+    let native_token = Codec::new(key(1)).encode_at(&json!({}), now()).unwrap();
+    let payload = b64(br#"{"user":"cobra"}"#);
+    let at = |ts: &str| dsigned(&format!("{payload}:{ts}"));
+
+    vec![
+        // ------------------------------------------------------------ structure
+        ("django: empty", Django, String::new(), Malformed),
+        ("django: 4097 bytes", Django, "e".repeat(4097), TooLarge),
+        ("django: padding", Django, format!("{good}="), Malformed),
+        (
+            "django: extra part",
+            Django,
+            format!(".{p}:{t}:{t}:{s}"),
+            Malformed,
+        ),
+        (
+            "django: empty timestamp",
+            Django,
+            format!(".{p}::{s}"),
+            Malformed,
+        ),
+        (
+            "django: dots for colons",
+            Django,
+            good.replace(':', "."),
+            Malformed,
+        ),
+        (
+            "django: two compression markers",
+            Django,
+            format!(".{good}"),
+            Malformed,
+        ),
+        ("django: whitespace", Django, format!(" {plain}"), Malformed),
+        (
+            "django: signature changed",
+            Django,
+            forged(&good),
+            InvalidSignature,
+        ),
+        (
+            "django: compression marker removed",
+            Django,
+            good[1..].to_string(),
+            InvalidSignature,
+        ),
+        // ------------------------------------------------------------ timestamp
+        (
+            "django: signed in the future",
+            Django,
+            at(&d62(NOW as u64 + 3600)),
+            NotYetValid,
+        ),
+        (
+            "django: signed 15 days ago",
+            Django,
+            at(&d62(NOW as u64 - 15 * 86_400)),
+            Expired,
+        ),
+        (
+            "django: signed leading-zero timestamp",
+            Django,
+            at(&format!("0{}", d62(NOW as u64))),
+            Malformed,
+        ),
+        ("django: signed timestamp zero", Django, at("0"), Malformed),
+        (
+            "django: signed negative timestamp",
+            Django,
+            at("-1"),
+            Malformed,
+        ),
+        (
+            "django: signed u64::MAX timestamp",
+            Django,
+            at(&d62(u64::MAX)),
+            Malformed,
+        ),
+        (
+            "django: signed twelve-digit timestamp",
+            Django,
+            at("100000000000"),
+            Malformed,
+        ),
+        (
+            "django: signed timestamp past 2^64",
+            Django,
+            at("LygHa16AHYG"),
+            Malformed,
+        ),
+        // -------------------------------------------------------------- payload
+        ("django: NaN", Django, djson(br#"{"n":NaN}"#), Syntax),
+        (
+            "django: lone surrogate",
+            Django,
+            djson(br#"{"s":"\ud800"}"#),
+            Syntax,
+        ),
+        (
+            "django: raw UTF-8",
+            Django,
+            djson("{\"s\":\"Zoë\"}".as_bytes()),
+            Syntax,
+        ),
+        (
+            "django: invalid UTF-8",
+            Django,
+            djson(b"{\"a\":\"\xff\"}"),
+            Syntax,
+        ),
+        (
+            "django: number beyond f64",
+            Django,
+            djson(br#"{"n":1e400}"#),
+            Syntax,
+        ),
+        (
+            "django: depth 128",
+            Django,
+            djson(format!("{{\"a\":{}}}", deep("[", "]", 127)).as_bytes()),
+            Syntax,
+        ),
+        ("django: top level a list", Django, djson(b"[1]"), Data),
+        ("django: top level a string", Django, djson(br#""x""#), Data),
+        // ------------------------------------------------------ purpose, profile
+        ("django: native token", Django, native_token, Malformed),
+        ("django: Flask cookie", Django, flask_base(), Malformed),
+        (
+            "django: signing.dumps salt",
+            Django,
+            signing_salt,
+            InvalidSignature,
+        ),
+        (
+            "django: another secret key",
+            Django,
+            other_key,
+            InvalidSignature,
+        ),
+        // ---------------------------------------------------------- compression
+        ("django: zlib bomb", Django, dz(&bomb), DecompressionLimit),
+        ("django: trailing bytes", Django, dz(&trailing), Malformed),
+        (
+            "django: two streams",
+            Django,
+            dz(&[ok_stream.clone(), ok_stream.clone()].concat()),
+            Malformed,
+        ),
+        ("django: truncated", Django, dz(&ok_stream[..4]), Malformed),
+        ("django: bad checksum", Django, dz(&bad_checksum), Malformed),
+        (
+            "django: raw deflate",
+            Django,
+            dz(&compress_to_vec(br#"{"a":1}"#, 6)),
+            Malformed,
+        ),
+        // --------------------------------------------------------------- header
+        (
+            "django header: no sessionid",
+            DjangoHeader,
+            format!("session={plain}; csrftoken=x"),
+            NoCookie,
+        ),
+        (
+            "django header: two different valid sessions",
+            DjangoHeader,
+            format!("sessionid={plain}; sessionid={other}"),
+            AmbiguousCookie,
+        ),
+        (
+            "django header: forged sessionid",
+            DjangoHeader,
+            format!("csrftoken=x; sessionid={}", forged(&plain)),
+            InvalidSignature,
+        ),
+    ]
+}
+
 /// `token` with one signature character changed: right shape, wrong MAC.
 fn forged(token: &str) -> String {
     let mut bytes = token.as_bytes().to_vec();
@@ -1045,6 +1311,8 @@ fn hostile_inputs_fail_with_the_exact_error_kind() {
         .chain(flask_cases())
         .chain(header_cases())
         .collect();
+    #[cfg(feature = "django")]
+    let cases: Vec<Case> = cases.into_iter().chain(django_cases()).collect();
     assert!(cases.len() >= 80, "{} cases", cases.len());
     eprintln!("{} hostile cases", cases.len());
     let mut failures = Vec::new();
@@ -1061,7 +1329,7 @@ fn hostile_inputs_fail_with_the_exact_error_kind() {
                 }
                 // No error message repeats a part of the token.
                 let message = format!("{err} {err:?}");
-                for part in token.split('.').filter(|part| part.len() >= 8) {
+                for part in token.split(['.', ':']).filter(|part| part.len() >= 8) {
                     assert!(!message.contains(part), "{name}: {message}");
                 }
             }

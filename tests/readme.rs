@@ -286,6 +286,66 @@ fn example_sessions() -> sessionlib::SessionConfig {
     .build()
 }
 
+// README: "Sharing sessions with Django".
+#[cfg(feature = "django")]
+#[allow(unused_variables)]
+#[rustfmt::skip]
+fn django_example(
+    cookie_header_bytes: &[u8],
+    response_headers: &mut Headers,
+) -> Result<(), sessionlib::Error> {
+    use sessionlib::django::{self, DjangoCodec, DjangoSession, Message};
+
+    // The Django app's SECRET_KEY and SECRET_KEY_FALLBACKS (any non-empty string is accepted,
+    // with the risk spelled out in the docs of Key::from_django_secret_key).
+    let codec = DjangoCodec::from_django_settings("django SECRET_KEY", &["an old key"])?;
+    if let Some(verified) = codec.decode_header::<DjangoSession>(cookie_header_bytes, "sessionid")? {
+        let user_id = django::auth_user(&verified.data).map(|user| user.user_id); // Django's login
+        let mut session = verified.data.clone();
+        django::add_message(&mut session, Message::new(django::level::INFO, "Hello from Rust")); // Django's messages show it
+        let cookie_value = codec.encode(&session)?;    // Django reads it back
+        response_headers.append("set-cookie", format!("sessionid={cookie_value}; HttpOnly; Path=/; SameSite=Lax"));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "django")]
+#[test]
+fn django_example_reads_and_writes_a_cookie() {
+    use sessionlib::django::{self, AuthUser, DjangoCodec, DjangoSession};
+    let old = DjangoCodec::from_django_settings("an old key", &[]).unwrap();
+    let mut session = DjangoSession::new();
+    let user = AuthUser {
+        user_id: "42".into(),
+        backend: django::MODEL_BACKEND.into(),
+        hash: String::new(),
+    };
+    django::set_auth_user(&mut session, &user);
+    let header = format!("csrftoken=x; sessionid={}", old.encode(&session).unwrap());
+
+    let mut headers = Headers::default();
+    django_example(header.as_bytes(), &mut headers).unwrap();
+    let [(name, value)] = headers.0.as_slice() else {
+        panic!("one header expected");
+    };
+    assert_eq!(*name, "set-cookie");
+    let written = value
+        .strip_prefix("sessionid=")
+        .and_then(|v| v.strip_suffix("; HttpOnly; Path=/; SameSite=Lax"))
+        .unwrap();
+    let codec = DjangoCodec::from_django_settings("django SECRET_KEY", &[]).unwrap();
+    let mut back = codec.decode::<DjangoSession>(written).unwrap().data;
+    assert_eq!(django::auth_user(&back), Some(user));
+    assert_eq!(
+        django::take_messages(&mut back)[0].message,
+        "Hello from Rust"
+    );
+    // No session cookie: nothing is written.
+    let mut headers = Headers::default();
+    django_example(b"csrftoken=x", &mut headers).unwrap();
+    assert!(headers.0.is_empty());
+}
+
 /// Every ```rust block of the README appears in this file, line for line (indentation
 /// aside), so the examples above are the README's.
 #[test]
@@ -311,7 +371,7 @@ fn readme_examples_are_the_ones_tested() {
         blocks += 1;
     }
     assert_eq!(
-        blocks, 7,
+        blocks, 8,
         "a README example was added or removed: update tests/readme.rs"
     );
 }

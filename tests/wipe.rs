@@ -183,6 +183,16 @@ fn all_needles() -> Vec<Needle> {
     needles(Alg::Sha256, "cookie", &primary, &cookie, &mut out);
     needles(Alg::Sha1, "flask sha1", &primary, flask, &mut out);
     needles(Alg::Sha256, "flask sha256", &primary, flask, &mut out);
+    // Django's `salted_hmac` key: SHA-256 of the salt, "signer" and the secret.
+    let django: Vec<u8> = {
+        use sha2_0_10::Digest as _;
+        let mut hash = sha2_0_10::Sha256::new();
+        hash.update(b"django.contrib.sessions.backends.signed_cookies");
+        hash.update(b"signer");
+        hash.update(&primary);
+        hash.finalize().to_vec()
+    };
+    keyed_needles(Alg::Sha256, "django derived key", &django, &mut out);
     assert!(out.len() <= MAX_NEEDLES);
     out
 }
@@ -243,6 +253,15 @@ fn session_config_in_use() {
     drop(sessions);
 }
 
+#[cfg(feature = "django")]
+fn django_codec_in_use() {
+    let keyring = Keyring::new(Key::from_bytes(&secret(1)).unwrap());
+    let codec = sessionlib::django::DjangoCodec::session_builder(keyring).build();
+    let token = codec.encode(&json!({"_auth_user_id": "1"})).unwrap();
+    assert!(codec.decode::<Value>(&token).is_ok());
+    drop(codec);
+}
+
 #[cfg(feature = "flask")]
 fn flask_codec_in_use(digest: Digest) {
     let codec = FlaskCodec::builder(Keyring::new(
@@ -296,7 +315,7 @@ fn main() {
         println!("FAIL control: expected {expected:?}, found {found:?}");
     }
 
-    #[cfg_attr(not(feature = "flask"), allow(unused_mut))]
+    #[cfg_attr(not(any(feature = "flask", feature = "django")), allow(unused_mut))]
     let mut cases: Vec<(&str, fn())> = vec![
         ("Codec (two keys)", codec_in_use),
         ("CookieConfig", || drop(cookie_config_in_use())),
@@ -312,6 +331,8 @@ fn main() {
             flask_codec_in_use(Digest::Sha256)
         }),
     ]);
+    #[cfg(feature = "django")]
+    cases.push(("DjangoCodec (session engine)", django_codec_in_use));
     let total = cases.len() + 1;
     for (name, case) in cases {
         let found = scan(case);

@@ -7,8 +7,9 @@
 //!
 //! A property holds when the function returns; a violation panics with a message that
 //! says which property broke. The file depends only on sessionlib, serde, serde_json,
-//! time, arbitrary and std. Everything compressed needs sessionlib's `zlib` feature and
-//! everything Flask its `flask` feature; without them those parts compile out.
+//! time, arbitrary and std. Everything compressed needs sessionlib's `zlib` feature,
+//! everything Flask its `flask` feature and the Django property (in `django.rs`) its
+//! `django` feature; without them those parts compile out.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -166,7 +167,7 @@ enum Plan {
 }
 
 /// The input as a token: cut to [`MAX_INPUT`] bytes, invalid UTF-8 replaced.
-fn as_token(data: &[u8]) -> String {
+pub(crate) fn as_token(data: &[u8]) -> String {
     String::from_utf8_lossy(data.get(..MAX_INPUT).unwrap_or(data)).into_owned()
 }
 
@@ -758,6 +759,12 @@ fn check_header(f: &CookieFixtures, header: &[u8], must_find: bool) {
     }
 }
 
+#[cfg(feature = "django")]
+#[path = "django.rs"]
+mod django_profile;
+#[cfg(feature = "django")]
+pub use django_profile::*;
+
 /// A property function: it returns when the property holds for the input.
 pub type Property = fn(&[u8]);
 
@@ -781,5 +788,9 @@ pub fn targets() -> Vec<(&'static str, Option<Property>)> {
         ("tagged_json", Some(tagged_json)),
         #[cfg(not(feature = "flask"))]
         ("tagged_json", None),
+        #[cfg(feature = "django")]
+        ("django_decode", Some(django_decode)),
+        #[cfg(not(feature = "django"))]
+        ("django_decode", None),
     ]
 }

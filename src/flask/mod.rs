@@ -58,7 +58,6 @@
 //! - Python writes floats with `repr` (`1e+16`); sessionlib writes them the same way
 //!   in this profile, so floats are byte-identical too.
 
-mod pyjson;
 mod tagged;
 
 use std::sync::Arc;

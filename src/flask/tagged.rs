@@ -24,8 +24,8 @@ use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use super::pyjson;
 use crate::error::{Error, PayloadError, PayloadErrorKind};
+use crate::pyjson;
 
 /// A Flask session: a map from keys to values, kept in sorted key order (the order
 /// Flask writes them in).

@@ -1,6 +1,6 @@
-//! A JSON writer that produces the bytes Python's `json.dumps` does with Flask's
-//! settings: compact separators, keys sorted, `ensure_ascii=True`, and floats written as
-//! Python's `repr` writes them.
+//! The pieces of JSON that Python's `json.dumps` spells differently from serde_json,
+//! shared by the Flask and Django profiles: strings with `ensure_ascii=True`, and floats
+//! written as Python's `repr` writes them.
 
 use serde_json::Number;
 
@@ -10,6 +10,12 @@ use serde_json::Number;
 /// above U+FFFF.
 pub(crate) fn write_str(out: &mut String, s: &str) {
     out.push('"');
+    write_escaped(out, s);
+    out.push('"');
+}
+
+/// The inside of [`write_str`], without the quotes.
+pub(crate) fn write_escaped(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -28,10 +34,10 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
             }
         }
     }
-    out.push('"');
 }
 
 /// Appends a number as Python writes it: integers as they are, floats as `repr`.
+#[cfg(feature = "flask")]
 pub(crate) fn write_number(out: &mut String, n: &Number) {
     match n.as_f64() {
         Some(f) if n.is_f64() => write_float(out, f),

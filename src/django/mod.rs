@@ -1,0 +1,511 @@
+//! Layer 7: the Django profile (feature `django`): `django.core.signing` tokens and the
+//! `signed_cookies` session engine.
+//!
+//! Reads and writes the `sessionid` cookie of a Django application that uses
+//! `SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"`, and any token
+//! of `django.core.signing.dumps`/`loads`, so a Rust service can share a login with a
+//! Django app or take it over route by route. Django 5.2 writes:
+//!
+//! ```text
+//! token     = ["."] payload ":" timestamp ":" signature   ; "." when compressed
+//! payload   = b64(JSON)  or  b64(zlib(JSON))
+//! timestamp = the signing time, Unix seconds in base62 (0-9 A-Z a-z)
+//! signature = b64(HMAC-SHA256(SHA256(salt + "signer" + secret), everything before it))
+//! b64       = base64url without "=" padding
+//! ```
+//!
+//! The signature key is Django's `salted_hmac`: a SHA-256 of the salt, the word
+//! `signer` and the secret. The reader applies a maximum age (for sessions Django's
+//! `SESSION_COOKIE_AGE`, two weeks by default). The JSON is `json.dumps` with compact
+//! separators: keys in the order the value has them, non-ASCII escaped, floats as
+//! Python writes them.
+//!
+//! For the same data (with its keys in the same order), key and signing time,
+//! [`DjangoCodec`] writes exactly the bytes Django writes when the payload is not
+//! compressed. Compressed payloads round-trip both ways but are not byte-identical
+//! (zlib implementations choose different encodings).
+//!
+//! ```
+//! use sessionlib::django::{self, DjangoCodec, DjangoSession, Message};
+//! # fn main() -> Result<(), sessionlib::Error> {
+//! // The Django app's SECRET_KEY, and its SECRET_KEY_FALLBACKS after a rotation.
+//! let codec = DjangoCodec::from_django_settings("django-insecure-dev-key", &["old key"])?;
+//!
+//! let mut session = DjangoSession::new();
+//! session.insert("cart".into(), serde_json::json!(["apple"]));
+//! django::add_message(&mut session, Message::new(django::level::SUCCESS, "Saved"));
+//! let cookie = codec.encode(&session)?;
+//!
+//! let mut verified = codec.decode::<DjangoSession>(&cookie)?;
+//! assert_eq!(verified.data["cart"], serde_json::json!(["apple"]));
+//! let messages = django::take_messages(&mut verified.data);
+//! assert_eq!(messages[0].message, "Saved");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Deliberate differences from Django
+//!
+//! sessionlib reads with the same strict rules as its other profiles, so it refuses
+//! some tokens Django accepts. Each such token is pinned by a vector made with Django
+//! (`tests/vectors/django.json`, `django_accepts: true`; 13 of them):
+//!
+//! - Non-canonical base64 (non-zero unused bits, `=` padding, characters outside the
+//!   alphabet such as a `:` inside the payload), which Python's decoder skips or
+//!   tolerates, is [`Error::Malformed`].
+//! - A timestamp with a leading `0`, a sign, or more digits than a `u64` holds is
+//!   [`Error::Malformed`] (Django's `b62_decode` reads them).
+//! - A signing time in the future is refused beyond a leeway (default 30 seconds) as
+//!   [`Error::NotYetValid`]; Django accepts any future time. The maximum age is
+//!   applied as Django applies it, to the nanosecond, with no leeway.
+//! - A decompressed payload is capped ([`Inflate`]), and exactly one zlib stream with
+//!   no trailing bytes is accepted.
+//! - The JSON must be ASCII, as Django writes it: Django reads other bytes as
+//!   Latin-1, which would give different data here; they are refused
+//!   ([`Error::Deserialize`]). NaN and infinities (which Python writes and reads) and
+//!   lone surrogate escapes are refused too.
+//! - A session ([`DjangoSession`]) must be a JSON object; Django's engine loads any
+//!   JSON value.
+//!
+//! Differences that are not about refusing a token: integers beyond 64 bits are read
+//! as floats; serde_json writes a NaN or infinite float as `null` (Python writes
+//! `NaN`); and Django's `loads` checks no age unless given one, while [`DjangoCodec`]
+//! always does (pass [`Duration::MAX`] for none).
+//!
+//! Not a difference, but worth knowing: like Django's `signed_cookies` engine
+//! ([Django ticket #19201](https://code.djangoproject.com/ticket/19201)), the codec
+//! does not enforce a per-session expiry set with `request.session.set_expiry()`
+//! (`_session_expiry`); only the maximum age applies. A vector pins that both accept
+//! such a cookie.
+
+mod auth;
+mod json;
+mod messages;
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256 as Sha256Hash};
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
+
+use crate::codec::{timestamp_to_time, Framer, Inflate, Layout};
+use crate::error::Error;
+use crate::key::{Key, KeyUsed, Keyring};
+use crate::signer::{Sha256, Signer};
+
+pub use auth::{
+    auth_user, clear_auth_user, session_auth_hash, set_auth_user, verify_session_auth_hash,
+    AuthUser, BACKEND_SESSION_KEY, HASH_SESSION_KEY, MODEL_BACKEND, SESSION_KEY,
+};
+pub use messages::{add_message, level, messages, take_messages, Message, MESSAGES_KEY};
+
+/// A Django session: the JSON object the session engine signs.
+///
+/// `serde_json::Map` keeps its keys sorted, so a session read from Django and written
+/// back has its keys in sorted order (Django writes them in insertion order; it reads
+/// either). Use a struct or an insertion-ordered map for byte-identical output.
+pub type DjangoSession = serde_json::Map<String, serde_json::Value>;
+
+/// The salt of the `signed_cookies` session engine:
+/// `django.contrib.sessions.backends.signed_cookies`.
+pub const SESSION_SALT: &str = "django.contrib.sessions.backends.signed_cookies";
+
+/// The default salt of `django.core.signing.dumps` and `loads`: `django.core.signing`.
+pub const SIGNING_SALT: &str = "django.core.signing";
+
+/// Django's default `SESSION_COOKIE_AGE`: 1209600 seconds (two weeks).
+pub const SESSION_COOKIE_AGE: Duration = Duration::seconds(1_209_600);
+
+/// Django's default `SESSION_COOKIE_NAME`: `sessionid`.
+pub const SESSION_COOKIE_NAME: &str = "sessionid";
+
+/// The default leeway for signing times in the future: 30 seconds.
+pub const DEFAULT_LEEWAY: Duration = Duration::seconds(30);
+
+/// The salt Django's `TimestampSigner` uses when given an empty one (its dotted path).
+const EMPTY_SALT: &str = "django.core.signing.TimestampSigner";
+
+/// The word `Signer.signature` appends to the salt before `salted_hmac`.
+const SIGNER_SUFFIX: &[u8] = b"signer";
+
+/// A decoded, verified Django token.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DjangoVerified<T> {
+    /// The data.
+    pub data: T,
+    /// When the token was signed (whole seconds, UTC).
+    pub signed_at: OffsetDateTime,
+    /// Which key verified the token: `Primary` for `SECRET_KEY`, `Fallback(i)` for the
+    /// `i`-th key added with [`Keyring::with_fallback`] (with
+    /// [`DjangoCodec::from_django_settings`], entry `i` of `SECRET_KEY_FALLBACKS`).
+    pub key_used: KeyUsed,
+}
+
+impl<T> DjangoVerified<T> {
+    /// Whether the token was signed with a fallback key and should be re-issued.
+    /// Django itself re-signs a session only when it changes.
+    pub fn needs_reissue(&self) -> bool {
+        self.key_used.is_fallback()
+    }
+}
+
+/// Encodes and decodes `django.core.signing` tokens, such as Django's signed-cookie
+/// sessions. `Send + Sync`, cheap to clone.
+#[derive(Clone)]
+pub struct DjangoCodec {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    framer: Framer<Sha256>,
+    compress: bool,
+    max_age: Duration,
+    leeway: Duration,
+}
+
+impl std::fmt::Debug for DjangoCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DjangoCodec")
+            .field("compress", &self.inner.compress)
+            .field("max_age", &self.inner.max_age)
+            .field("leeway", &self.inner.leeway)
+            .field("max_token_len", &self.inner.framer.max_token_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings for a [`DjangoCodec`]; made by [`DjangoCodec::builder`] (the defaults of
+/// `signing.dumps`) or [`DjangoCodec::session_builder`] (the session engine's).
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct DjangoCodecBuilder {
+    keyring: Keyring,
+    salt: Vec<u8>,
+    compress: bool,
+    max_age: Duration,
+    leeway: Duration,
+    max_token_len: usize,
+    inflate: Inflate,
+}
+
+impl DjangoCodecBuilder {
+    /// The salt (`dumps(..., salt=...)`): a token made for one salt never verifies
+    /// under another. An empty salt means what it means to Django's `Signer`, the
+    /// class's dotted path `django.core.signing.TimestampSigner`.
+    ///
+    /// Defaults to [`SIGNING_SALT`] with [`DjangoCodec::builder`] and [`SESSION_SALT`]
+    /// with [`DjangoCodec::session_builder`].
+    pub fn salt(mut self, salt: impl AsRef<[u8]>) -> Self {
+        self.salt = salt.as_ref().to_vec();
+        self
+    }
+
+    /// Whether encoding compresses the JSON with zlib when that makes it more than one
+    /// byte shorter (`dumps(..., compress=True)`). Decoding reads compressed tokens
+    /// either way, as Django does.
+    ///
+    /// Defaults to off with [`DjangoCodec::builder`] (as `dumps`) and on with
+    /// [`DjangoCodec::session_builder`] (as the session engine).
+    pub fn compress(mut self, on: bool) -> Self {
+        self.compress = on;
+        self
+    }
+
+    /// How long after signing a token is accepted (`loads(..., max_age=...)`; for
+    /// sessions `SESSION_COOKIE_AGE`). A token is expired once more than this has
+    /// passed since its signing time, to the nanosecond, as Django computes it.
+    /// [`Duration::MAX`] accepts any age (Django's `max_age=None`); a negative age
+    /// accepts none.
+    ///
+    /// Defaults to [`SESSION_COOKIE_AGE`] (two weeks), for both presets.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// How far a signing time may lie in the future, for clocks that differ between
+    /// servers. Negative values count as zero. (Django accepts any future time; see
+    /// the module docs.)
+    ///
+    /// Defaults to [`DEFAULT_LEEWAY`] (30 seconds).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway.max(Duration::ZERO);
+        self
+    }
+
+    /// The longest token decoded or produced, in bytes. Longer input is refused with
+    /// [`Error::TooLarge`] before any other work.
+    ///
+    /// Defaults to 4096, the browser limit for a cookie.
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.max_token_len = max;
+        self
+    }
+
+    /// Limits for decompressing payloads.
+    ///
+    /// Defaults to [`Inflate::default`] (64 KiB, ratio 256).
+    pub fn inflate_limits(mut self, limits: Inflate) -> Self {
+        self.inflate = limits;
+        self
+    }
+
+    /// Builds the codec, deriving the per-key MAC states once.
+    pub fn build(self) -> DjangoCodec {
+        let salt = match self.salt.as_slice() {
+            [] => EMPTY_SALT.as_bytes(),
+            salt => salt,
+        };
+        let framer = Framer::new(
+            signer(&self.keyring, salt),
+            self.max_token_len,
+            Some(self.inflate),
+        )
+        .with_layout(Layout::Colon62);
+        DjangoCodec {
+            inner: Arc::new(Inner {
+                framer,
+                compress: self.compress,
+                max_age: self.max_age,
+                leeway: self.leeway,
+            }),
+        }
+    }
+}
+
+impl DjangoCodec {
+    /// Starts building a codec with the defaults of `django.core.signing.dumps`:
+    /// salt [`SIGNING_SALT`], no compression when encoding, a maximum age of
+    /// [`SESSION_COOKIE_AGE`], 30 seconds of leeway, tokens up to 4096 bytes.
+    pub fn builder(keyring: impl Into<Keyring>) -> DjangoCodecBuilder {
+        DjangoCodecBuilder {
+            keyring: keyring.into(),
+            salt: SIGNING_SALT.as_bytes().to_vec(),
+            compress: false,
+            max_age: SESSION_COOKIE_AGE,
+            leeway: DEFAULT_LEEWAY,
+            max_token_len: crate::codec::DEFAULT_MAX_TOKEN_LEN,
+            inflate: Inflate::default(),
+        }
+    }
+
+    /// Starts building a codec with the `signed_cookies` session engine's settings:
+    /// salt [`SESSION_SALT`], compression on, a maximum age of [`SESSION_COOKIE_AGE`];
+    /// otherwise as [`DjangoCodec::builder`].
+    pub fn session_builder(keyring: impl Into<Keyring>) -> DjangoCodecBuilder {
+        Self::builder(keyring).salt(SESSION_SALT).compress(true)
+    }
+
+    /// A session codec ([`DjangoCodec::session_builder`]) for an app's `SECRET_KEY` and
+    /// `SECRET_KEY_FALLBACKS`, each taken as its UTF-8 bytes. Keys of any non-empty
+    /// length are accepted, as with [`Key::from_django_secret_key`], whose warning
+    /// applies. `KeyUsed::Fallback(i)` then names entry `i` of `fallbacks`.
+    pub fn from_django_settings(secret_key: &str, fallbacks: &[&str]) -> Result<Self, Error> {
+        Ok(Self::session_builder(django_keyring(secret_key, fallbacks)?).build())
+    }
+
+    /// The configured maximum age.
+    pub fn max_age(&self) -> Duration {
+        self.inner.max_age
+    }
+
+    /// Signs `data` with the current time as its signing time.
+    pub fn encode<T: Serialize + ?Sized>(&self, data: &T) -> Result<String, Error> {
+        self.encode_at(data, OffsetDateTime::now_utc())
+    }
+
+    /// Signs `data` with `signed_at` (rounded down to the second) as its signing time.
+    ///
+    /// Fails with [`Error::ExpiryOutOfRange`] for a time not after the Unix epoch,
+    /// [`Error::Serialize`] when `data` cannot be written as JSON (or nests deeper than
+    /// 127 levels), and [`Error::TooLarge`] when the token would be too long.
+    pub fn encode_at<T: Serialize + ?Sized>(
+        &self,
+        data: &T,
+        signed_at: OffsetDateTime,
+    ) -> Result<String, Error> {
+        let timestamp = u64::try_from(signed_at.unix_timestamp())
+            .ok()
+            .filter(|&t| t > 0)
+            .ok_or(Error::ExpiryOutOfRange)?;
+        let json = json::to_json(data)?;
+        self.inner
+            .framer
+            .seal_compressing(json, timestamp, self.inner.compress)
+    }
+
+    /// Verifies `token` at the current time and decodes its data as `T`
+    /// ([`DjangoSession`] for a session).
+    pub fn decode<T: DeserializeOwned>(&self, token: &str) -> Result<DjangoVerified<T>, Error> {
+        self.decode_at(token, OffsetDateTime::now_utc())
+    }
+
+    /// Verifies `token` with `now` as the current time and decodes its data as `T`.
+    ///
+    /// Checks, in order: length, shape (strict base64url and base62, three parts, a
+    /// 32-byte signature), the signature against each key (primary first,
+    /// constant-time), the signing time (not more than the maximum age ago, not beyond
+    /// the leeway in the future), and only then decompresses and parses the payload.
+    pub fn decode_at<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<DjangoVerified<T>, Error> {
+        let framer = &self.inner.framer;
+        let opened = framer.open(token.as_bytes())?;
+        let signed_at = timestamp_to_time(opened.timestamp)?;
+        self.check_age(opened.timestamp, signed_at, now)?;
+        let json = framer.payload(&opened)?;
+        json::check_ascii(&json)?;
+        Ok(DjangoVerified {
+            data: crate::codec::deserialize(&json)?,
+            signed_at,
+            key_used: opened.key_used,
+        })
+    }
+
+    /// Reads and verifies the cookie called `name` (Django's `SESSION_COOKIE_NAME`,
+    /// [`SESSION_COOKIE_NAME`] by default) from a raw `Cookie:` request header value, at
+    /// the current time. `Ok(None)` when there is no such cookie.
+    ///
+    /// The header is read by the rules of the [`cookie`](crate::cookie) module: names
+    /// byte for byte, several cookies of the name each verified, and two different
+    /// valid ones refused as [`Error::AmbiguousCookie`].
+    pub fn decode_header<T: DeserializeOwned>(
+        &self,
+        header: impl AsRef<[u8]>,
+        name: &str,
+    ) -> Result<Option<DjangoVerified<T>>, Error> {
+        self.decode_header_at(header, name, OffsetDateTime::now_utc())
+    }
+
+    /// Like [`DjangoCodec::decode_header`], with `now` as the current time.
+    pub fn decode_header_at<T: DeserializeOwned>(
+        &self,
+        header: impl AsRef<[u8]>,
+        name: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<DjangoVerified<T>>, Error> {
+        let values = crate::cookie::cookie_values_in_header(header.as_ref(), name)?;
+        crate::cookie::pick_one(values, |token| self.decode_at(token, now))
+    }
+
+    /// Django's `age = time.time() - timestamp; if age > max_age: expired`, on Unix
+    /// nanoseconds in `i128` (no overflow for any `u64` timestamp and any duration),
+    /// plus the refusal of signing times beyond the leeway in the future.
+    fn check_age(
+        &self,
+        timestamp: u64,
+        signed_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let signed_ns = i128::from(timestamp) * 1_000_000_000;
+        let age = now.unix_timestamp_nanos() - signed_ns;
+        if age < -self.inner.leeway.whole_nanoseconds() {
+            return Err(Error::NotYetValid { signed_at });
+        }
+        if age > self.inner.max_age.whole_nanoseconds() {
+            return Err(Error::Expired {
+                expired_at: signed_at.saturating_add(self.inner.max_age),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A keyring from a Django app's `SECRET_KEY` and `SECRET_KEY_FALLBACKS`: the secret
+/// key is the primary, fallback `i` is entry `i` of the list. Keys of any non-empty
+/// length are accepted ([`Key::from_django_secret_key`]).
+pub fn django_keyring(secret_key: &str, fallbacks: &[&str]) -> Result<Keyring, Error> {
+    let mut ring = Keyring::new(Key::from_django_secret_key(secret_key.as_bytes())?);
+    for secret in fallbacks {
+        ring = ring.with_fallback(Key::from_django_secret_key(secret.as_bytes())?);
+    }
+    Ok(ring)
+}
+
+/// The signer of `django.core.signing.Signer` for `salt`: HMAC-SHA256 keyed with
+/// `SHA256(salt + "signer" + secret)` (`salted_hmac`), for each key of the ring. It
+/// signs and verifies raw text, such as the `payload:timestamp` part of a token.
+///
+/// ```
+/// use sessionlib::{django, encoding, KeyUsed};
+/// # fn main() -> Result<(), sessionlib::Error> {
+/// let ring = django::django_keyring("django secret", &[])?;
+/// let signer = django::signer(&ring, django::SIGNING_SALT.as_bytes());
+/// let sig = signer.sign(b"ImhlbGxvIg:1r31eq");
+/// assert_eq!(signer.verify(b"ImhlbGxvIg:1r31eq", sig.as_bytes()), Some(KeyUsed::Primary));
+/// assert_eq!(encoding::encode(sig.as_bytes()).len(), 43);
+/// # Ok(())
+/// # }
+/// ```
+pub fn signer(keyring: &Keyring, salt: &[u8]) -> Signer<Sha256> {
+    Signer::with_derived_keys(keyring, |secret| salted_key(salt, SIGNER_SUFFIX, secret))
+}
+
+/// `salted_hmac`'s key: `SHA256(key_salt + suffix + secret)`.
+fn salted_key(key_salt: &[u8], suffix: &[u8], secret: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut hash = Sha256Hash::new();
+    hash.update(key_salt);
+    hash.update(suffix);
+    hash.update(secret);
+    Zeroizing::new(hash.finalize().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(t: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(t).unwrap()
+    }
+
+    #[test]
+    fn age_limits_hold_to_the_nanosecond_and_never_overflow() {
+        let ring = django_keyring("k", &[]).unwrap();
+        let codec = DjangoCodec::builder(ring.clone())
+            .max_age(Duration::seconds(100))
+            .leeway(Duration::seconds(5))
+            .build();
+        let token = codec.encode_at(&json!(1), at(1_000)).unwrap();
+        let ok = |now: OffsetDateTime| codec.decode_at::<serde_json::Value>(&token, now);
+        assert!(ok(at(1_100)).is_ok());
+        assert_eq!(
+            ok(at(1_100) + Duration::nanoseconds(1)).unwrap_err(),
+            Error::Expired {
+                expired_at: at(1_100)
+            }
+        );
+        assert!(ok(at(995)).is_ok());
+        assert_eq!(
+            ok(at(995) - Duration::nanoseconds(1)).unwrap_err(),
+            Error::NotYetValid {
+                signed_at: at(1_000)
+            }
+        );
+        for max_age in [Duration::MAX, Duration::MIN] {
+            let codec = DjangoCodec::builder(ring.clone())
+                .max_age(max_age)
+                .leeway(Duration::MAX)
+                .build();
+            let far = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
+            let got = codec.decode_at::<serde_json::Value>(&token, far);
+            assert_eq!(got.is_ok(), max_age == Duration::MAX);
+        }
+    }
+
+    #[test]
+    fn salted_hmac_key_is_sha256_of_salt_signer_secret() {
+        // hashlib.sha256(b"django.core.signingsigner" + b"secret").hexdigest()
+        let key = salted_key(SIGNING_SALT.as_bytes(), SIGNER_SUFFIX, b"secret");
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "cdef0035f091d1b0f8b03f2a29168830cb14452ae768c944b58ea053f1231ffb"
+        );
+    }
+}
