@@ -189,7 +189,7 @@ fn all_needles() -> Vec<Needle> {
         let mut hash = sha2_0_10::Sha256::new();
         hash.update(b"django.contrib.sessions.backends.signed_cookies");
         hash.update(b"signer");
-        hash.update(&primary);
+        hash.update(primary);
         hash.finalize().to_vec()
     };
     keyed_needles(Alg::Sha256, "django derived key", &django, &mut out);
