@@ -147,6 +147,8 @@ pub mod handle;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod key;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod revocation;
 pub mod session;
 pub mod signer;

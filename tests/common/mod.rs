@@ -196,3 +196,181 @@ pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
+
+// ---- A Redis server of its own (Debian's `redis-server`) on loopback. ----
+
+/// The `redis-server` executable: `$REDIS_SERVER`, `/usr/bin/redis-server`, or one on
+/// `PATH`; `None` (after printing why) when there is none outside CI. Under `CI=true`
+/// a missing Redis fails the test instead (`.ci/run` installs it).
+pub fn redis_server_binary() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("REDIS_SERVER").map(PathBuf::from),
+        Some(PathBuf::from("/usr/bin/redis-server")),
+        Some(PathBuf::from("redis-server")),
+    ];
+    for candidate in candidates.into_iter().flatten() {
+        let ok = Command::new(&candidate)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some(candidate);
+        }
+    }
+    let why = "redis-server is not installed; install Debian's package with \
+               `apt-get install redis-server` (bash .ci/run does)";
+    assert!(!in_ci(), "CI=true and {why}");
+    eprintln!("SKIPPED: {why}");
+    None
+}
+
+/// A `redis-server` of the test's own on a free port of 127.0.0.1, with its data in a
+/// fresh temporary directory, stopped (and the directory removed) when dropped.
+///
+/// Persistence: an append-only file written with `appendfsync always`, so every
+/// acknowledged write survives a crash (`SIGKILL`) and a restart; no RDB snapshots.
+pub struct RedisServer {
+    binary: PathBuf,
+    child: Option<Child>,
+    dir: PathBuf,
+    /// The port it listens on.
+    pub port: u16,
+    /// `redis://127.0.0.1:PORT/`.
+    pub url: String,
+}
+
+impl RedisServer {
+    /// Starts one, or returns `None` when Redis is not installed (see
+    /// [`redis_server_binary`]).
+    pub fn start() -> Option<RedisServer> {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let binary = redis_server_binary()?;
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!(
+            "sessionlib-redis-{}-{n}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let mut server = RedisServer {
+            binary,
+            child: None,
+            dir,
+            port,
+            url: format!("redis://127.0.0.1:{port}/"),
+        };
+        server.restart();
+        Some(server)
+    }
+
+    /// Whether it is running.
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// Kills it at once (`SIGKILL`, a crash: no shutdown save).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it (again) on the same port and data directory, and waits until it
+    /// answers `PING` (after loading its append-only file).
+    pub fn restart(&mut self) {
+        self.kill();
+        let dir = self.dir.to_str().unwrap().to_owned();
+        let child = Command::new(&self.binary)
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--protected-mode", "yes"])
+            .args(["--dir", &dir, "--logfile", "redis.log"])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .args(["--save", "", "--daemonize", "no"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start redis-server: {e}"));
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                let log = std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default();
+                panic!("redis-server exited early: {status}\n{log}");
+            }
+            if self.command(&["PING"]).is_some_and(|r| r == "+PONG") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "redis-server did not answer PING on port {} within 20 s",
+            self.port
+        );
+    }
+
+    /// Sends one command and returns the first line of the answer (`+OK`, `:1`,
+    /// `$5`, …), or `None` when it cannot be reached.
+    pub fn command(&self, args: &[&str]) -> Option<String> {
+        use std::io::{BufRead, BufReader, Write};
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        let mut request = format!("*{}\r\n", args.len());
+        for arg in args {
+            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line).ok()?;
+        Some(line.trim_end().to_owned())
+    }
+
+    /// The answer to `INFO section` as text.
+    pub fn info(&self, section: &str) -> String {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let request = format!("*2\r\n$4\r\nINFO\r\n${}\r\n{section}\r\n", section.len());
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut header = String::new();
+        reader.read_line(&mut header).unwrap();
+        let len: usize = header
+            .trim_end()
+            .strip_prefix('$')
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut body = vec![0u8; len];
+        reader.read_exact(&mut body).unwrap();
+        String::from_utf8(body).unwrap()
+    }
+
+    /// The integer field `name` of `INFO section`.
+    pub fn info_field(&self, section: &str, name: &str) -> u64 {
+        let info = self.info(section);
+        let prefix = format!("{name}:");
+        info.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {name} in INFO {section}"))
+            .trim()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
