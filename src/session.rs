@@ -54,6 +54,10 @@
 //! - a changed session, a session verified by a fallback key (re-issued with the
 //!   primary key) and a session due for a refresh get a new cookie.
 //!
+//! The cookie's `Expires` attribute is its signed expiry plus the cookie layer's
+//! [leeway](crate::CookieConfigBuilder::leeway), so that the browser keeps sending it
+//! for as long as a server may accept it.
+//!
 //! Every [`SetCookie`] also lists `Vary: Cookie` and `Cache-Control: private`
 //! ([`SetCookie::headers`]), so a shared cache never stores one user's cookie and
 //! serves it to another. If the response already has a `Cache-Control` header, make
@@ -974,10 +978,18 @@ impl SessionConfig {
             Some(id) => id.clone(),
             None => new_session_id()?,
         };
-        let cookie = self
+        let mut cookie = self
             .inner
             .cookie
             .encode_until(&session.to_object(created_at, logged_in_at, id), expires_at)?;
+        // The browser keeps the cookie as long as a server may accept it: a server
+        // whose clock runs behind wrote the expiry, the leeway covers that.
+        let leeway = self.inner.cookie.codec().leeway();
+        if leeway > Duration::ZERO {
+            if let Some(until) = expires_at.checked_add(leeway) {
+                cookie.set_expires(until);
+            }
+        }
         Ok(Some(SetCookie {
             cookie,
             removal: false,
@@ -1449,6 +1461,35 @@ mod tests {
                 return out;
             }
         }
+    }
+
+    #[test]
+    fn the_expires_attribute_covers_the_leeway() {
+        let cookie = CookieConfig::builder(key(1))
+            .leeway(Duration::seconds(4))
+            .try_build()
+            .unwrap();
+        let c = SessionConfig::builder(cookie)
+            .idle_timeout(Duration::minutes(30))
+            .build();
+        let mut s = c.load_at("", t0());
+        s.insert("a", &1).unwrap();
+        let u = c.save_at(&s, t0()).unwrap().unwrap();
+        let expires = t0() + Duration::minutes(30);
+        assert_eq!(
+            u.cookie().expires_datetime(),
+            Some(expires + Duration::seconds(4))
+        );
+        // The signed expiry is unchanged; the leeway accepts it 4 s longer.
+        let s = c.load_at(header(&u), t0());
+        assert_eq!(s.expires_at(), Some(expires));
+        let late = expires + Duration::seconds(3);
+        assert_eq!(c.load_at(header(&u), late).source(), SessionSource::Cookie);
+        let later = expires + Duration::seconds(4);
+        assert_eq!(
+            c.load_at(header(&u), later).source(),
+            SessionSource::Expired
+        );
     }
 
     #[test]

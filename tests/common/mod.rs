@@ -97,6 +97,17 @@ impl Server {
     /// Starts the example `name` on a free port with only the `SESSIONLIB_*`
     /// variables given in `env`, and waits until it listens.
     pub fn start(name: &'static str, env: &[(&str, &str)]) -> Server {
+        Server::spawn(Server::command(name, env), name)
+    }
+
+    /// Like [`Server::start`], on `port`.
+    pub fn start_on(name: &'static str, env: &[(&str, &str)], port: u16) -> Server {
+        Server::spawn_on(Server::command(name, env), name, port)
+    }
+
+    /// The command that runs the example `name` with only the `SESSIONLIB_*`
+    /// variables given in `env`.
+    fn command(name: &'static str, env: &[(&str, &str)]) -> Command {
         let exe = example_binary(name);
         let mut command = Command::new(&exe);
         for var in [
@@ -104,17 +115,28 @@ impl Server {
             "SESSIONLIB_FALLBACK_KEY",
             "SESSIONLIB_DEV",
             "SESSIONLIB_TTL_SECONDS",
+            "SESSIONLIB_LEEWAY_SECONDS",
+            "SESSIONLIB_REDIS_URL",
+            "SESSIONLIB_REDIS_TIMEOUT_MS",
+            "SESSIONLIB_REDIS_CACHE_MS",
+            "SESSIONLIB_REDIS_FAIL_OPEN_MS",
+            "SESSIONLIB_CLOCK_SKEW_SECONDS",
+            "SESSIONLIB_NO_SESSIONS",
         ] {
             command.env_remove(var);
         }
         command.envs(env.iter().copied());
-        Server::spawn(command, name)
+        command
     }
 
     /// Runs `command` with `PORT` set to a free port, output discarded, and waits
     /// until it listens on 127.0.0.1.
-    pub fn spawn(mut command: Command, name: &'static str) -> Server {
-        let port = free_port();
+    pub fn spawn(command: Command, name: &'static str) -> Server {
+        Server::spawn_on(command, name, free_port())
+    }
+
+    /// Like [`Server::spawn`], on `port` (to restart a server where it was).
+    pub fn spawn_on(mut command: Command, name: &'static str, port: u16) -> Server {
         command
             .env("PORT", port.to_string())
             .stdin(Stdio::null())
@@ -147,6 +169,11 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("{} did not listen on port {port} within 30 s", self.name);
+    }
+
+    /// Whether the process has exited (crashed, when the test did not stop it).
+    pub fn has_exited(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
     }
 
     /// `http://127.0.0.1:PORT` followed by `path`.
