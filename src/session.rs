@@ -85,7 +85,8 @@
 //! [`validate`](SessionConfigBuilder::validate) lets the application reject an
 //! otherwise valid session, for example by comparing a per-user session version
 //! stored in the session with the one in its database (bump the version to log a
-//! user out everywhere).
+//! user out everywhere). A [revocation store](SessionConfigBuilder::revocation) does
+//! it without a database of your own, per user or per [session id](Session::id).
 //!
 //! # Reserved keys
 //!
