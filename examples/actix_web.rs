@@ -23,11 +23,28 @@
 //!   also keeps it on `http://localhost` and `http://127.0.0.1`, which it treats as
 //!   secure (see tests/browser.rs).
 //! - `SESSIONLIB_TTL_SECONDS`: the idle timeout in seconds. Default 1800.
+//! - `SESSIONLIB_LEEWAY_SECONDS`: how long after its signed expiry a cookie is still
+//!   accepted, for clocks that differ between servers; at least the largest difference
+//!   between two servers' clocks. Default 0.
+//! - `SESSIONLIB_REDIS_URL` (build with `--features redis`): keep revocations in this
+//!   Redis (`redis://127.0.0.1:6379/`), shared by every server: `POST
+//!   /logout-everywhere` then ends the user's sessions on all of them. Without it, an
+//!   in-memory store for this process only. With it:
+//!   `SESSIONLIB_REDIS_TIMEOUT_MS` (the longest a check may take, default 250),
+//!   `SESSIONLIB_REDIS_CACHE_MS` (reuse Redis' answers this long, the staleness bound
+//!   of a revocation made on another server; default 0, no cache) and
+//!   `SESSIONLIB_REDIS_FAIL_OPEN_MS` (while Redis fails, accept sessions unchecked for
+//!   at most this long; default 0: fail closed, the request has no session and the
+//!   cookie is kept).
+//! - `SESSIONLIB_CLOCK_SKEW_SECONDS`: a testing aid that sets this server's session
+//!   clock off by that many seconds (negative: behind), to try clock differences
+//!   between servers (tests/fleet.rs). Default 0.
 //!
 //! Routes: `GET /` (login state and flash messages), `GET /login` (a form),
 //! `POST /login` (form field `username`), `GET /logout` (a page with the logout
 //! buttons; it changes nothing), `POST /logout`, `POST /logout-everywhere` (ends every
-//! session of the user on this server, through the in-memory revocation store), and
+//! session of the user: on this server through the in-memory revocation store, on
+//! every server with `SESSIONLIB_REDIS_URL`), and
 //! `GET /greeting` (HTTP Basic auth; any password is accepted in this demo) answering
 //! JSON with a visit counter kept in the session.
 //!
@@ -43,7 +60,6 @@ use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use sessionlib::actix::{OriginGuard, Session, SessionMiddleware};
-use sessionlib::MemoryRevocation;
 
 const FRAMEWORK: &str = "actix-web";
 
@@ -93,11 +109,13 @@ async fn logout(session: Session) -> HttpResponse {
 }
 
 async fn logout_everywhere(
-    revocations: web::Data<MemoryRevocation>,
+    revocations: web::Data<common::Revocations>,
     session: Session,
 ) -> HttpResponse {
-    common::logout_everywhere(&session, &revocations);
-    redirect("/")
+    match common::logout_everywhere(&session, &revocations, FRAMEWORK).await {
+        Ok(()) => redirect("/"),
+        Err(page) => html(page.status, page.html),
+    }
 }
 
 async fn greeting(session: Session, request: HttpRequest) -> HttpResponse {
@@ -123,7 +141,7 @@ async fn main() -> std::io::Result<()> {
         }
     };
     let sessions = settings.sessions;
-    let revocations = web::Data::from(settings.revocations);
+    let revocations = web::Data::new(settings.revocations);
     let port = settings.port;
     let server = HttpServer::new(move || {
         App::new()

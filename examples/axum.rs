@@ -23,11 +23,31 @@
 //!   also keeps it on `http://localhost` and `http://127.0.0.1`, which it treats as
 //!   secure (see tests/browser.rs).
 //! - `SESSIONLIB_TTL_SECONDS`: the idle timeout in seconds. Default 1800.
+//! - `SESSIONLIB_LEEWAY_SECONDS`: how long after its signed expiry a cookie is still
+//!   accepted, for clocks that differ between servers; at least the largest difference
+//!   between two servers' clocks. Default 0.
+//! - `SESSIONLIB_REDIS_URL` (build with `--features redis`): keep revocations in this
+//!   Redis (`redis://127.0.0.1:6379/`), shared by every server: `POST
+//!   /logout-everywhere` then ends the user's sessions on all of them. Without it, an
+//!   in-memory store for this process only. With it:
+//!   `SESSIONLIB_REDIS_TIMEOUT_MS` (the longest a check may take, default 250),
+//!   `SESSIONLIB_REDIS_CACHE_MS` (reuse Redis' answers this long, the staleness bound
+//!   of a revocation made on another server; default 0, no cache) and
+//!   `SESSIONLIB_REDIS_FAIL_OPEN_MS` (while Redis fails, accept sessions unchecked for
+//!   at most this long; default 0: fail closed, the request has no session and the
+//!   cookie is kept).
+//! - `SESSIONLIB_CLOCK_SKEW_SECONDS`: a testing aid that sets this server's session
+//!   clock off by that many seconds (negative: behind), to try clock differences
+//!   between servers (tests/fleet.rs). Default 0.
+//! - `SESSIONLIB_NO_SESSIONS=1`: serve `GET /greeting` without the session layer (the
+//!   same answer as a first visit, no counter, no cookie), as the baseline of the load
+//!   test (benches/load.sh). The other routes are not served.
 //!
 //! Routes: `GET /` (login state and flash messages), `GET /login` (a form),
 //! `POST /login` (form field `username`), `GET /logout` (a page with the logout
 //! buttons; it changes nothing), `POST /logout`, `POST /logout-everywhere` (ends every
-//! session of the user on this server, through the in-memory revocation store), and
+//! session of the user: on this server through the in-memory revocation store, on
+//! every server with `SESSIONLIB_REDIS_URL`), and
 //! `GET /greeting` (HTTP Basic auth; any password is accepted in this demo) answering
 //! JSON with a visit counter kept in the session.
 //!
@@ -39,15 +59,12 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sessionlib::axum::{OriginGuard, Session, SessionLayer};
-use sessionlib::MemoryRevocation;
 
 const FRAMEWORK: &str = "axum";
 
@@ -81,16 +98,32 @@ async fn logout(session: Session) -> Redirect {
 }
 
 async fn logout_everywhere(
-    State(revocations): State<Arc<MemoryRevocation>>,
+    State(revocations): State<common::Revocations>,
     session: Session,
-) -> Redirect {
-    common::logout_everywhere(&session, &revocations);
-    Redirect::to("/")
+) -> Response {
+    match common::logout_everywhere(&session, &revocations, FRAMEWORK).await {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(page) => (status(page.status), Html(page.html)).into_response(),
+    }
 }
 
 async fn greeting(session: Session, headers: HeaderMap) -> Response {
     let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
     let (code, json) = common::greeting(&session, authorization);
+    let mut response = (status(code), Json(json)).into_response();
+    if code == 401 {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            common::BASIC_REALM.parse().unwrap(),
+        );
+    }
+    response
+}
+
+/// `GET /greeting` without the session layer (`SESSIONLIB_NO_SESSIONS=1`).
+async fn greeting_without_session(headers: HeaderMap) -> Response {
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    let (code, json) = common::greeting_without_session(authorization);
     let mut response = (status(code), Json(json)).into_response();
     if code == 401 {
         response.headers_mut().insert(
@@ -114,14 +147,19 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let app = Router::new()
-        .route("/", get(index))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", get(logout_page).post(logout))
-        .route("/logout-everywhere", post(logout_everywhere))
-        .route("/greeting", get(greeting))
-        .with_state(settings.revocations)
-        .layer(SessionLayer::new(settings.sessions).origin_guard(OriginGuard::new()));
+    let app = if std::env::var("SESSIONLIB_NO_SESSIONS").as_deref() == Ok("1") {
+        eprintln!("SESSIONLIB_NO_SESSIONS=1: serving only GET /greeting, without sessions");
+        Router::new().route("/greeting", get(greeting_without_session))
+    } else {
+        Router::new()
+            .route("/", get(index))
+            .route("/login", get(login_form).post(login))
+            .route("/logout", get(logout_page).post(logout))
+            .route("/logout-everywhere", post(logout_everywhere))
+            .route("/greeting", get(greeting))
+            .with_state(settings.revocations)
+            .layer(SessionLayer::new(settings.sessions).origin_guard(OriginGuard::new()))
+    };
     let port = settings.port;
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
         Ok(listener) => listener,

@@ -231,6 +231,11 @@ impl Codec {
         self.inner.ttl
     }
 
+    /// The configured leeway: how long after its expiry a token is still accepted.
+    pub fn leeway(&self) -> Duration {
+        self.inner.leeway
+    }
+
     /// The configured maximum token length.
     pub fn max_token_len(&self) -> usize {
         self.inner.framer.max_token_len

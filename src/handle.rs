@@ -144,6 +144,11 @@ impl SessionHandle {
         self.lock().logged_in_at()
     }
 
+    /// See [`Session::id`].
+    pub fn id(&self) -> Option<String> {
+        self.lock().id().map(str::to_owned)
+    }
+
     /// See [`Session::regenerate`].
     pub fn regenerate(&self) {
         self.lock().regenerate();

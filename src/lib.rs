@@ -53,7 +53,8 @@
 //!    (request header in, response headers out; idle timeout, absolute lifetime,
 //!    throttled refresh, revocation hook).
 //!    [`revocation`]: the [`Revocation`] store asked after the expiry checks ("log
-//!    out everywhere", bans), with [`MemoryRevocation`] for one process.
+//!    out everywhere", bans, one session), with [`MemoryRevocation`] for one process
+//!    and `redis` (feature `redis`: `RedisRevocation`) for a fleet.
 //! 7. `flask` (feature `flask`): the Flask session cookie profile — HMAC-SHA1, the
 //!    signing time as timestamp, Flask's tagged JSON, compression.
 //!    `django` (feature `django`): Django's signed-cookie sessions and
@@ -112,18 +113,29 @@
 //!   enforces it whatever the cookie's own `Expires` says.
 //! - **No revocation before expiry.** A stateless token stays valid until it expires.
 //!   Logging out deletes the cookie in the browser, but a copy taken earlier still
-//!   verifies. Keep lifetimes short, or check a per-user value kept on the server (a
-//!   session version) to reject sessions you want to end early. Rotating the key (and
-//!   dropping the old one) ends every session at once.
+//!   verifies. Keep lifetimes short, configure a [`Revocation`] store (per user, or
+//!   one session by its id; [`MemoryRevocation`] for one process, `RedisRevocation`
+//!   with feature `redis` for a fleet), or check a per-user value kept on the server
+//!   to reject sessions you want to end early. Rotating the key (and dropping the old
+//!   one) ends every session at once.
 //!
 //! # Key rotation
 //!
-//! 1. Generate a new key. Make it the primary key and the current one the first
-//!    fallback: `Keyring::new(new).with_fallback(current)`.
-//! 2. Deploy. New tokens are signed with the new key; tokens signed with the old one
-//!    still verify, with [`KeyUsed::Fallback`]`(0)`, so re-issue them
-//!    ([`Verified::needs_reissue`]).
-//! 3. After the longest token lifetime has passed, remove the old key.
+//! In three rolling deploys, each finished on every server before the next starts
+//! (making the new key primary in one step logs users out while the deploy rolls: a
+//! token re-issued with the new key by an updated server is refused by one not yet
+//! updated):
+//!
+//! 1. Generate a new key and add it everywhere as a verify-only fallback:
+//!    `Keyring::new(current).with_fallback(new)`.
+//! 2. Make it the primary everywhere, the old one the fallback:
+//!    `Keyring::new(new).with_fallback(current)`. Tokens signed with the old key still
+//!    verify, with [`KeyUsed::Fallback`]`(0)`, so re-issue them
+//!    ([`Verified::needs_reissue`]; the session layer does).
+//! 3. Once every active token has been re-issued, or the longest token lifetime has
+//!    passed, remove the old key.
+//!
+//! With a single server, steps 1 and 2 can be one deploy.
 //!
 //! # Limitations
 //!
@@ -155,6 +167,8 @@ pub mod http;
 pub mod key;
 #[cfg(any(feature = "flask", feature = "django"))]
 mod pyjson;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod revocation;
 pub mod session;
 pub mod signer;

@@ -14,11 +14,17 @@
 //! - **log out everywhere** ([`MemoryRevocation::revoke_user`]): every session of the
 //!   user logged in before now is refused; logging in again works at once;
 //! - **ban** ([`MemoryRevocation::ban`]): every session of the user is refused, and
-//!   so are new ones, until [`MemoryRevocation::unban`].
+//!   so are new ones, until [`MemoryRevocation::unban`];
+//! - **revoke one session** ([`MemoryRevocation::revoke_session`]): the session with
+//!   this [id](Session::id) is refused, whoever holds a copy of its cookie, until its
+//!   [deadline](Session::deadline) (plus [`SESSION_REVOCATION_MARGIN`] for clocks
+//!   that differ); then the entry is dropped, since no cookie of it can be valid.
 //!
-//! Its memory grows with the number of users revoked or banned, not with the number
-//! of sessions or requests. It is not shared between processes: a fleet of servers
-//! needs a shared store behind the same trait.
+//! Its memory grows with the number of users revoked or banned and of sessions
+//! revoked and not yet past their deadline, not with the number of sessions or
+//! requests. It is not shared between processes: a fleet of servers needs a shared
+//! store behind the same trait, such as `RedisRevocation` (feature `redis`), which
+//! offers the same operations.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -53,7 +59,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::session::Session;
 
@@ -130,9 +136,13 @@ impl std::error::Error for RevocationError {
     }
 }
 
+/// How long after a session's [deadline](Session::deadline) its revocation is kept:
+/// one minute, for servers whose clocks run behind the one that revoked it.
+pub const SESSION_REVOCATION_MARGIN: Duration = Duration::minutes(1);
+
 /// What the store remembers of one user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum UserState {
+pub(crate) enum UserState {
     /// Sessions logged in at or before this moment (Unix milliseconds) are revoked.
     RevokedUntil(i64),
     /// Every session is revoked.
@@ -146,12 +156,15 @@ enum UserState {
 #[derive(Default)]
 pub struct MemoryRevocation {
     users: RwLock<HashMap<String, UserState>>,
+    /// Revoked session ids, with the moment (Unix milliseconds) their entry may go.
+    sessions: RwLock<HashMap<String, i64>>,
 }
 
 impl fmt::Debug for MemoryRevocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryRevocation")
             .field("users", &self.len())
+            .field("sessions", &self.read_sessions().len())
             .finish()
     }
 }
@@ -200,6 +213,41 @@ impl MemoryRevocation {
         }
     }
 
+    /// Revokes one session, by its [id](Session::id): every copy of its cookie is
+    /// refused, other sessions of the same user are not. The entry is kept until the
+    /// session's [deadline](Session::deadline) plus [`SESSION_REVOCATION_MARGIN`]
+    /// (without a deadline, until its expiry plus the margin) and dropped after.
+    /// Returns `false`, doing nothing, for a session without an id or an expiry (one
+    /// not loaded from a cookie: there is nothing to revoke).
+    ///
+    /// For a logout that also ends a stolen copy of the cookie: call it with the
+    /// request's session, then [`Session::clear`].
+    pub fn revoke_session(&self, session: &Session) -> bool {
+        let (Some(id), Some(until)) = (session.id(), session_entry_end(session)) else {
+            return false;
+        };
+        let now = unix_millis(OffsetDateTime::now_utc());
+        let until = unix_millis(until);
+        let mut sessions = self
+            .sessions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Drop entries past their end now and then: memory stays bounded by the
+        // sessions revoked within one absolute lifetime.
+        if sessions.len() >= 64 && sessions.len().is_power_of_two() {
+            sessions.retain(|_, end| *end > now);
+        }
+        let end = sessions.entry(id.to_owned()).or_insert(until);
+        *end = (*end).max(until);
+        true
+    }
+
+    /// Whether the session with this id is revoked.
+    pub fn is_session_revoked(&self, id: &str) -> bool {
+        let now = unix_millis(OffsetDateTime::now_utc());
+        self.read_sessions().get(id).is_some_and(|&end| end > now)
+    }
+
     /// Whether `user` is banned.
     pub fn is_banned(&self, user: &str) -> bool {
         self.state(user) == Some(UserState::Banned)
@@ -220,18 +268,17 @@ impl MemoryRevocation {
 
     /// Whether `session` is revoked, synchronously.
     pub fn is_revoked_now(&self, session: &Session) -> bool {
+        if session.id().is_some_and(|id| self.is_session_revoked(id)) {
+            return true;
+        }
         let Some(user) = session.user_id() else {
             return false;
         };
-        match self.state(user) {
-            None => false,
-            Some(UserState::Banned) => true,
-            Some(UserState::RevokedUntil(until)) => match session.logged_in_at() {
-                // Logged in and not saved yet: a login in this very request.
-                None => false,
-                Some(at) => unix_millis(at) <= until,
-            },
-        }
+        user_revokes(self.state(user), session)
+    }
+
+    fn read_sessions(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, i64>> {
+        self.sessions.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn state(&self, user: &str) -> Option<UserState> {
@@ -253,7 +300,93 @@ impl Revocation for MemoryRevocation {
     }
 }
 
+/// Whether what a store remembers of a session's user revokes the session.
+pub(crate) fn user_revokes(state: Option<UserState>, session: &Session) -> bool {
+    match state {
+        None => false,
+        Some(UserState::Banned) => true,
+        Some(UserState::RevokedUntil(until)) => match session.logged_in_at() {
+            // Logged in and not saved yet: a login in this very request.
+            None => false,
+            Some(at) => unix_millis(at) <= until,
+        },
+    }
+}
+
+/// Until when a per-session revocation must be kept: the session's deadline (or,
+/// without one, its expiry) plus [`SESSION_REVOCATION_MARGIN`].
+pub(crate) fn session_entry_end(session: &Session) -> Option<OffsetDateTime> {
+    session
+        .deadline()
+        .or(session.expires_at())?
+        .checked_add(SESSION_REVOCATION_MARGIN)
+}
+
 /// `at` in Unix milliseconds, saturating (far outside any session's range).
 pub(crate) fn unix_millis(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::{CookieConfig, Key, Keyring, SessionConfig, SessionSource};
+
+    fn config(store: Arc<MemoryRevocation>) -> SessionConfig {
+        let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[3; 32]).unwrap()))
+            .try_build()
+            .unwrap();
+        SessionConfig::builder(cookie)
+            .absolute_lifetime(Duration::hours(1))
+            .revocation(store)
+            .build()
+    }
+
+    fn saved(config: &SessionConfig, user: &str) -> String {
+        let mut s = config.load("");
+        s.log_in(user);
+        let u = config.save(&s).unwrap().unwrap();
+        format!("{}={}", u.cookie().name(), u.cookie().value())
+    }
+
+    #[test]
+    fn revoke_session_refuses_one_session_only() {
+        let store = Arc::new(MemoryRevocation::new());
+        let c = config(store.clone());
+        let phone = saved(&c, "cobra");
+        let laptop = saved(&c, "cobra");
+        let s = c.load(&phone);
+        assert_eq!(s.source(), SessionSource::Cookie);
+        assert!(store.revoke_session(&s));
+        assert!(store.is_session_revoked(s.id().unwrap()));
+        assert_eq!(c.load(&phone).source(), SessionSource::Revoked);
+        assert_eq!(c.load(&laptop).source(), SessionSource::Cookie);
+        // Kept until the deadline plus the margin.
+        let end = store.read_sessions()[s.id().unwrap()];
+        let expected = unix_millis(s.deadline().unwrap() + SESSION_REVOCATION_MARGIN);
+        assert_eq!(end, expected);
+        // Nothing to revoke in a session that never came from a cookie.
+        assert!(!store.revoke_session(&Session::new()));
+        assert_eq!(store.len(), 0);
+    }
+
+    #[test]
+    fn expired_session_entries_are_dropped() {
+        let store = MemoryRevocation::new();
+        {
+            let mut sessions = store.sessions.write().unwrap();
+            for i in 0..63 {
+                sessions.insert(format!("old{i}"), 0);
+            }
+        }
+        let c = config(Arc::new(MemoryRevocation::new()));
+        let s = c.load(saved(&c, "viper"));
+        assert!(store.revoke_session(&s));
+        assert!(store.revoke_session(&c.load(saved(&c, "asp"))));
+        // At 64 entries the ones past their end were dropped.
+        assert_eq!(store.read_sessions().len(), 2);
+        assert!(!store.is_session_revoked("old1"));
+        assert!(store.is_session_revoked(s.id().unwrap()));
+    }
 }

@@ -63,6 +63,10 @@
 //! - a changed session, a session verified by a fallback key (re-issued with the
 //!   primary key) and a session due for a refresh get a new cookie.
 //!
+//! The cookie's `Expires` attribute is its signed expiry plus the cookie layer's
+//! [leeway](crate::CookieConfigBuilder::leeway), so that the browser keeps sending it
+//! for as long as a server may accept it.
+//!
 //! Every [`SetCookie`] also lists `Vary: Cookie` and `Cache-Control: private`
 //! ([`SetCookie::headers`]), so a shared cache never stores one user's cookie and
 //! serves it to another. If the response already has a `Cache-Control` header, make
@@ -90,7 +94,8 @@
 //! [`validate`](SessionConfigBuilder::validate) lets the application reject an
 //! otherwise valid session, for example by comparing a per-user session version
 //! stored in the session with the one in its database (bump the version to log a
-//! user out everywhere).
+//! user out everywhere). A [revocation store](SessionConfigBuilder::revocation) does
+//! it without a database of your own, per user or per [session id](Session::id).
 //!
 //! # Reserved keys
 //!
@@ -101,7 +106,14 @@
 //!   lifetime);
 //! - `_lifetime`: the per-session idle timeout in seconds, when one was set;
 //! - `_flashes`: the pending flash messages, a list of `[category, message]` pairs,
-//!   present only when there are some.
+//!   present only when there are some;
+//! - `_user` and `_login`: the user a session was logged in for and the moment of
+//!   login in Unix milliseconds ([`Session::log_in`]);
+//! - `_sid`: the session id ([`Session::id`]), 128 random bits in base64url, made when
+//!   the session is first saved and anew by [`Session::regenerate`] and
+//!   [`Session::log_in`]; it names one session for a revocation store's per-session
+//!   deny list. A cookie without it (written before ids existed) is accepted and gets
+//!   an id the next time it is written.
 //!
 //! A validly signed session whose reserved keys have the wrong type is treated as
 //! invalid.
@@ -137,8 +149,21 @@ pub const USER_KEY: &str = "_user";
 /// The reserved key holding the moment of login, in Unix milliseconds.
 pub const LOGIN_KEY: &str = "_login";
 
+/// The reserved key holding the session id ([`Session::id`]).
+pub const SESSION_ID_KEY: &str = "_sid";
+
 /// Every reserved key.
-pub const RESERVED_KEYS: [&str; 5] = [CREATED_KEY, LIFETIME_KEY, FLASHES_KEY, USER_KEY, LOGIN_KEY];
+pub const RESERVED_KEYS: [&str; 6] = [
+    CREATED_KEY,
+    LIFETIME_KEY,
+    FLASHES_KEY,
+    USER_KEY,
+    LOGIN_KEY,
+    SESSION_ID_KEY,
+];
+
+/// The longest session id accepted from a cookie, in bytes.
+const MAX_SESSION_ID_LEN: usize = 64;
 
 /// The idle timeout used when none is set: 24 hours.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::hours(24);
@@ -201,6 +226,8 @@ pub struct Session {
     lifetime: Option<Duration>,
     user: Option<String>,
     logged_in_at: Option<OffsetDateTime>,
+    id: Option<String>,
+    deadline: Option<OffsetDateTime>,
     expires_at: Option<OffsetDateTime>,
     source: SessionSource,
     modified: bool,
@@ -239,6 +266,8 @@ impl Session {
             lifetime: None,
             user: None,
             logged_in_at: None,
+            id: None,
+            deadline: None,
             expires_at: None,
             source,
             modified: false,
@@ -331,6 +360,7 @@ impl Session {
         self.created_at = None;
         self.user = None;
         self.logged_in_at = None;
+        self.id = None;
     }
 
     /// Logs the session in for `user`: the login recipe. It starts the session anew
@@ -360,14 +390,40 @@ impl Session {
     }
 
     /// Starts the session anew while keeping its data: a new creation time (so the
-    /// absolute lifetime starts again) and a new cookie. Call it when the user's
-    /// privileges change; at login, [`Session::log_in`] calls it.
+    /// absolute lifetime starts again), a new [session id](Session::id) and a new
+    /// cookie. Call it when the user's privileges change; at login,
+    /// [`Session::log_in`] calls it.
     ///
-    /// The server keeps no session ids, so there is no id to fixate; the new cookie
-    /// carries the new data, and an attacker's earlier copy of the cookie does not.
+    /// The server keeps no sessions, so there is nothing to fixate; the new cookie
+    /// carries the new data and id, and an attacker's earlier copy of the cookie does
+    /// not.
     pub fn regenerate(&mut self) {
         self.created_at = None;
+        // When the system's random generator fails, saving makes the id (and reports
+        // the failure).
+        self.id = new_session_id().ok();
         self.modified = true;
+    }
+
+    /// The session id: 128 random bits in base64url (22 characters), the same in every
+    /// cookie of this session until [`Session::regenerate`], [`Session::log_in`] or
+    /// [`Session::clear`]. A revocation store uses it to refuse one session
+    /// ([`MemoryRevocation::revoke_session`](crate::MemoryRevocation::revoke_session)).
+    /// `None` for a session that has not been saved yet (unless regenerated) and for
+    /// a cookie written before ids existed.
+    ///
+    /// It is not a secret (the cookie can be read) and it is not a credential: only
+    /// the signed cookie is.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The latest moment at which a cookie of this session can still be accepted:
+    /// its creation plus the configured absolute lifetime. `None` for a session that
+    /// was not loaded from a cookie. A per-session revocation must last this long,
+    /// since a copy of the cookie can be refreshed until then.
+    pub fn deadline(&self) -> Option<OffsetDateTime> {
+        self.deadline
     }
 
     /// Whether the session has no data, no flash messages and no user.
@@ -451,9 +507,11 @@ impl Session {
         &self,
         created_at: OffsetDateTime,
         logged_in_at: Option<OffsetDateTime>,
+        id: String,
     ) -> Map<String, Value> {
         let mut map = self.data.clone();
         map.insert(CREATED_KEY.into(), created_at.unix_timestamp().into());
+        map.insert(SESSION_ID_KEY.into(), id.into());
         if let Some(lifetime) = self.lifetime {
             map.insert(LIFETIME_KEY.into(), lifetime.whole_seconds().into());
         }
@@ -492,6 +550,11 @@ impl Session {
             }
             _ => return None,
         };
+        let id = match data.remove(SESSION_ID_KEY) {
+            None => None,
+            Some(Value::String(id)) if is_session_id(&id) => Some(id),
+            Some(_) => return None,
+        };
         let flashes = match data.remove(FLASHES_KEY) {
             None => Vec::new(),
             Some(Value::Array(list)) => list
@@ -515,6 +578,8 @@ impl Session {
             lifetime,
             user,
             logged_in_at,
+            id,
+            deadline: None,
             expires_at: Some(verified.expires_at),
             source: SessionSource::Cookie,
             modified: false,
@@ -576,6 +641,23 @@ impl SetCookie {
 
 type Validator = dyn Fn(&Session) -> bool + Send + Sync;
 
+type Clock = dyn Fn() -> OffsetDateTime + Send + Sync;
+
+/// A new session id: 16 random bytes in base64url.
+fn new_session_id() -> Result<String, Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| Error::Key(crate::error::KeyError::Random))?;
+    Ok(crate::encoding::encode(&bytes))
+}
+
+/// Whether `id` is a session id as a cookie may carry it: 1 to 64 base64url characters.
+fn is_session_id(id: &str) -> bool {
+    (1..=MAX_SESSION_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Turns requests' cookies into [`Session`]s and sessions into response headers, with
 /// an expiry policy and an optional revocation check.
 ///
@@ -592,6 +674,7 @@ struct Inner {
     refresh_interval: Duration,
     validator: Option<Box<Validator>>,
     revocation: Option<Arc<dyn Revocation>>,
+    clock: Option<Box<Clock>>,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -603,6 +686,7 @@ impl fmt::Debug for SessionConfig {
             .field("refresh_interval", &self.inner.refresh_interval)
             .field("validator", &self.inner.validator.is_some())
             .field("revocation", &self.inner.revocation.is_some())
+            .field("clock", &self.inner.clock.is_some())
             .finish()
     }
 }
@@ -677,6 +761,19 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// The clock that every call without an `_at` suffix ([`SessionConfig::load`],
+    /// [`SessionConfig::load_async`], [`SessionConfig::save`], …) reads the current
+    /// time from. For tests, and for simulating a server whose clock is off
+    /// (`examples/` reads an offset from `SESSIONLIB_CLOCK_SKEW_SECONDS`); clocks that
+    /// differ between servers are tolerated with
+    /// [`CookieConfigBuilder::leeway`](crate::CookieConfigBuilder::leeway).
+    ///
+    /// Defaults to the system clock, [`OffsetDateTime::now_utc`].
+    pub fn clock(mut self, clock: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
+        self.inner.clock = Some(Box::new(clock));
+        self
+    }
+
     /// Builds the configuration.
     pub fn build(self) -> SessionConfig {
         SessionConfig {
@@ -697,6 +794,7 @@ impl SessionConfig {
                 refresh_interval: DEFAULT_REFRESH_INTERVAL,
                 validator: None,
                 revocation: None,
+                clock: None,
             },
         }
     }
@@ -704,6 +802,14 @@ impl SessionConfig {
     /// The cookie configuration.
     pub fn cookie(&self) -> &CookieConfig {
         &self.inner.cookie
+    }
+
+    /// The current time, from the [configured clock](SessionConfigBuilder::clock).
+    pub fn now(&self) -> OffsetDateTime {
+        match &self.inner.clock {
+            Some(clock) => clock(),
+            None => OffsetDateTime::now_utc(),
+        }
     }
 
     /// The session of a request, from its raw `Cookie:` header value (pass `""` when
@@ -715,7 +821,7 @@ impl SessionConfig {
     /// synchronous call cannot wait for it, and gives such sessions source
     /// [`SessionSource::RevocationUnavailable`].
     pub fn load(&self, cookie_header: impl AsRef<[u8]>) -> Session {
-        self.load_at(cookie_header, OffsetDateTime::now_utc())
+        self.load_at(cookie_header, self.now())
     }
 
     /// Like [`SessionConfig::load`], with `now` as the current time.
@@ -733,7 +839,7 @@ impl SessionConfig {
     /// Prefer [`SessionConfig::load`] with the raw `Cookie:` header, or keep the
     /// default `__Host-` cookie name, which other hosts cannot set.
     pub fn load_jar(&self, jar: &CookieJar) -> Session {
-        self.load_jar_at(jar, OffsetDateTime::now_utc())
+        self.load_jar_at(jar, self.now())
     }
 
     /// Like [`SessionConfig::load_jar`], with `now` as the current time.
@@ -745,8 +851,7 @@ impl SessionConfig {
     /// The session of a request, like [`SessionConfig::load`], waiting for the
     /// [revocation store](SessionConfigBuilder::revocation) when there is one.
     pub async fn load_async(&self, cookie_header: impl AsRef<[u8]>) -> Session {
-        self.load_async_at(cookie_header, OffsetDateTime::now_utc())
-            .await
+        self.load_async_at(cookie_header, self.now()).await
     }
 
     /// Like [`SessionConfig::load_async`], with `now` as the current time.
@@ -822,18 +927,17 @@ impl SessionConfig {
             Err(Error::AmbiguousCookie) => return Session::fresh(SessionSource::Ambiguous),
             Err(_) => return Session::fresh(SessionSource::Invalid),
         };
-        let Some(session) = Session::from_object(verified) else {
+        let Some(mut session) = Session::from_object(verified) else {
             return Session::fresh(SessionSource::Invalid);
         };
         // A deadline past the end of the time range is no limit.
-        let expired = session.created_at.is_some_and(|created| {
-            created
-                .checked_add(self.inner.absolute_lifetime)
-                .is_some_and(|deadline| now >= deadline)
-        });
-        if expired {
+        let deadline = session
+            .created_at
+            .and_then(|created| created.checked_add(self.inner.absolute_lifetime));
+        if deadline.is_some_and(|deadline| now >= deadline) {
             return Session::fresh(SessionSource::Expired);
         }
+        session.deadline = deadline;
         if let Some(check) = &self.inner.validator {
             if !check(&session) {
                 return Session::fresh(SessionSource::Revoked);
@@ -849,7 +953,7 @@ impl SessionConfig {
     /// and [`Error::ExpiryOutOfRange`] or [`Error::Serialize`] in the unlikely case that
     /// the expiry or data cannot be written.
     pub fn save(&self, session: &Session) -> Result<Option<SetCookie>, Error> {
-        self.save_at(session, OffsetDateTime::now_utc())
+        self.save_at(session, self.now())
     }
 
     /// Like [`SessionConfig::save`], with `now` as the current time.
@@ -901,10 +1005,22 @@ impl SessionConfig {
         if loaded && !session.modified && !session.reissue && !refresh_due {
             return Ok(None);
         }
-        let cookie = self
+        let id = match &session.id {
+            Some(id) => id.clone(),
+            None => new_session_id()?,
+        };
+        let mut cookie = self
             .inner
             .cookie
-            .encode_until(&session.to_object(created_at, logged_in_at), expires_at)?;
+            .encode_until(&session.to_object(created_at, logged_in_at, id), expires_at)?;
+        // The browser keeps the cookie as long as a server may accept it: a server
+        // whose clock runs behind wrote the expiry, the leeway covers that.
+        let leeway = self.inner.cookie.codec().leeway();
+        if leeway > Duration::ZERO {
+            if let Some(until) = expires_at.checked_add(leeway) {
+                cookie.set_expires(until);
+            }
+        }
         Ok(Some(SetCookie {
             cookie,
             removal: false,
@@ -1291,6 +1407,122 @@ mod tests {
         assert_send_sync::<SessionConfig>();
         assert_send_sync::<CookieConfig>();
         assert_send_sync::<Session>();
+    }
+
+    #[test]
+    fn session_ids_are_made_kept_and_renewed() {
+        let c = sessions();
+        let mut s = c.load_at("", t0());
+        assert_eq!(s.id(), None);
+        s.insert("a", &1).unwrap();
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        let s = c.load_at(&h, t0());
+        let id = s.id().unwrap().to_owned();
+        assert_eq!(id.len(), 22);
+        assert!(is_session_id(&id));
+        assert_eq!(s.deadline(), Some(t0() + Duration::hours(8)));
+        // Kept through changes and refreshes.
+        let mut s = c.load_at(&h, t0() + Duration::minutes(2));
+        s.insert("a", &2).unwrap();
+        let h2 = header(&c.save_at(&s, t0() + Duration::minutes(2)).unwrap().unwrap());
+        assert_eq!(c.load_at(&h2, t0()).id(), Some(id.as_str()));
+        // A new one at login (and regenerate), none after clear.
+        let mut s = c.load_at(&h2, t0());
+        s.log_in("cobra");
+        let new_id = s.id().unwrap().to_owned();
+        assert_ne!(new_id, id);
+        let h3 = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        assert_eq!(c.load_at(&h3, t0()).id(), Some(new_id.as_str()));
+        s.clear();
+        assert_eq!(s.id(), None);
+        // The id is reserved, and a cookie with a bad one is invalid.
+        let codec = c.cookie();
+        let expires = t0() + Duration::minutes(10);
+        for bad in [json!(""), json!(7), json!("a b"), json!("x".repeat(65))] {
+            let cookie = codec
+                .encode_until(
+                    &json!({"_created": t0().unix_timestamp(), "_sid": bad}),
+                    expires,
+                )
+                .unwrap();
+            let s = c.load_at(format!("session={}", cookie.value()), t0());
+            assert_eq!(s.source(), SessionSource::Invalid);
+        }
+        // A cookie from before ids existed is accepted and gets one when written.
+        let cookie = codec
+            .encode_until(&json!({"_created": t0().unix_timestamp(), "n": 1}), expires)
+            .unwrap();
+        let mut s = c.load_at(format!("session={}", cookie.value()), t0());
+        assert_eq!((s.source(), s.id()), (SessionSource::Cookie, None));
+        s.insert("n", &2).unwrap();
+        let h4 = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        assert!(c.load_at(&h4, t0()).id().is_some());
+    }
+
+    #[test]
+    fn the_clock_hook_drives_every_call_without_at() {
+        let now = Arc::new(AtomicU64::new(1_700_000_000));
+        let clock = Arc::clone(&now);
+        let c = SessionConfig::builder(cookie_config(key(1)))
+            .idle_timeout(Duration::minutes(30))
+            .clock(move || {
+                let secs = i64::try_from(clock.load(Ordering::SeqCst)).unwrap();
+                OffsetDateTime::from_unix_timestamp(secs).unwrap()
+            })
+            .build();
+        assert_eq!(c.now(), t0());
+        let mut s = c.load("");
+        s.insert("user", "cobra").unwrap();
+        let h = header(&c.save(&s).unwrap().unwrap());
+        let s = c.load(&h);
+        assert_eq!(s.created_at(), Some(t0()));
+        assert_eq!(s.expires_at(), Some(t0() + Duration::minutes(30)));
+        now.fetch_add(29 * 60, Ordering::SeqCst);
+        assert_eq!(c.load(&h).source(), SessionSource::Cookie);
+        now.fetch_add(60, Ordering::SeqCst);
+        assert_eq!(c.load(&h).source(), SessionSource::Expired);
+        let s = futures_lite_block_on(c.load_async(&h));
+        assert_eq!(s.source(), SessionSource::Expired);
+    }
+
+    /// Polls a future that never waits (no revocation store) to completion.
+    fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn the_expires_attribute_covers_the_leeway() {
+        let cookie = CookieConfig::builder(key(1))
+            .leeway(Duration::seconds(4))
+            .try_build()
+            .unwrap();
+        let c = SessionConfig::builder(cookie)
+            .idle_timeout(Duration::minutes(30))
+            .build();
+        let mut s = c.load_at("", t0());
+        s.insert("a", &1).unwrap();
+        let u = c.save_at(&s, t0()).unwrap().unwrap();
+        let expires = t0() + Duration::minutes(30);
+        assert_eq!(
+            u.cookie().expires_datetime(),
+            Some(expires + Duration::seconds(4))
+        );
+        // The signed expiry is unchanged; the leeway accepts it 4 s longer.
+        let s = c.load_at(header(&u), t0());
+        assert_eq!(s.expires_at(), Some(expires));
+        let late = expires + Duration::seconds(3);
+        assert_eq!(c.load_at(header(&u), late).source(), SessionSource::Cookie);
+        let later = expires + Duration::seconds(4);
+        assert_eq!(
+            c.load_at(header(&u), later).source(),
+            SessionSource::Expired
+        );
     }
 
     #[test]

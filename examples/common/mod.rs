@@ -8,16 +8,104 @@ use std::sync::Arc;
 
 use base64::Engine;
 use sessionlib::handle::SessionHandle;
-use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig};
+use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, RevocationError, SessionConfig};
+use time::OffsetDateTime;
 
 /// The app's settings, read once at start-up.
 pub struct Settings {
     /// Sessions: keys, cookie, expiry and the revocation store.
     pub sessions: SessionConfig,
     /// The revocation store behind "log out everywhere".
-    pub revocations: Arc<MemoryRevocation>,
+    pub revocations: Revocations,
     /// The port on 127.0.0.1.
     pub port: u16,
+}
+
+/// The revocation store: Redis, shared by every server, when `SESSIONLIB_REDIS_URL` is
+/// set; otherwise in memory, for this process only.
+#[derive(Clone)]
+pub enum Revocations {
+    /// `MemoryRevocation`: this server only.
+    Memory(Arc<MemoryRevocation>),
+    /// `RedisRevocation`: every server on the same Redis.
+    #[cfg(feature = "redis")]
+    Redis(Arc<sessionlib::redis::RedisRevocation>),
+}
+
+impl Revocations {
+    /// Logs `user` out everywhere: every session logged in at or before `at`.
+    pub async fn revoke_user_at(
+        &self,
+        user: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), RevocationError> {
+        match self {
+            Revocations::Memory(store) => {
+                store.revoke_user_at(user, at);
+                Ok(())
+            }
+            #[cfg(feature = "redis")]
+            Revocations::Redis(store) => store.revoke_user_at(user, at).await,
+        }
+    }
+}
+
+/// An optional environment variable parsed as a number with `check`, or what is wrong.
+fn env_number<T: std::str::FromStr>(
+    name: &str,
+    check: impl Fn(&T) -> bool,
+    what: &str,
+) -> Result<Option<T>, String> {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v| check(v))
+            .map(Some)
+            .ok_or_else(|| format!("{name} must be {what}")),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The revocation store the environment asks for (see the examples' docs).
+fn revocations() -> Result<Revocations, String> {
+    let Ok(url) = std::env::var("SESSIONLIB_REDIS_URL") else {
+        return Ok(Revocations::Memory(Arc::new(MemoryRevocation::new())));
+    };
+    #[cfg(feature = "redis")]
+    {
+        use std::time::Duration;
+        let ms = |name| env_number::<u64>(name, |_| true, "a whole number of milliseconds");
+        let mut builder = sessionlib::redis::RedisRevocation::builder(&url)
+            .map_err(|e| format!("SESSIONLIB_REDIS_URL: {}", source_text(&e)))?;
+        if let Some(ms) = ms("SESSIONLIB_REDIS_TIMEOUT_MS")? {
+            builder = builder.timeout(Duration::from_millis(ms));
+        }
+        if let Some(ms) = ms("SESSIONLIB_REDIS_CACHE_MS")? {
+            builder = builder.cache_ttl(Duration::from_millis(ms));
+        }
+        if let Some(ms) = ms("SESSIONLIB_REDIS_FAIL_OPEN_MS")? {
+            builder = builder.fail_open_for(Duration::from_millis(ms));
+        }
+        let store = builder.build();
+        eprintln!("revocations: Redis ({store:?})");
+        Ok(Revocations::Redis(Arc::new(store)))
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = url;
+        Err(
+            "SESSIONLIB_REDIS_URL is set but this build has no Redis support: \
+             build with `--features redis`"
+                .into(),
+        )
+    }
+}
+
+/// An error's cause, or the error itself, as text.
+fn source_text(error: &dyn std::error::Error) -> String {
+    error.source().unwrap_or(error).to_string()
 }
 
 /// Reads the settings from the environment (see the examples' docs), or says what is
@@ -51,8 +139,14 @@ pub fn settings() -> Result<Settings, String> {
     } else {
         CookieConfig::builder(keyring).name("__Host-session")
     };
+    let leeway = env_number::<i64>(
+        "SESSIONLIB_LEEWAY_SECONDS",
+        |&s| s >= 0,
+        "a whole number of seconds",
+    )?;
     let cookie = cookie
         .salt("sessionlib.example")
+        .leeway(time::Duration::seconds(leeway.unwrap_or(0)))
         .try_build()
         .map_err(|e| e.to_string())?;
     let ttl_seconds: i64 = match std::env::var("SESSIONLIB_TTL_SECONDS") {
@@ -64,12 +158,32 @@ pub fn settings() -> Result<Settings, String> {
         Err(_) => 1800,
     };
     let ttl = time::Duration::seconds(ttl_seconds);
-    let revocations = Arc::new(MemoryRevocation::new());
+    let revocations = revocations()?;
     let sessions = SessionConfig::builder(cookie)
         .idle_timeout(ttl)
-        .refresh_interval((ttl / 10_i32).min(time::Duration::minutes(1)))
-        .revocation(revocations.clone())
-        .build();
+        .refresh_interval((ttl / 10_i32).min(time::Duration::minutes(1)));
+    let sessions = match &revocations {
+        Revocations::Memory(store) => sessions.revocation(store.clone()),
+        #[cfg(feature = "redis")]
+        Revocations::Redis(store) => sessions.revocation(store.clone()),
+    };
+    let skew = env_number::<i64>(
+        "SESSIONLIB_CLOCK_SKEW_SECONDS",
+        |s| s.abs() <= 86_400,
+        "a whole number of seconds between -86400 and 86400",
+    )?
+    .unwrap_or(0);
+    let sessions = if skew == 0 {
+        sessions
+    } else {
+        eprintln!(
+            "WARNING: SESSIONLIB_CLOCK_SKEW_SECONDS={skew}: this server's session clock is \
+             off by {skew} s (a testing aid)."
+        );
+        let skew = time::Duration::seconds(skew);
+        sessions.clock(move || OffsetDateTime::now_utc() + skew)
+    };
+    let sessions = sessions.build();
     let port = match std::env::var("PORT") {
         Ok(text) => text.parse().map_err(|_| "PORT must be a port number")?,
         Err(_) => 8000,
@@ -144,13 +258,46 @@ pub fn logout(session: &SessionHandle) {
     session.clear();
 }
 
-/// `POST /logout-everywhere`: ends every session of the logged-in user on this server
-/// (through the revocation store), this one included (the caller redirects to `/`).
-pub fn logout_everywhere(session: &SessionHandle, revocations: &MemoryRevocation) {
+/// `POST /logout-everywhere`: ends every session of the logged-in user, this one
+/// included (the caller redirects to `/`): on this server with the in-memory store, on
+/// every server with Redis. When the store cannot be reached, nothing changes and the
+/// answer is a 503 page.
+pub async fn logout_everywhere(
+    session: &SessionHandle,
+    revocations: &Revocations,
+    framework: &str,
+) -> Result<(), Page> {
     if let Some(user) = session.user_id() {
-        revocations.revoke_user(&user);
+        // The session clock, so that logins and logouts compare on one clock.
+        let now = session.config().now();
+        if revocations.revoke_user_at(&user, now).await.is_err() {
+            let body = format!(
+                "<p class=\"flash error\">Could not log out everywhere: the session store \
+                 is not available. Nothing was changed; please try again.</p>\n{LOGOUT_FORMS}"
+            );
+            return Err(Page {
+                status: 503,
+                html: page(framework, &body),
+            });
+        }
     }
     session.clear();
+    Ok(())
+}
+
+/// `GET /greeting` served without sessions (`SESSIONLIB_NO_SESSIONS=1`, the load
+/// test's baseline): the same answer as a first visit, with no counter.
+pub fn greeting_without_session(authorization: Option<&[u8]>) -> (u16, serde_json::Value) {
+    match authorization.and_then(basic_auth_user) {
+        Some(user) => (
+            200,
+            serde_json::json!({ "message": format!("Welcome, {user}!") }),
+        ),
+        None => (
+            401,
+            serde_json::json!({"message": "Please log in with HTTP Basic auth"}),
+        ),
+    }
 }
 
 /// `GET /greeting` with HTTP Basic auth: the visit counter kept in the session.

@@ -1,0 +1,630 @@
+//! A [`Revocation`] store in Redis, shared by a fleet of servers (feature `redis`).
+//!
+//! [`RedisRevocation`] offers the operations of
+//! [`MemoryRevocation`](crate::MemoryRevocation), kept in Redis so that every server
+//! sees them:
+//!
+//! - **log out everywhere** ([`RedisRevocation::revoke_user`]): a per-user epoch;
+//!   every session of the user logged in at or before it is refused;
+//! - **ban** ([`RedisRevocation::ban`], [`RedisRevocation::unban`]);
+//! - **revoke one session** ([`RedisRevocation::revoke_session`]): a per-session
+//!   deny list keyed by the [session id](crate::Session::id), each entry with a Redis
+//!   TTL of the session's remaining lifetime (until its
+//!   [deadline](crate::Session::deadline) plus
+//!   [`SESSION_REVOCATION_MARGIN`](crate::revocation::SESSION_REVOCATION_MARGIN)), so
+//!   entries expire by themselves when no cookie of the session can be valid any more.
+//!
+//! # Keys
+//!
+//! With the default prefix `sessionlib:`, a user's state is the string
+//! `sessionlib:u:<user>` (the epoch in Unix milliseconds, or `banned`), and a revoked
+//! session is `sessionlib:s:<id>`. User keys have no TTL: like the in-memory store,
+//! Redis holds one key per user ever revoked or banned.
+//!
+//! # Per request
+//!
+//! One round trip at most: a single `MGET` of the user key and the session key (none
+//! for a session with neither a user nor an id). With a
+//! [local cache](RedisRevocationBuilder::cache_ttl), answers are reused for that long:
+//! a revocation made on another server is seen at most `cache_ttl` late (revocations
+//! made through the same `RedisRevocation` are seen at once). Every call, the
+//! revocation operations included, is bounded by the
+//! [timeout](RedisRevocationBuilder::timeout): none waits longer, whatever Redis does.
+//!
+//! # When Redis cannot answer
+//!
+//! Choose per app ([`RedisRevocationBuilder::fail_open_for`]):
+//!
+//! - **fail closed** (the default): [`Revocation::is_revoked`] returns `Err`; the
+//!   request gets no session (source
+//!   [`RevocationUnavailable`](crate::SessionSource::RevocationUnavailable)) and its
+//!   cookie is kept, so users are logged in again as soon as Redis answers;
+//! - **fail open for at most a bound**: while the outage is younger than the bound,
+//!   sessions are accepted without the check (`Ok(false)`: a revoked session is
+//!   accepted too); after it, as fail closed.
+//!
+//! The outage starts at the first failed call and ends at the first successful one;
+//! the connection is re-established in the background, so the store recovers by
+//! itself when Redis is back. Failures are logged with `tracing` (the start and the
+//! end of an outage), with no key, user or session data.
+//!
+//! Revocations and bans are as durable as Redis makes them: with the default
+//! snapshotting, a crash can lose the last writes; configure `appendonly yes` (and
+//! `appendfsync always` or `everysec`) to keep them.
+//!
+//! # Runtime
+//!
+//! The store runs on tokio (it needs a runtime with timers, as `#[tokio::main]`,
+//! axum and actix-web have); outside one it answers `Err`. It connects on first use:
+//! building it needs no Redis.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use sessionlib::redis::RedisRevocation;
+//! use sessionlib::{CookieConfig, Key, Keyring, SessionConfig};
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let revocations = Arc::new(
+//!     RedisRevocation::builder("redis://127.0.0.1:6379/")?
+//!         .timeout(std::time::Duration::from_millis(200))
+//!         .cache_ttl(std::time::Duration::from_millis(500))
+//!         .build(),
+//! );
+//! let cookie = CookieConfig::builder(Keyring::new(Key::generate())).try_build()?;
+//! let sessions = SessionConfig::builder(cookie)
+//!     .revocation(revocations.clone())
+//!     .build();
+//! // "Log out everywhere", on every server of the fleet:
+//! revocations.revoke_user("cobra").await?;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{Client, RedisError};
+use time::OffsetDateTime;
+
+use crate::revocation::{
+    session_entry_end, unix_millis, user_revokes, BoxFuture, Revocation, RevocationError, UserState,
+};
+use crate::session::Session;
+
+/// The per-call timeout used when none is set: 250 milliseconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// The key prefix used when none is set.
+pub const DEFAULT_KEY_PREFIX: &str = "sessionlib:";
+
+/// The most entries the local cache holds; it is emptied when full.
+const CACHE_CAPACITY: usize = 100_000;
+
+/// The value of a banned user's key.
+const BANNED: &str = "banned";
+
+/// Raises a user's epoch to ARGV[1] unless the user is banned.
+const REVOKE_USER_SCRIPT: &str = "local v = redis.call('GET', KEYS[1]) \
+    if v == 'banned' then return 0 end \
+    if (not v) or (tonumber(v) or 0) < tonumber(ARGV[1]) then \
+    redis.call('SET', KEYS[1], ARGV[1]) end return 1";
+
+/// Replaces a ban by the epoch ARGV[1]; leaves any other state alone.
+const UNBAN_SCRIPT: &str = "if redis.call('GET', KEYS[1]) == 'banned' then \
+    redis.call('SET', KEYS[1], ARGV[1]) return 1 end return 0";
+
+/// A [`Revocation`] store in Redis; see the [module docs](self).
+pub struct RedisRevocation {
+    client: Client,
+    manager_config: ConnectionManagerConfig,
+    connection: OnceLock<ConnectionManager>,
+    prefix: String,
+    timeout: Duration,
+    cache_ttl: Duration,
+    fail_open_for: Duration,
+    cache: Mutex<HashMap<String, (Option<String>, Instant)>>,
+    outage_since: Mutex<Option<Instant>>,
+}
+
+impl fmt::Debug for RedisRevocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The client holds the URL, which may hold a password: not shown.
+        f.debug_struct("RedisRevocation")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("cache_ttl", &self.cache_ttl)
+            .field("fail_open_for", &self.fail_open_for)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings for a [`RedisRevocation`]; made by [`RedisRevocation::builder`].
+#[must_use]
+pub struct RedisRevocationBuilder {
+    client: Client,
+    prefix: String,
+    timeout: Duration,
+    cache_ttl: Duration,
+    fail_open_for: Duration,
+}
+
+impl fmt::Debug for RedisRevocationBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisRevocationBuilder")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("cache_ttl", &self.cache_ttl)
+            .field("fail_open_for", &self.fail_open_for)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisRevocationBuilder {
+    /// The longest any call may take, connecting included; a call that takes longer
+    /// fails (see "When Redis cannot answer" in the module docs). Values below one
+    /// millisecond count as one millisecond.
+    ///
+    /// Defaults to [`DEFAULT_TIMEOUT`] (250 milliseconds).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long an answer from Redis is reused by this process: the staleness bound.
+    /// A revocation made on another server takes effect here at most this much later.
+    /// Zero turns the cache off.
+    ///
+    /// Defaults to zero (every check asks Redis).
+    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
+    }
+
+    /// Fail open for at most `bound`: while Redis has been failing for less than
+    /// `bound`, sessions are accepted without the revocation check; after that, and
+    /// with a zero bound, the check fails (fail closed: the request gets no session,
+    /// the cookie is kept).
+    ///
+    /// Defaults to zero (fail closed).
+    pub fn fail_open_for(mut self, bound: Duration) -> Self {
+        self.fail_open_for = bound;
+        self
+    }
+
+    /// The prefix of every key the store writes, to share one Redis database between
+    /// apps.
+    ///
+    /// Defaults to [`DEFAULT_KEY_PREFIX`] (`sessionlib:`).
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Builds the store. It connects on first use.
+    pub fn build(self) -> RedisRevocation {
+        // Reconnect quickly after an outage: a few attempts at most 500 ms apart, each
+        // bounded by the timeout; a failed round is started again by the next call.
+        let manager_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(2)
+            .set_min_delay(Duration::from_millis(20))
+            .set_max_delay(Duration::from_millis(500));
+        RedisRevocation {
+            client: self.client,
+            manager_config,
+            connection: OnceLock::new(),
+            prefix: self.prefix,
+            timeout: self.timeout,
+            cache_ttl: self.cache_ttl,
+            fail_open_for: self.fail_open_for,
+            cache: Mutex::new(HashMap::new()),
+            outage_since: Mutex::new(None),
+        }
+    }
+}
+
+/// Why a call to Redis failed. The `Display` texts are fixed; they never hold a key,
+/// a user name or the URL.
+#[derive(Debug)]
+enum Failure {
+    Url,
+    NoRuntime,
+    Timeout,
+    Redis(RedisError),
+    UnexpectedValue,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Failure::Url => "invalid Redis URL",
+            Failure::NoRuntime => "no tokio runtime to talk to Redis on",
+            Failure::Timeout => "Redis did not answer within the timeout",
+            Failure::Redis(_) => "Redis failed",
+            Failure::UnexpectedValue => "Redis holds a value this store did not write",
+        })
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Failure::Redis(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl RedisRevocation {
+    /// Starts a store on the Redis at `url` (`redis://[:password@]host:port/db`, or
+    /// `unix:///path`). Fails only when the URL is invalid (the error does not repeat
+    /// it); no connection is made yet.
+    pub fn builder(url: &str) -> Result<RedisRevocationBuilder, RevocationError> {
+        let client = Client::open(url).map_err(|_| RevocationError::new(Failure::Url))?;
+        Ok(RedisRevocationBuilder {
+            client,
+            prefix: DEFAULT_KEY_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            cache_ttl: Duration::ZERO,
+            fail_open_for: Duration::ZERO,
+        })
+    }
+
+    /// Logs `user` out everywhere: every session of the user logged in until now is
+    /// revoked, on every server. A login after this call is not affected; a banned
+    /// user stays banned.
+    pub async fn revoke_user(&self, user: &str) -> Result<(), RevocationError> {
+        self.revoke_user_at(user, OffsetDateTime::now_utc()).await
+    }
+
+    /// Like [`RedisRevocation::revoke_user`], revoking sessions logged in at or before
+    /// `at`. The epoch only moves forward.
+    pub async fn revoke_user_at(
+        &self,
+        user: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), RevocationError> {
+        let key = self.user_key(user);
+        let mut script = ::redis::cmd("EVAL");
+        script
+            .arg(REVOKE_USER_SCRIPT)
+            .arg(1)
+            .arg(&key)
+            .arg(unix_millis(at));
+        self.write(&key, |mut c| async move {
+            script.query_async::<i64>(&mut c).await.map(drop)
+        })
+        .await
+    }
+
+    /// Bans `user`: every session of the user, existing or new, is revoked until
+    /// [`RedisRevocation::unban`].
+    pub async fn ban(&self, user: &str) -> Result<(), RevocationError> {
+        let key = self.user_key(user);
+        let mut set = ::redis::cmd("SET");
+        set.arg(&key).arg(BANNED);
+        self.write(
+            &key,
+            |mut c| async move { set.query_async::<()>(&mut c).await },
+        )
+        .await
+    }
+
+    /// Lifts a ban. Sessions that existed before the ban stay revoked.
+    pub async fn unban(&self, user: &str) -> Result<(), RevocationError> {
+        let key = self.user_key(user);
+        let mut script = ::redis::cmd("EVAL");
+        script
+            .arg(UNBAN_SCRIPT)
+            .arg(1)
+            .arg(&key)
+            .arg(unix_millis(OffsetDateTime::now_utc()));
+        self.write(&key, |mut c| async move {
+            script.query_async::<i64>(&mut c).await.map(drop)
+        })
+        .await
+    }
+
+    /// Whether `user` is banned (asks Redis, not the cache).
+    pub async fn is_banned(&self, user: &str) -> Result<bool, RevocationError> {
+        let key = self.user_key(user);
+        let mut get = ::redis::cmd("GET");
+        get.arg(&key);
+        let value = self
+            .call(|mut c| async move { get.query_async::<Option<String>>(&mut c).await })
+            .await
+            .map_err(RevocationError::new)?;
+        Ok(value.as_deref() == Some(BANNED))
+    }
+
+    /// Revokes one session, by its [id](Session::id), on every server: every copy of
+    /// its cookie is refused, other sessions of the same user are not. The entry
+    /// expires by itself (a Redis TTL) at the session's
+    /// [deadline](Session::deadline) plus
+    /// [`SESSION_REVOCATION_MARGIN`](crate::revocation::SESSION_REVOCATION_MARGIN).
+    /// Returns `Ok(false)`, doing nothing, for a session without an id or an expiry
+    /// (one not loaded from a cookie: there is nothing to revoke).
+    pub async fn revoke_session(&self, session: &Session) -> Result<bool, RevocationError> {
+        let (Some(id), Some(end)) = (session.id(), session_entry_end(session)) else {
+            return Ok(false);
+        };
+        let ttl_ms = (end - OffsetDateTime::now_utc()).whole_milliseconds();
+        let Ok(ttl_ms) = u64::try_from(ttl_ms.max(1)) else {
+            return Ok(false);
+        };
+        let key = self.session_key(id);
+        let mut set = ::redis::cmd("SET");
+        set.arg(&key).arg(1).arg("PX").arg(ttl_ms);
+        self.write(
+            &key,
+            |mut c| async move { set.query_async::<()>(&mut c).await },
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Whether the session with this id is revoked (asks Redis, not the cache).
+    pub async fn is_session_revoked(&self, id: &str) -> Result<bool, RevocationError> {
+        let mut exists = ::redis::cmd("EXISTS");
+        exists.arg(self.session_key(id));
+        let n = self
+            .call(|mut c| async move { exists.query_async::<i64>(&mut c).await })
+            .await
+            .map_err(RevocationError::new)?;
+        Ok(n > 0)
+    }
+
+    fn user_key(&self, user: &str) -> String {
+        format!("{}u:{user}", self.prefix)
+    }
+
+    fn session_key(&self, id: &str) -> String {
+        format!("{}s:{id}", self.prefix)
+    }
+
+    /// Runs a write, then forgets the key's cached value. Writes never fail open.
+    async fn write<F, Fut>(&self, key: &str, f: F) -> Result<(), RevocationError>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = Result<(), RedisError>>,
+    {
+        let result = self.call(f).await;
+        self.cache_lock().remove(key);
+        result.map_err(RevocationError::new)
+    }
+
+    /// Runs `f` on the connection within the timeout, and keeps track of outages.
+    async fn call<T, F, Fut>(&self, f: F) -> Result<T, Failure>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = Result<T, RedisError>>,
+    {
+        let result = self.call_inner(f).await;
+        match &result {
+            Ok(_) => self.note_success(),
+            Err(failure) => {
+                self.note_failure(failure);
+            }
+        }
+        result
+    }
+
+    async fn call_inner<T, F, Fut>(&self, f: F) -> Result<T, Failure>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = Result<T, RedisError>>,
+    {
+        // tokio's timer panics outside a runtime: answer an error instead.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Failure::NoRuntime);
+        }
+        let connection = self.connection()?;
+        match tokio::time::timeout(self.timeout, f(connection)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) if e.is_timeout() => Err(Failure::Timeout),
+            Ok(Err(e)) => Err(Failure::Redis(e)),
+            Err(_) => Err(Failure::Timeout),
+        }
+    }
+
+    /// The connection manager, made on first use (inside the runtime: it starts a
+    /// task). It connects lazily and reconnects by itself.
+    fn connection(&self) -> Result<ConnectionManager, Failure> {
+        if let Some(manager) = self.connection.get() {
+            return Ok(manager.clone());
+        }
+        let manager = ConnectionManager::new_lazy_with_config(
+            self.client.clone(),
+            self.manager_config.clone(),
+        )
+        .map_err(Failure::Redis)?;
+        // Two first calls at once may both make one; the first stored wins.
+        Ok(self.connection.get_or_init(|| manager).clone())
+    }
+
+    fn note_success(&self) {
+        let mut since = self
+            .outage_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(start) = since.take() {
+            tracing::warn!(
+                outage_ms = start.elapsed().as_millis() as u64,
+                "sessionlib: Redis revocation store answers again"
+            );
+        }
+    }
+
+    /// Records a failure; returns how long the outage has lasted.
+    fn note_failure(&self, failure: &Failure) -> Duration {
+        let mut since = self
+            .outage_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match *since {
+            Some(start) => start.elapsed(),
+            None => {
+                *since = Some(Instant::now());
+                tracing::error!(
+                    error = %failure,
+                    cause = ?std::error::Error::source(failure).map(ToString::to_string),
+                    fail_open_ms = self.fail_open_for.as_millis() as u64,
+                    "sessionlib: Redis revocation store unavailable"
+                );
+                Duration::ZERO
+            }
+        }
+    }
+
+    fn cache_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Option<String>, Instant)>> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The values of `keys`, from the cache when fresh, otherwise with one `MGET`.
+    async fn values(&self, keys: &[String]) -> Result<Vec<Option<String>>, Failure> {
+        if !self.cache_ttl.is_zero() {
+            let cache = self.cache_lock();
+            let cached: Option<Vec<Option<String>>> = keys
+                .iter()
+                .map(|k| {
+                    cache
+                        .get(k)
+                        .filter(|(_, at)| at.elapsed() < self.cache_ttl)
+                        .map(|(v, _)| v.clone())
+                })
+                .collect();
+            if let Some(values) = cached {
+                return Ok(values);
+            }
+        }
+        let asked = Instant::now();
+        let mut mget = ::redis::cmd("MGET");
+        for key in keys {
+            mget.arg(key);
+        }
+        let values = self
+            .call(|mut c| async move { mget.query_async::<Vec<Option<String>>>(&mut c).await })
+            .await?;
+        if values.len() != keys.len() {
+            return Err(Failure::UnexpectedValue);
+        }
+        if !self.cache_ttl.is_zero() {
+            let mut cache = self.cache_lock();
+            if cache.len() + keys.len() > CACHE_CAPACITY {
+                cache.clear();
+            }
+            for (key, value) in keys.iter().zip(&values) {
+                // Timed from the question, so an entry is never older than the bound.
+                cache.insert(key.clone(), (value.clone(), asked));
+            }
+        }
+        Ok(values)
+    }
+
+    async fn check(&self, session: &Session) -> Result<bool, Failure> {
+        let user = session.user_id();
+        let id = session.id();
+        let mut keys = Vec::with_capacity(2);
+        if let Some(user) = user {
+            keys.push(self.user_key(user));
+        }
+        if let Some(id) = id {
+            keys.push(self.session_key(id));
+        }
+        if keys.is_empty() {
+            return Ok(false);
+        }
+        let values = self.values(&keys).await?;
+        let mut values = values.into_iter();
+        let user_state = match user {
+            None => None,
+            Some(_) => match values.next().flatten() {
+                None => None,
+                Some(v) if v == BANNED => Some(UserState::Banned),
+                Some(v) => Some(UserState::RevokedUntil(
+                    v.parse().map_err(|_| Failure::UnexpectedValue)?,
+                )),
+            },
+        };
+        let session_revoked = id.is_some() && values.next().flatten().is_some();
+        Ok(session_revoked || user_revokes(user_state, session))
+    }
+}
+
+impl Revocation for RedisRevocation {
+    fn is_revoked<'a>(
+        &'a self,
+        session: &'a Session,
+    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
+        Box::pin(async move {
+            match self.check(session).await {
+                Ok(revoked) => Ok(revoked),
+                // Redis answered, with something this store did not write: never open.
+                Err(failure @ Failure::UnexpectedValue) => Err(RevocationError::new(failure)),
+                Err(failure) => {
+                    let outage = self.outage_duration();
+                    if outage < self.fail_open_for {
+                        Ok(false)
+                    } else {
+                        Err(RevocationError::new(failure))
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl RedisRevocation {
+    /// How long the current outage has lasted (zero when there is none).
+    fn outage_duration(&self) -> Duration {
+        self.outage_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map_or(Duration::ZERO, |start| start.elapsed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn a_bad_url_is_a_clear_error_that_does_not_repeat_it() {
+        let error = RedisRevocation::builder("http://user:hunter2@example/").unwrap_err();
+        assert_eq!(error.to_string(), "the revocation store could not answer");
+        let source = std::error::Error::source(&error).unwrap().to_string();
+        assert_eq!(source, "invalid Redis URL");
+        assert!(!format!("{error:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn debug_does_not_show_the_url() {
+        let store = RedisRevocation::builder("redis://:hunter2@127.0.0.1:1/")
+            .unwrap()
+            .build();
+        assert!(!format!("{store:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn outside_a_runtime_the_check_fails_without_panicking() {
+        use crate::{CookieConfig, Key, Keyring, SessionConfig, SessionSource};
+        let store = RedisRevocation::builder("redis://127.0.0.1:1/")
+            .unwrap()
+            .build();
+        let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[9; 32]).unwrap()))
+            .try_build()
+            .unwrap();
+        let sessions = SessionConfig::builder(cookie).revocation(store).build();
+        let mut s = sessions.load("");
+        s.log_in("cobra");
+        let u = sessions.save(&s).unwrap().unwrap();
+        // The synchronous load polls once, outside any runtime.
+        let s = sessions.load(format!("session={}", u.cookie().value()));
+        assert_eq!(s.source(), SessionSource::RevocationUnavailable);
+    }
+}
