@@ -56,6 +56,9 @@
 //!    out everywhere", bans), with [`MemoryRevocation`] for one process.
 //! 7. `flask` (feature `flask`): the Flask session cookie profile — HMAC-SHA1, the
 //!    signing time as timestamp, Flask's tagged JSON, compression.
+//!    `sealed` (feature `sealed`): sealed tokens, encrypted and authenticated with
+//!    XChaCha20-Poly1305 under the same keyring (`CodecBuilder::sealed`,
+//!    `CookieConfigBuilder::sealed`).
 //! 8. Integrations, thin adapters over layer 6: `http` (feature `http`:
 //!    `SessionConfig::load_headers`/`save_headers`), `tower` (feature `tower`: a
 //!    `SessionLayer` for hyper or any tower stack), `axum` (feature `axum`: the layer
@@ -148,6 +151,8 @@ pub mod handle;
 pub mod http;
 pub mod key;
 pub mod revocation;
+#[cfg(feature = "sealed")]
+pub mod sealed;
 pub mod session;
 pub mod signer;
 #[cfg(feature = "tower")]
