@@ -23,6 +23,9 @@
 //!   also keeps it on `http://localhost` and `http://127.0.0.1`, which it treats as
 //!   secure (see tests/browser.rs).
 //! - `SESSIONLIB_TTL_SECONDS`: the idle timeout in seconds. Default 1800.
+//! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
+//!   browser cannot read the session) instead of only signing it. Needs the `sealed`
+//!   feature (`--features sealed`); without it the app refuses to start.
 //!
 //! Routes: `GET /` (login state and flash messages), `GET /login` (a form),
 //! `POST /login` (form field `username`), `GET /logout` (a page with the logout

@@ -104,6 +104,7 @@ impl Server {
             "SESSIONLIB_FALLBACK_KEY",
             "SESSIONLIB_DEV",
             "SESSIONLIB_TTL_SECONDS",
+            "SESSIONLIB_SEALED",
         ] {
             command.env_remove(var);
         }
