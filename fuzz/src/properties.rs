@@ -781,5 +781,19 @@ pub fn targets() -> Vec<(&'static str, Option<Property>)> {
         ("tagged_json", Some(tagged_json)),
         #[cfg(not(feature = "flask"))]
         ("tagged_json", None),
+        #[cfg(feature = "sealed")]
+        (
+            "sealed_decode_never_panics",
+            Some(super::sealed::sealed_decode_never_panics),
+        ),
+        #[cfg(not(feature = "sealed"))]
+        ("sealed_decode_never_panics", None),
+        #[cfg(feature = "sealed")]
+        (
+            "sealed_forged_never_opens",
+            Some(super::sealed::sealed_forged_never_opens),
+        ),
+        #[cfg(not(feature = "sealed"))]
+        ("sealed_forged_never_opens", None),
     ]
 }
