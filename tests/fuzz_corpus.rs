@@ -164,6 +164,7 @@ mod seeds {
             .encode_until(&json!([12, "x"]), expiry())
             .unwrap();
         let cookie = CookieConfig::builder(key(&NATIVE_SECRET))
+            .name("session")
             .sealed(true)
             .try_build()
             .unwrap()

@@ -1182,6 +1182,7 @@ mod sealed {
                 .decode_at::<Value>(token, now())
                 .map(|_| true),
             P::Header => CookieConfig::builder(key(1))
+                .name("session")
                 .sealed(true)
                 .try_build()
                 .unwrap()

@@ -264,6 +264,7 @@ fn python_sealed_tokens_open_in_rust() {
     let ring = Keyring::new(primary.clone()).with_fallback(fallback.clone());
     let codec = Codec::builder(ring.clone()).sealed(true).build();
     let cookie = CookieConfig::builder(ring)
+        .name("session")
         .sealed(true)
         .try_build()
         .unwrap();

@@ -60,6 +60,7 @@ fn sealed_fixtures() -> &'static SealedFixtures {
                 .sealed(true)
                 .build(),
             cookie: CookieConfig::builder(ring)
+                .name("session")
                 .sealed(true)
                 .try_build()
                 .unwrap_or_else(|e| panic!("fixture cookie refused: {e}")),
