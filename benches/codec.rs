@@ -261,6 +261,81 @@ fn compressed(c: &mut Criterion) {
 #[cfg(not(feature = "zlib"))]
 fn compressed(_: &mut Criterion) {}
 
+/// Sealed tokens (feature `sealed`, on in `benches/run.sh`) against the `cookie`
+/// crate's PrivateJar (AES-256-GCM) plus serde_json doing the same work: the struct is
+/// serialized to JSON and put into the jar, and read back out of it and parsed into the
+/// same struct. Both encrypt with a random nonce and check a tag; only sessionlib also
+/// has an expiry.
+#[cfg(feature = "sealed")]
+fn sealed<T>(c: &mut Criterion, size: &str, data: &T)
+where
+    T: Serialize + DeserializeOwned,
+{
+    let codec = sessionlib::Codec::builder(Key::from_bytes(&common::secret(0)).unwrap())
+        .sealed(true)
+        .build();
+    let jar_key = cookie::Key::from(&[7u8; 64]);
+    let token = codec.encode(data).unwrap();
+    let mut jar = CookieJar::new();
+    jar.private_mut(&jar_key).add(Cookie::new(
+        COOKIE_NAME,
+        serde_json::to_string(data).unwrap(),
+    ));
+    let private_decode = |jar: &CookieJar| -> T {
+        let cookie = jar.private(&jar_key).get(COOKIE_NAME).unwrap();
+        serde_json::from_str(cookie.value()).unwrap()
+    };
+    let private_encode = |data: &T| -> CookieJar {
+        let mut jar = CookieJar::new();
+        let json = serde_json::to_string(data).unwrap();
+        jar.private_mut(&jar_key)
+            .add(Cookie::new(COOKIE_NAME, json));
+        jar
+    };
+    let _: T = private_decode(&jar);
+
+    let mut g = c.benchmark_group(format!("sealed_encode_{size}"));
+    g.bench_function("sessionlib_sealed", |b| {
+        b.iter(|| codec.encode(black_box(data)).unwrap())
+    });
+    g.bench_function("private_jar_json", |b| {
+        b.iter(|| private_encode(black_box(data)))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group(format!("sealed_decode_{size}"));
+    g.bench_function("sessionlib_sealed", |b| {
+        b.iter(|| codec.decode::<T>(black_box(&token)).unwrap())
+    });
+    g.bench_function("private_jar_json", |b| {
+        b.iter(|| private_decode(black_box(&jar)))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group(format!("sealed_roundtrip_{size}"));
+    g.bench_function("sessionlib_sealed", |b| {
+        b.iter(|| {
+            let token = codec.encode(black_box(data)).unwrap();
+            codec.decode::<T>(&token).unwrap()
+        })
+    });
+    g.bench_function("private_jar_json", |b| {
+        b.iter(|| private_decode(&private_encode(black_box(data))))
+    });
+    g.finish();
+}
+
+#[cfg(feature = "sealed")]
+fn sealed_sizes(c: &mut Criterion) {
+    let (small, _) = common::small();
+    sealed::<Small>(c, "small", &small);
+    let (large, _) = common::large();
+    sealed::<Large>(c, "2k", &large);
+}
+
+#[cfg(not(feature = "sealed"))]
+fn sealed_sizes(_: &mut Criterion) {}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -271,6 +346,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = sizes, rejects, rotation, signer, compressed
+    targets = sizes, rejects, rotation, signer, compressed, sealed_sizes
 }
 criterion_main!(benches);

@@ -103,6 +103,18 @@ def main():
             print(f"| {op} {label} | " + " | ".join(cells) + " |")
     print(f"| verify only, small | {fmt_ns(median('verify_small', 'sessionlib'))} | | | | |")
     print()
+    print("Sealed tokens (feature `sealed`) against the cookie crate's PrivateJar plus serde_json:")
+    print()
+    print("| operation | sessionlib sealed | PrivateJar + serde_json | ratio |")
+    print("| --- | --- | --- | --- |")
+    for size, label in (("small", "small (132 B JSON)"), ("2k", "2 KB JSON")):
+        for op in ("encode", "decode", "roundtrip"):
+            group = f"sealed_{op}_{size}"
+            ours, theirs = median(group, "sessionlib_sealed"), median(group, "private_jar_json")
+            r = ratio(ours, theirs)
+            shown = "n/a" if r is None else f"{r:.2f}×"
+            print(f"| {op} {label} | {fmt_ns(ours)} | {fmt_ns(theirs)} | {shown} |")
+    print()
 
     rows = []
 
@@ -142,6 +154,14 @@ def main():
             ratio(py.get(f"dumps_{size}"), median(f"encode_{size}", "sessionlib")),
             "≥ 25×",
             lambda v: v >= 25,
+        )
+    for size in ("small", "2k"):
+        target(
+            f"sealed decode {size}: sessionlib / PrivateJar + serde_json",
+            ratio(median(f"sealed_decode_{size}", "sessionlib_sealed"),
+                  median(f"sealed_decode_{size}", "private_jar_json")),
+            "≤ 1.0×",
+            lambda v: v <= 1.0,
         )
     target("forged token (normal size) rejected", median("reject_small", "forged"), "≤ 0.4 µs", lambda v: v <= 400, unit="")
     target("oversized token rejected", median("reject_small", "oversized"), "well under 0.1 µs", lambda v: v < 50, unit="")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces BENCHMARKS.md: the criterion benchmarks (sessionlib, the baseline pipeline
-# and the cookie crate) and Python itsdangerous, PASSES times each (default 3), then the
+# and the cookie crate; sealed tokens against PrivateJar, feature `sealed`) and Python itsdangerous, PASSES times each (default 3), then the
 # two-thread throughput run, then the table of medians and ratios. About 7 minutes.
 #
 # On a shared machine the load changes from one minute to the next; each benchmark
@@ -12,10 +12,10 @@ passes="${PASSES:-3}"
 out=target/bench-results
 rm -rf "$out" target/criterion
 mkdir -p "$out"
-cargo bench --bench codec --no-run
+cargo bench --features sealed --bench codec --no-run
 for pass in $(seq 1 "$passes"); do
     echo "== pass $pass of $passes"
-    cargo bench --bench codec -- --warm-up-time 1 --measurement-time 2 "$@"
+    cargo bench --features sealed --bench codec -- --warm-up-time 1 --measurement-time 2 "$@"
     cp -r target/criterion "$out/pass$pass"
     python3 benches/itsdangerous_bench.py >"$out/itsdangerous-pass$pass.json"
 done

@@ -39,6 +39,9 @@
 //! - `SESSIONLIB_CLOCK_SKEW_SECONDS`: a testing aid that sets this server's session
 //!   clock off by that many seconds (negative: behind), to try clock differences
 //!   between servers (tests/fleet.rs). Default 0.
+//! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
+//!   browser cannot read the session) instead of only signing it. Needs the `sealed`
+//!   feature (`--features sealed`); without it the app refuses to start.
 //!
 //! Routes: `GET /` (login state and flash messages), `GET /login` (a form),
 //! `POST /login` (form field `username`), `GET /logout` (a page with the logout

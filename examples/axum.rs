@@ -42,6 +42,9 @@
 //! - `SESSIONLIB_NO_SESSIONS=1`: serve `GET /greeting` without the session layer (the
 //!   same answer as a first visit, no counter, no cookie), as the baseline of the load
 //!   test (benches/load.sh). The other routes are not served.
+//! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
+//!   browser cannot read the session) instead of only signing it. Needs the `sealed`
+//!   feature (`--features sealed`); without it the app refuses to start.
 //!
 //! Routes: `GET /` (login state and flash messages), `GET /login` (a form),
 //! `POST /login` (form field `username`), `GET /logout` (a page with the logout

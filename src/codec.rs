@@ -98,6 +98,9 @@ struct Inner {
     framer: Framer<Sha256>,
     ttl: Duration,
     leeway: Duration,
+    /// Set when tokens are sealed instead of signed (feature `sealed`).
+    #[cfg(feature = "sealed")]
+    sealer: Option<crate::sealed::Sealer>,
 }
 
 impl std::fmt::Debug for Codec {
@@ -107,6 +110,7 @@ impl std::fmt::Debug for Codec {
             .field("leeway", &self.inner.leeway)
             .field("max_token_len", &self.inner.framer.max_token_len)
             .field("compression", &self.inner.framer.compression.is_some())
+            .field("sealed", &self.is_sealed())
             .finish_non_exhaustive()
     }
 }
@@ -121,9 +125,24 @@ pub struct CodecBuilder {
     leeway: Duration,
     max_token_len: usize,
     compression: Option<Inflate>,
+    #[cfg(feature = "sealed")]
+    sealed: bool,
 }
 
 impl CodecBuilder {
+    /// Whether tokens are sealed: encrypted and authenticated with XChaCha20-Poly1305
+    /// under keys derived from the same keyring, so that the holder of a token cannot
+    /// read its data. A sealed codec reads only sealed tokens, and a signed one only
+    /// signed tokens. Sealed payloads are never compressed. See [`crate::sealed`] for
+    /// the format and what it still shows (length, expiry).
+    ///
+    /// Defaults to off: tokens are signed, and anyone can read their data.
+    #[cfg(feature = "sealed")]
+    pub fn sealed(mut self, on: bool) -> Self {
+        self.sealed = on;
+        self
+    }
+
     /// The salt, which names the purpose of the tokens: a token made for one salt never
     /// verifies under another, so a password-reset token cannot be used as a session.
     ///
@@ -202,6 +221,10 @@ impl CodecBuilder {
                 ),
                 ttl: self.ttl,
                 leeway: self.leeway,
+                #[cfg(feature = "sealed")]
+                sealer: self
+                    .sealed
+                    .then(|| crate::sealed::Sealer::new(&self.keyring, &self.salt)),
             }),
         }
     }
@@ -223,7 +246,18 @@ impl Codec {
             leeway: Duration::ZERO,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             compression: None,
+            #[cfg(feature = "sealed")]
+            sealed: false,
         }
+    }
+
+    /// Whether this codec seals tokens (see [`CodecBuilder::sealed`]); always false
+    /// without the `sealed` feature.
+    pub fn is_sealed(&self) -> bool {
+        #[cfg(feature = "sealed")]
+        return self.inner.sealer.is_some();
+        #[cfg(not(feature = "sealed"))]
+        false
     }
 
     /// The configured time-to-live.
@@ -287,6 +321,14 @@ impl Codec {
             .ok_or(Error::ExpiryOutOfRange)?;
         let mut json = Vec::with_capacity(ENCODE_BUFFER_LEN);
         serde_json::to_writer(&mut json, data).map_err(|_| Error::Serialize)?;
+        #[cfg(feature = "sealed")]
+        if let Some(sealer) = &self.inner.sealer {
+            let json = zeroize::Zeroizing::new(json);
+            if !json_depth_within(&json, MAX_JSON_DEPTH) {
+                return Err(Error::Serialize);
+            }
+            return sealer.seal(&json, expiry, self.max_token_len());
+        }
         self.inner.framer.seal(json, expiry)
     }
 
@@ -330,13 +372,44 @@ impl Codec {
     /// # }
     /// ```
     pub fn verify(&self, token: &str) -> Result<Verified<()>, Error> {
-        self.check(token, system_now).map(|(_, verified)| verified)
+        self.verify_with_clock(token, system_now)
     }
 
     /// Like [`Codec::verify`], with `now` as the current time.
     pub fn verify_at(&self, token: &str, now: OffsetDateTime) -> Result<Verified<()>, Error> {
-        self.check(token, || now.unix_timestamp_nanos())
-            .map(|(_, verified)| verified)
+        self.verify_with_clock(token, || now.unix_timestamp_nanos())
+    }
+
+    fn verify_with_clock(
+        &self,
+        token: &str,
+        now: impl FnOnce() -> i128,
+    ) -> Result<Verified<()>, Error> {
+        #[cfg(feature = "sealed")]
+        if self.inner.sealer.is_some() {
+            return self.check_sealed(token, now).map(|(_, verified)| verified);
+        }
+        self.check(token, now).map(|(_, verified)| verified)
+    }
+
+    /// Opens a sealed token (length, shape, tag with each key), then checks its expiry,
+    /// reading the clock only once the tag is valid. The plaintext is not parsed yet.
+    #[cfg(feature = "sealed")]
+    fn check_sealed(
+        &self,
+        token: &str,
+        now: impl FnOnce() -> i128,
+    ) -> Result<(zeroize::Zeroizing<Vec<u8>>, Verified<()>), Error> {
+        let sealer = self.inner.sealer.as_ref().ok_or(Error::Malformed)?;
+        let unsealed = sealer.open(token.as_bytes(), self.max_token_len())?;
+        let expires_at = timestamp_to_time(unsealed.expiry)?;
+        check_expiry(unsealed.expiry, expires_at, now(), self.inner.leeway)?;
+        let verified = Verified {
+            data: (),
+            expires_at,
+            key_used: unsealed.key_used,
+        };
+        Ok((unsealed.plaintext, verified))
     }
 
     fn decode_with_clock<T: DeserializeOwned>(
@@ -344,6 +417,12 @@ impl Codec {
         token: &str,
         now: impl FnOnce() -> i128,
     ) -> Result<Verified<T>, Error> {
+        #[cfg(feature = "sealed")]
+        if self.inner.sealer.is_some() {
+            let (plaintext, verified) = self.check_sealed(token, now)?;
+            let data = deserialize(&plaintext)?;
+            return Ok(verified.map(|()| data));
+        }
         let (opened, verified) = self.check(token, now)?;
         let data = self.inner.framer.with_payload(&opened, deserialize)?;
         Ok(verified.map(|()| data))

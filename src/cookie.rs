@@ -243,9 +243,24 @@ pub struct CookieConfigBuilder {
     http_only: bool,
     same_site: SameSite,
     partitioned: bool,
+    #[cfg(feature = "sealed")]
+    sealed: bool,
 }
 
 impl CookieConfigBuilder {
+    /// Whether the cookie value is sealed (encrypted and authenticated) instead of
+    /// signed, so that the browser and anyone holding the cookie cannot read the
+    /// session. The cookie name and salt are bound into the sealing key as they are into
+    /// the signature; the session layer and the framework integrations need nothing
+    /// else. See [`crate::sealed`].
+    ///
+    /// Defaults to `false` (signed: anyone holding the cookie can read it).
+    #[cfg(feature = "sealed")]
+    pub fn sealed(mut self, sealed: bool) -> Self {
+        self.sealed = sealed;
+        self
+    }
+
     /// The cookie name, used exactly as given. Names starting with `__Secure-` or
     /// `__Host-` have their rules checked by [`try_build`](Self::try_build).
     ///
@@ -398,8 +413,10 @@ impl CookieConfigBuilder {
             .salt(salt)
             .ttl(self.ttl)
             .leeway(self.leeway)
-            .max_token_len(MAX_COOKIE_LEN)
-            .build();
+            .max_token_len(MAX_COOKIE_LEN);
+        #[cfg(feature = "sealed")]
+        let codec = codec.sealed(self.sealed);
+        let codec = codec.build();
         Ok(CookieConfig {
             codec,
             name,
@@ -429,6 +446,8 @@ impl CookieConfig {
             http_only: true,
             same_site: SameSite::Lax,
             partitioned: false,
+            #[cfg(feature = "sealed")]
+            sealed: false,
         }
     }
 

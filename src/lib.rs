@@ -60,6 +60,9 @@
 //!    `django` (feature `django`): Django's signed-cookie sessions and
 //!    `django.core.signing` tokens — `:` separators, a base62 signing time,
 //!    `salted_hmac` keys, compression, Django's login and messages in the session.
+//!    `sealed` (feature `sealed`): sealed tokens, encrypted and authenticated with
+//!    XChaCha20-Poly1305 under the same keyring (`CodecBuilder::sealed`,
+//!    `CookieConfigBuilder::sealed`).
 //! 8. Integrations, thin adapters over layer 6: `http` (feature `http`:
 //!    `SessionConfig::load_headers`/`save_headers`), `tower` (feature `tower`: a
 //!    `SessionLayer` for hyper or any tower stack), `axum` (feature `axum`: the layer
@@ -170,6 +173,8 @@ mod pyjson;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod revocation;
+#[cfg(feature = "sealed")]
+pub mod sealed;
 pub mod session;
 pub mod signer;
 #[cfg(feature = "tower")]

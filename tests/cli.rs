@@ -181,6 +181,7 @@ fn help_documents_every_command_option_and_exit_code() {
         "signed_at",
         "cookie-session",
         "SECRET_KEY_FALLBACKS",
+        "--sealed",
     ] {
         assert!(help.contains(word), "--help does not mention {word}");
     }
@@ -214,6 +215,82 @@ fn keygen_prints_a_fresh_usable_secret() {
     assert_eq!(json_of(&data), json!({"a": 1}));
     cli(&["keygen", "extra"]).fails(2);
     cli(&["keygen", "--salt", "x"]).fails(2);
+}
+
+#[test]
+fn sealed_tokens_round_trip_and_inspect_shows_only_the_header() {
+    let data = json!({"user_id": 7, "card": "4111 1111"});
+    let out = cli(&["encode", "--sealed", "--now", NOW, "--ttl", "3600"])
+        .key(KEY)
+        .stdin(data.to_string())
+        .ok();
+    let token = out.trim_end().to_owned();
+    assert!(!token.contains('.') && !token.contains("4111"));
+    let out = cli(&["decode", "--sealed", "--meta", "--now", NOW, &token])
+        .key(KEY)
+        .ok();
+    assert_eq!(
+        json_of(&out),
+        json!({"data": data, "expires_at": 1_700_003_600, "key": "primary"})
+    );
+    // The library opens it too.
+    let codec = sessionlib::Codec::builder(Key::from_bytes(KEY.as_bytes()).unwrap())
+        .sealed(true)
+        .build();
+    let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    assert_eq!(codec.decode_at::<Value>(&token, now).unwrap().data, data);
+    // Without --sealed it is not a token; with another key or salt it does not open;
+    // after its expiry it is expired.
+    cli(&["decode", "--now", NOW, &token]).key(KEY).fails(3);
+    cli(&["decode", "--sealed", "--now", NOW, &token])
+        .key(OTHER)
+        .fails(4);
+    cli(&["decode", "--sealed", "--salt", "x", "--now", NOW, &token])
+        .key(KEY)
+        .fails(4);
+    cli(&["decode", "--sealed", "--now", "1700003600", &token])
+        .key(KEY)
+        .fails(5);
+    let out = cli(&[
+        "decode",
+        "--sealed",
+        "--meta",
+        "--now",
+        NOW,
+        "--fallback-key-env",
+        "SESSIONLIB_OLD_KEY",
+        &token,
+    ])
+    .key(OTHER)
+    .env("SESSIONLIB_OLD_KEY", KEY)
+    .ok();
+    assert_eq!(json_of(&out)["key"], "fallback:0");
+    // inspect needs no key and shows only version, expiry and length.
+    let out = cli(&["inspect", &token]).ok();
+    assert!(out.lines().all(|l| l.starts_with("UNVERIFIED ")), "{out}");
+    assert!(out.contains("sealed: yes, format version 1"), "{out}");
+    assert!(
+        out.contains("expiry: 1700003600 = 2023-11-14T23:13:20Z"),
+        "{out}"
+    );
+    let json_len = data.to_string().len();
+    assert!(
+        out.contains(&format!("data: {json_len} bytes of encrypted JSON")),
+        "{out}"
+    );
+    assert!(!out.contains("4111") && !out.contains("user_id"), "{out}");
+    // Combinations that make no sense are usage errors.
+    cli(&["encode", "--sealed", "--flask"])
+        .key(KEY)
+        .stdin("{}")
+        .fails(2);
+    cli(&["encode", "--sealed", "--compress"])
+        .key(KEY)
+        .stdin("{}")
+        .fails(2);
+    cli(&["decode", "--sealed", "--flask", &token])
+        .key(KEY)
+        .fails(2);
 }
 
 #[test]

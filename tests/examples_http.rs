@@ -304,6 +304,38 @@ fn logout_everywhere_ends_every_session_of_the_user() {
     }
 }
 
+/// `SESSIONLIB_SEALED=1`: the same app, with a cookie the client cannot read.
+#[test]
+fn sealed_mode_keeps_the_session_unreadable() {
+    let sealed = [
+        ("SESSIONLIB_DEV", "1"),
+        ("SESSIONLIB_SECRET_KEY", KEY_A),
+        ("SESSIONLIB_SEALED", "1"),
+    ];
+    for name in EXAMPLES {
+        let server = Server::start(name, &sealed);
+        let agent = client();
+        let r = login(&agent, &server, "cobra");
+        assert_eq!(r.status, 303, "{name}");
+        let value = r.session_value("session");
+        assert!(!value.contains('.'), "{name}: {value}");
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&value)
+            .unwrap();
+        assert!(!raw.windows(5).any(|w| w == b"cobra"), "{name}");
+        let r = get(&agent, &server.url("/"));
+        assert!(r.body.contains("Logged in as cobra"), "{name}: {}", r.body);
+        // The signed app with the same key does not take the sealed cookie.
+        let signed = Server::start(name, &DEV);
+        let r = get_with_cookie(&signed.url("/"), &format!("session={value}"));
+        assert!(
+            r.body.contains("You are not logged in"),
+            "{name}: {}",
+            r.body
+        );
+    }
+}
+
 #[test]
 fn visit_counter_lives_in_the_cookie() {
     for name in EXAMPLES {

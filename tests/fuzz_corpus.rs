@@ -18,6 +18,11 @@ use std::path::{Path, PathBuf};
 #[allow(dead_code)]
 mod properties;
 
+#[cfg(feature = "sealed")]
+#[path = "../fuzz/src/sealed.rs"]
+#[allow(dead_code)]
+mod sealed;
+
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
 }
@@ -140,6 +145,83 @@ mod seeds {
             .salt(salt)
             .compression(compressed)
             .build()
+    }
+
+    /// Seeds of the sealed targets: valid sealed tokens (of the codec, the cookie, the
+    /// fallback key and another salt), their raw bytes, and edits of them.
+    #[cfg(feature = "sealed")]
+    fn sealed_seeds() {
+        use crate::sealed::{SEALED_FALLBACK_SECRET, SEALED_FORGED_SALT};
+        use sessionlib::cookie::CookieConfig;
+        let key = |s: &[u8]| Key::from_bytes(s).unwrap();
+        let sealed =
+            |secret: &[u8], salt: &str| Codec::builder(key(secret)).salt(salt).sealed(true).build();
+        let session = json!({"user_id": 12345, "username": "cobra", "roles": ["admin"]});
+        let primary = sealed(&NATIVE_SECRET, NATIVE_SALT)
+            .encode_until(&session, expiry())
+            .unwrap();
+        let fallback = sealed(&SEALED_FALLBACK_SECRET, NATIVE_SALT)
+            .encode_until(&json!([12, "x"]), expiry())
+            .unwrap();
+        let cookie = CookieConfig::builder(key(&NATIVE_SECRET))
+            .name("session")
+            .sealed(true)
+            .try_build()
+            .unwrap()
+            .encode_until(&session, expiry())
+            .unwrap();
+        let expired = sealed(&NATIVE_SECRET, NATIVE_SALT)
+            .encode_until(&session, now() - time::Duration::seconds(1))
+            .unwrap();
+        let other_salt = sealed(&NATIVE_SECRET, "another.salt")
+            .encode_until(&session, expiry())
+            .unwrap();
+        let raw = encoding::decode(primary.as_bytes()).unwrap();
+
+        let t = "sealed_decode_never_panics";
+        write(t, "valid_primary", &primary);
+        write(t, "valid_fallback", &fallback);
+        write(t, "valid_cookie", cookie.value());
+        write(t, "expired", &expired);
+        write(t, "other_salt", &other_salt);
+        write(t, "raw_bytes_of_valid", &raw);
+        let mut v2 = raw.clone();
+        v2[0] = 2;
+        write(t, "raw_version_2", &v2);
+        write(t, "raw_header_only", &raw[..49]);
+        write(t, "padded", format!("{primary}=="));
+        write(t, "signed_native_token", vector("native", "small session"));
+        write(t, "json_session", session.to_string());
+        write(t, "json_deep", deep("[", "]", 200));
+        write(t, "not_utf8", [0xff, 0xfe, b'A', 0x80]);
+        // A token that is a piece of an error's text (the first campaign's false
+        // positive of the "no error shows the token" check).
+        write(t, "error_text_as_token", "rmed session token Malfo");
+
+        let t = "sealed_forged_never_opens";
+        write(t, "sealed_for_default_salt", &primary);
+        write(t, "sealed_with_fallback_key", &fallback);
+        write(
+            t,
+            "sealed_for_forged_salt_other_key",
+            sealed(&SEALED_FALLBACK_SECRET, SEALED_FORGED_SALT)
+                .encode_until(&session, expiry())
+                .unwrap(),
+        );
+        // Edits of the fixture tokens: pick, shape, mask.
+        write(t, "edit_flip_version", [0u8, 0, 1]);
+        write(
+            t,
+            "edit_flip_expiry",
+            [1u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80],
+        );
+        let mut tag_flip = vec![2u8, 0];
+        tag_flip.extend(std::iter::repeat_n(0u8, 49 + 700));
+        tag_flip.push(1);
+        write(t, "edit_flip_late_byte", tag_flip);
+        write(t, "edit_truncate_one", [0u8, 6]);
+        write(t, "edit_append", [1u8, 1]);
+        write(t, "edit_insert", [2u8, 3 + 4 * 20]);
     }
 
     fn bomb() -> Vec<u8> {
@@ -412,6 +494,8 @@ mod seeds {
                     .unwrap(),
             );
         }
+        #[cfg(feature = "sealed")]
+        sealed_seeds();
 
         // Keep the signer and encoding imports honest: a token signed by hand.
         let signer: Signer = Signer::new(

@@ -1764,3 +1764,382 @@ fn cross_site_state_changes_are_refused_by_the_origin_guard() {
         );
     }
 }
+
+/// The sealed profile's hostile table. Tokens are crafted with the AEAD directly (from
+/// the format in the `sealed` module docs), so that validly sealed headers and
+/// plaintexts the codec would never write reach the checks after the tag.
+#[cfg(feature = "sealed")]
+mod sealed {
+    use super::*;
+    use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+    use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+    use sessionlib::cookie::binding_salt;
+
+    const SALT: &[u8] = b"sessionlib.session";
+
+    /// A sealed token over any header and plaintext, for key `byte` and `purpose`.
+    fn craft(byte: u8, purpose: &[u8], version: u8, expiry: u64, plaintext: &[u8]) -> String {
+        let mut info = (purpose.len() as u64).to_be_bytes().to_vec();
+        info.extend_from_slice(purpose);
+        let mut k = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(Some(b"sessionlib.sealed.v1"), &[byte; 32])
+            .expand(&info, &mut k)
+            .unwrap();
+        let mut raw = vec![version];
+        raw.extend_from_slice(&expiry.to_be_bytes());
+        let nonce = [9u8; 24];
+        raw.extend_from_slice(&nonce);
+        let mut body = plaintext.to_vec();
+        let tag = XChaCha20Poly1305::new(&k.into())
+            .encrypt_in_place_detached(&XNonce::from(nonce), &raw[..9], &mut body)
+            .unwrap();
+        raw.extend_from_slice(&body);
+        raw.extend_from_slice(&tag);
+        b64(&raw)
+    }
+
+    fn later() -> u64 {
+        NOW as u64 + 3600
+    }
+
+    /// Sealed with key 1 for the plain codec's purpose (the default salt).
+    fn s(plaintext: &[u8]) -> String {
+        craft(1, SALT, 1, later(), plaintext)
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum P {
+        /// Sealed codec, key 1, default salt, into `Value`.
+        Sealed,
+        /// The same, into `Strict`.
+        Strict,
+        /// The same with a 1 MiB token limit.
+        Big,
+        /// A `Cookie:` header for a sealed cookie `session` (key 1, default salt).
+        Header,
+    }
+
+    fn decode(p: P, token: &str) -> Result<bool, Error> {
+        let codec = |max| {
+            Codec::builder(key(1))
+                .sealed(true)
+                .max_token_len(max)
+                .build()
+        };
+        match p {
+            P::Sealed => codec(4096).decode_at::<Value>(token, now()).map(|_| true),
+            P::Strict => codec(4096).decode_at::<Strict>(token, now()).map(|_| true),
+            P::Big => codec(1 << 20)
+                .decode_at::<Value>(token, now())
+                .map(|_| true),
+            P::Header => CookieConfig::builder(key(1))
+                .name("session")
+                .sealed(true)
+                .try_build()
+                .unwrap()
+                .decode_header_at::<Value>(token, now())
+                .map(|v| v.is_some()),
+        }
+    }
+
+    fn cases() -> Vec<(&'static str, P, String, Kind)> {
+        use Kind::*;
+        use P::*;
+        let good = s(br#"{"user_id":1,"name":"a"}"#);
+        let raw = encoding::decode(good.as_bytes()).unwrap();
+        let flip = |i: usize| {
+            let mut r = raw.clone();
+            r[i] ^= 0x20;
+            b64(&r)
+        };
+        let cookie_purpose = binding_salt(SALT, "session").unwrap();
+        let cookie = |data: &[u8]| craft(1, &cookie_purpose, 1, later(), data);
+        let signed = Codec::new(key(1))
+            .encode_at(&json!({"user_id": 1, "name": "a"}), now())
+            .unwrap();
+        vec![
+            // ------------------------------------------------ size and shape
+            ("sealed: empty", Sealed, String::new(), Malformed),
+            ("sealed: over the limit", Sealed, "A".repeat(4097), TooLarge),
+            ("sealed: padding", Sealed, format!("{good}="), Malformed),
+            (
+                "sealed: leading space",
+                Sealed,
+                format!(" {good}"),
+                Malformed,
+            ),
+            (
+                "sealed: dot inside",
+                Sealed,
+                good.replacen(&good[5..6], ".", 1),
+                Malformed,
+            ),
+            (
+                "sealed: standard alphabet",
+                Sealed,
+                format!("+{}", &good[1..]),
+                Malformed,
+            ),
+            (
+                "sealed: impossible length",
+                Sealed,
+                good[..good.len() - (good.len() - 1) % 4].to_owned(),
+                Malformed,
+            ),
+            (
+                "sealed: header, nonce and tag only",
+                Sealed,
+                b64(&raw[..49]),
+                Malformed,
+            ),
+            (
+                "sealed: version 0, validly sealed",
+                Sealed,
+                craft(1, SALT, 0, later(), b"{}"),
+                Malformed,
+            ),
+            (
+                "sealed: version 2, validly sealed",
+                Sealed,
+                craft(1, SALT, 2, later(), b"{}"),
+                Malformed,
+            ),
+            ("sealed: a signed token", Sealed, signed, Malformed),
+            ("sealed: a Flask cookie", Sealed, flask_base(), Malformed),
+            // ------------------------------------------------ authentication
+            (
+                "sealed: flipped expiry byte",
+                Sealed,
+                flip(8),
+                InvalidSignature,
+            ),
+            (
+                "sealed: flipped nonce byte",
+                Sealed,
+                flip(20),
+                InvalidSignature,
+            ),
+            (
+                "sealed: flipped ciphertext byte",
+                Sealed,
+                flip(40),
+                InvalidSignature,
+            ),
+            (
+                "sealed: flipped tag byte",
+                Sealed,
+                flip(raw.len() - 1),
+                InvalidSignature,
+            ),
+            (
+                "sealed: one byte cut",
+                Sealed,
+                b64(&raw[..raw.len() - 1]),
+                InvalidSignature,
+            ),
+            (
+                "sealed: one byte added",
+                Sealed,
+                b64(&[raw.as_slice(), &[0]].concat()),
+                InvalidSignature,
+            ),
+            (
+                "sealed: key 2",
+                Sealed,
+                craft(2, SALT, 1, later(), b"{}"),
+                InvalidSignature,
+            ),
+            (
+                "sealed: salt password-reset",
+                Sealed,
+                craft(1, b"password-reset", 1, later(), b"{}"),
+                InvalidSignature,
+            ),
+            (
+                "sealed: unprefixed purpose bytes as the key",
+                Sealed,
+                craft(1, b"", 1, later(), b"{}"),
+                InvalidSignature,
+            ),
+            (
+                "sealed: expired with a wrong key",
+                Sealed,
+                craft(2, SALT, 1, 5, b"{}"),
+                InvalidSignature,
+            ),
+            // ------------------------------------------------ after the tag
+            (
+                "sealed: expired",
+                Sealed,
+                craft(1, SALT, 1, NOW as u64, b"{}"),
+                Expired,
+            ),
+            (
+                "sealed: expiry 0",
+                Sealed,
+                craft(1, SALT, 1, 0, b"{}"),
+                Expired,
+            ),
+            (
+                "sealed: expiry 2^63",
+                Sealed,
+                craft(1, SALT, 1, 1 << 63, b"{}"),
+                Malformed,
+            ),
+            (
+                "sealed: expiry u64::MAX",
+                Sealed,
+                craft(1, SALT, 1, u64::MAX, b"{}"),
+                Malformed,
+            ),
+            (
+                "sealed: expiry past year 9999",
+                Sealed,
+                craft(1, SALT, 1, 253_402_300_800, b"{}"),
+                Malformed,
+            ),
+            ("sealed: not JSON", Sealed, s(b"not json"), Syntax),
+            ("sealed: not UTF-8", Sealed, s(b"\"\xff\xfe\""), Syntax),
+            (
+                "sealed: lone surrogate",
+                Strict,
+                s(br#"{"user_id":1,"name":"\ud800"}"#),
+                Syntax,
+            ),
+            ("sealed: trailing data", Sealed, s(b"{} {}"), Syntax),
+            (
+                "sealed: depth 128",
+                Sealed,
+                s(deep("[", "]", 128).as_bytes()),
+                Syntax,
+            ),
+            (
+                "sealed: depth 100000",
+                Big,
+                s(deep("[", "]", 100_000).as_bytes()),
+                Syntax,
+            ),
+            (
+                "sealed: number beyond f64",
+                Sealed,
+                s(br#"{"n":1e400}"#),
+                Syntax,
+            ),
+            ("sealed: NaN", Sealed, s(b"NaN"), Syntax),
+            (
+                "sealed: a JSON string, not the struct",
+                Strict,
+                s(br#""x""#),
+                Data,
+            ),
+            (
+                "sealed: unknown field",
+                Strict,
+                s(br#"{"user_id":1,"name":"a","admin":true}"#),
+                Data,
+            ),
+            (
+                "sealed: negative id",
+                Strict,
+                s(br#"{"user_id":-1,"name":"a"}"#),
+                Data,
+            ),
+            // ------------------------------------------------ cookie layer
+            (
+                "sealed header: the codec's token",
+                Header,
+                format!("session={good}"),
+                InvalidSignature,
+            ),
+            (
+                "sealed header: another cookie name",
+                Header,
+                format!(
+                    "session={}",
+                    craft(1, &binding_salt(SALT, "admin").unwrap(), 1, later(), b"{}")
+                ),
+                InvalidSignature,
+            ),
+            (
+                "sealed header: salt and name shifted",
+                Header,
+                format!(
+                    "session={}",
+                    craft(
+                        1,
+                        &binding_salt(b"sessionlib.sessions", "ession").unwrap(),
+                        1,
+                        later(),
+                        b"{}"
+                    )
+                ),
+                InvalidSignature,
+            ),
+            (
+                "sealed header: two different valid cookies",
+                Header,
+                format!("session={}; session={}", cookie(b"1"), cookie(b"2")),
+                AmbiguousCookie,
+            ),
+            (
+                "sealed header: not JSON",
+                Header,
+                format!("session={}", cookie(b"\x00")),
+                Syntax,
+            ),
+            (
+                "sealed header: no session cookie",
+                Header,
+                format!("sessionx={}", cookie(b"1")),
+                NoCookie,
+            ),
+        ]
+    }
+
+    #[test]
+    fn hostile_sealed_inputs_fail_with_the_exact_error_kind() {
+        let cases = cases();
+        assert!(cases.len() >= 40, "{} cases", cases.len());
+        let mut failures = Vec::new();
+        for (name, p, token, expected) in &cases {
+            match decode(*p, token) {
+                Ok(true) => failures.push(format!("{name}: accepted")),
+                Ok(false) if *expected != Kind::NoCookie => {
+                    failures.push(format!("{name}: no cookie found, expected {expected:?}"));
+                }
+                Ok(false) => {}
+                Err(err) => {
+                    if kind(&err) != *expected {
+                        failures.push(format!("{name}: {err:?}, expected {expected:?}"));
+                    }
+                    let message = format!("{err} {err:?}");
+                    assert!(
+                        token.len() < 16 || !message.contains(&token[..16]),
+                        "{name}"
+                    );
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// The crafting helper agrees with the codec: what it seals for a valid header
+    /// opens, with the data, expiry and key.
+    #[test]
+    fn crafted_tokens_open_when_they_are_valid() {
+        let codec = Codec::builder(Keyring::new(key(2)).with_fallback(key(1)))
+            .sealed(true)
+            .build();
+        let v = codec
+            .decode_at::<Value>(&s(br#"{"user_id":1,"name":"a"}"#), now())
+            .unwrap();
+        assert_eq!(v.data, json!({"user_id": 1, "name": "a"}));
+        assert_eq!(v.expires_at.unix_timestamp(), later() as i64);
+        assert_eq!(v.key_used, sessionlib::KeyUsed::Fallback(0));
+        // Duplicate keys keep the last one, as for signed tokens.
+        let v = codec
+            .decode_at::<Value>(&s(br#"{"a":1,"a":2}"#), now())
+            .unwrap();
+        assert_eq!(v.data, json!({"a": 2}));
+    }
+}

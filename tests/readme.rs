@@ -53,6 +53,32 @@ mod api_tour {
     }
 }
 
+#[cfg(feature = "sealed")]
+#[rustfmt::skip]
+mod sealed_sessions {
+    // README: "Sealed sessions".
+    use sessionlib::{Codec, CookieConfig, Key, Keyring, SessionConfig};
+
+    fn sealed(ring: Keyring) -> Result<SessionConfig, sessionlib::Error> {
+        // A sealed codec on its own (a salt, TTL and key rotation as for signed tokens) ...
+        let codec = Codec::builder(ring.clone()).salt("shop.session").sealed(true).build();
+        let token = codec.encode(&serde_json::json!({"user": "cobra"}))?;
+        assert!(!token.contains("cobra"));
+        assert_eq!(codec.decode_value(&token)?.data["user"], "cobra");
+
+        // ... or the cookie, and everything above it: SessionConfig and the axum and
+        // actix-web integrations need nothing else.
+        let cookie = CookieConfig::builder(ring).name("__Host-session").sealed(true).try_build()?;
+        Ok(SessionConfig::builder(cookie).build())
+    }
+
+    #[test]
+    fn runs() {
+        let sessions = sealed(Keyring::new(Key::generate())).unwrap();
+        assert!(sessions.cookie().codec().is_sealed());
+    }
+}
+
 /// Collects response headers, standing in for a framework's header map.
 #[derive(Default)]
 struct Headers(Vec<(&'static str, String)>);

@@ -146,9 +146,16 @@ pub fn settings() -> Result<Settings, String> {
     )?;
     let cookie = cookie
         .salt("sessionlib.example")
-        .leeway(time::Duration::seconds(leeway.unwrap_or(0)))
-        .try_build()
-        .map_err(|e| e.to_string())?;
+        .leeway(time::Duration::seconds(leeway.unwrap_or(0)));
+    // SESSIONLIB_SEALED=1: the cookie is encrypted, not only signed (feature `sealed`).
+    let sealed = std::env::var("SESSIONLIB_SEALED").as_deref() == Ok("1");
+    #[cfg(feature = "sealed")]
+    let cookie = cookie.sealed(sealed);
+    #[cfg(not(feature = "sealed"))]
+    if sealed {
+        return Err("SESSIONLIB_SEALED=1 needs the `sealed` feature (--features sealed)".into());
+    }
+    let cookie = cookie.try_build().map_err(|e| e.to_string())?;
     let ttl_seconds: i64 = match std::env::var("SESSIONLIB_TTL_SECONDS") {
         Ok(text) => text
             .parse()

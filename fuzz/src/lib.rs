@@ -9,5 +9,13 @@
     clippy::indexing_slicing
 )]
 mod properties;
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod sealed;
 
 pub use properties::*;
+pub use sealed::*;

@@ -792,5 +792,19 @@ pub fn targets() -> Vec<(&'static str, Option<Property>)> {
         ("django_decode", Some(django_decode)),
         #[cfg(not(feature = "django"))]
         ("django_decode", None),
+        #[cfg(feature = "sealed")]
+        (
+            "sealed_decode_never_panics",
+            Some(super::sealed::sealed_decode_never_panics),
+        ),
+        #[cfg(not(feature = "sealed"))]
+        ("sealed_decode_never_panics", None),
+        #[cfg(feature = "sealed")]
+        (
+            "sealed_forged_never_opens",
+            Some(super::sealed::sealed_forged_never_opens),
+        ),
+        #[cfg(not(feature = "sealed"))]
+        ("sealed_forged_never_opens", None),
     ]
 }

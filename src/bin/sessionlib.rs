@@ -26,10 +26,10 @@ sessionlib: make, verify and inspect signed session tokens
 USAGE:
     sessionlib keygen
     sessionlib encode [--salt S] [--ttl SECONDS | --expires-at UNIX] [--now UNIX]
-                      [--compress] [KEY OPTIONS]                    < data.json
+                      [--compress | --sealed] [KEY OPTIONS]         < data.json
     sessionlib encode --flask [--salt S] [--now UNIX] [--digest sha1|sha256]
                       [KEY OPTIONS]                                 < session.json
-    sessionlib decode [--salt S] [--leeway SECONDS] [--now UNIX] [--meta]
+    sessionlib decode [--salt S] [--leeway SECONDS] [--now UNIX] [--meta] [--sealed]
                       [--flask [--max-age SECONDS] [--digest sha1|sha256]]
                       [KEY OPTIONS] [--] TOKEN
     sessionlib inspect [--] TOKEN
@@ -57,6 +57,8 @@ COMMANDS:
               marked UNVERIFIED: the payload (pretty JSON; inflated if compressed),
               the timestamp (Unix time and RFC 3339), the signature length, and
               whether the shape is valid (as a native token or a Flask cookie).
+              For a sealed token it says so and shows only what the format does
+              not encrypt: the version, the expiry and the length of the data.
               Needs no key. Exits 0 for a valid shape, 3 otherwise.
     help      Print this help, or with COMMAND that command's help (exit 0).
 
@@ -75,6 +77,9 @@ OPTIONS:
     --compress            encode: zlib-compress the payload when that makes it
                           shorter (as itsdangerous does; the token then starts
                           with a dot). Always on with --flask, as in Flask.
+    --sealed              encode, decode: a sealed token (encrypted and
+                          authenticated with XChaCha20-Poly1305; its data cannot be
+                          read without the key). Not with --flask or --compress.
     --now UNIX            Use this Unix time as the current time, for reproducible
                           tokens and for checking tokens at another moment. With
                           --flask it is the signing time.
@@ -393,6 +398,9 @@ struct EncodeArgs {
     /// Make a Flask session cookie (HMAC-SHA1, salt cookie-session, signing time).
     #[arg(long, overrides_with = "flask")]
     flask: bool,
+    /// Make a sealed token: the data is encrypted (XChaCha20-Poly1305), not only signed.
+    #[arg(long, overrides_with = "sealed")]
+    sealed: bool,
     /// With --flask: the HMAC digest, sha1 or sha256 [default: sha1].
     #[arg(long, value_name = "sha1|sha256", allow_hyphen_values = true, value_parser = parse_digest)]
     digest: Option<Digest>,
@@ -424,6 +432,9 @@ struct DecodeArgs {
     /// Read a Flask session cookie (HMAC-SHA1, salt cookie-session, maximum age).
     #[arg(long, overrides_with = "flask")]
     flask: bool,
+    /// Read a sealed token (made by encode --sealed or a sealed codec or cookie).
+    #[arg(long, overrides_with = "sealed")]
+    sealed: bool,
     /// With --flask: the longest accepted cookie age, at most 3155760000 [default:
     /// 2678400, 31 days].
     #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = parse_seconds)]
@@ -517,6 +528,11 @@ impl EncodeArgs {
         if !self.flask && self.digest.is_some() {
             return Err(Failure::usage("--digest needs --flask"));
         }
+        if self.sealed && (self.flask || self.compress) {
+            return Err(Failure::usage(
+                "--sealed does not combine with --flask or --compress (sealed data is never compressed)",
+            ));
+        }
         if self.ttl.is_some() && self.expires_at.is_some() {
             return Err(Failure::usage("give --ttl or --expires-at, not both"));
         }
@@ -534,6 +550,9 @@ impl DecodeArgs {
     fn check(&self) -> Outcome<TokenArg> {
         if !self.flask && (self.max_age.is_some() || self.digest.is_some()) {
             return Err(Failure::usage("--max-age and --digest need --flask"));
+        }
+        if self.sealed && self.flask {
+            return Err(Failure::usage("--sealed does not combine with --flask"));
         }
         match &self.token {
             Some(token) => Ok(token_arg(token.clone())),
@@ -857,7 +876,8 @@ fn encode(o: &EncodeArgs, keys: &KeyOpts) -> Outcome<u8> {
     })?;
     let mut builder = Codec::builder(ring)
         .salt(o.salt.as_deref().unwrap_or(DEFAULT_SALT))
-        .compression(o.compress);
+        .compression(o.compress)
+        .sealed(o.sealed);
     if let Some(ttl) = o.ttl {
         builder = builder.ttl(ttl);
     }
@@ -911,7 +931,8 @@ fn decode(o: &DecodeArgs, keys: &KeyOpts, token: &TokenArg) -> Outcome<u8> {
     // the default limits), whether or not the application writes them.
     let mut builder = Codec::builder(ring)
         .salt(o.salt.as_deref().unwrap_or(DEFAULT_SALT))
-        .compression(true);
+        .compression(true)
+        .sealed(o.sealed);
     if let Some(leeway) = o.leeway {
         builder = builder.leeway(leeway);
     }
@@ -973,6 +994,12 @@ fn decode_flask(o: &DecodeArgs, ring: Keyring, token: &str) -> Outcome<u8> {
 
 fn inspect(arg: &TokenArg) -> Outcome<u8> {
     let token = read_token(arg)?;
+    // A sealed token is one base64url string; a signed one always has dots.
+    if !token.contains('.') {
+        if let Ok(seen) = sessionlib::sealed::inspect_unverified(&token) {
+            return inspect_sealed(&seen);
+        }
+    }
     let seen = inspect_unverified(&token).map_err(|e| match e {
         Error::Malformed => Failure::new(
             EXIT_MALFORMED,
@@ -1046,6 +1073,30 @@ fn inspect(arg: &TokenArg) -> Outcome<u8> {
             format!("malformed session token: {problem}"),
         )),
     }
+}
+
+/// `inspect` of a sealed token: only what the format does not encrypt.
+fn inspect_sealed(seen: &sessionlib::sealed::UnverifiedSealedToken) -> Outcome<u8> {
+    let expiry = seen.unverified_expiry;
+    let lines = [
+        "nothing below is verified: anyone can write a token that says this".to_owned(),
+        format!(
+            "sealed: yes, format version {} (XChaCha20-Poly1305); the data is encrypted \
+             and cannot be shown without the key (use decode --sealed)",
+            seen.version
+        ),
+        match seen.unverified_expires_at().and_then(rfc3339) {
+            Some(text) => format!("expiry: {expiry} = {text}"),
+            None => format!("expiry: {expiry} (Unix time; out of range)"),
+        },
+        format!("data: {} bytes of encrypted JSON", seen.ciphertext_len),
+    ];
+    let mut out = String::new();
+    for line in lines {
+        let _ = writeln!(out, "UNVERIFIED {line}");
+    }
+    print(&out)?;
+    Ok(0)
 }
 
 /// Replaces every control character (C0 U+0000..U+001F, DEL U+007F, C1

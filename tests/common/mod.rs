@@ -122,6 +122,7 @@ impl Server {
             "SESSIONLIB_REDIS_FAIL_OPEN_MS",
             "SESSIONLIB_CLOCK_SKEW_SECONDS",
             "SESSIONLIB_NO_SESSIONS",
+            "SESSIONLIB_SEALED",
         ] {
             command.env_remove(var);
         }
