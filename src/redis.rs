@@ -624,7 +624,7 @@ mod tests {
         s.log_in("cobra");
         let u = sessions.save(&s).unwrap().unwrap();
         // The synchronous load polls once, outside any runtime.
-        let s = sessions.load(format!("session={}", u.cookie().value()));
+        let s = sessions.load(format!("{}={}", u.cookie().name(), u.cookie().value()));
         assert_eq!(s.source(), SessionSource::RevocationUnavailable);
     }
 }

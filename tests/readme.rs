@@ -397,7 +397,7 @@ fn readme_examples_are_the_ones_tested() {
         blocks += 1;
     }
     assert_eq!(
-        blocks, 8,
+        blocks, 9,
         "a README example was added or removed: update tests/readme.rs"
     );
 }

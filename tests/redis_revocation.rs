@@ -148,7 +148,7 @@ async fn one_round_trip_per_check() {
         let mut s = a.sessions.load("");
         s.insert("n", &1).unwrap();
         let u = a.sessions.save(&s).unwrap().unwrap();
-        format!("session={}", u.cookie().value())
+        format!("{}={}", u.cookie().name(), u.cookie().value())
     };
     let user = log_in(&a, "cobra");
     // Warm the connection (its handshake is not a check).
