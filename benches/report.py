@@ -1,7 +1,7 @@
 """Prints the benchmark table (Markdown) from the results of benches/run.sh.
 
-Reads criterion's medians (target/criterion/<group>/<name>/new/estimates.json), the
-two-thread run (target/bench-results/threads.json) and the itsdangerous timings
+Reads criterion's medians (target/criterion/<group>/<name>/new/estimates.json; the
+codec benchmarks and the session layer's, benches/layer.rs), the two-thread run (target/bench-results/threads.json) and the itsdangerous timings
 (target/bench-results/itsdangerous.json). Every ratio is computed from numbers of the
 same run.
 """
@@ -77,6 +77,47 @@ def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
 
+LAYER_SCENARIOS = (
+    ("layer_no_cookie", "no cookie"),
+    ("layer_unchanged", "valid session, unchanged"),
+    ("layer_modified", "session modified (Set-Cookie)"),
+)
+LAYER_CONTENDERS = (
+    ("no_layer", "no session layer"),
+    ("sessionlib", "sessionlib SessionLayer"),
+    ("signed_cookie_jar", "axum-extra SignedCookieJar"),
+    ("tower_sessions", "tower-sessions MemoryStore"),
+)
+
+
+def overhead(group, name):
+    """A contender's time minus the same request's time without a session layer."""
+    time, floor = median(group, name), median(group, "no_layer")
+    return None if time is None or floor is None else time - floor
+
+
+def fmt_x(value):
+    return "n/a" if value is None else f"{value:.2f}×"
+
+
+def print_layer_table():
+    print(f"Per-request cost of the session layer (benches/layer.rs; criterion medians, lowest over {len(passes())} passes):")
+    print()
+    print("| scenario | contender | time | overhead (time − no layer) | time / sessionlib's | overhead / sessionlib's |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for group, scenario in LAYER_SCENARIOS:
+        ours_time, ours_over = median(group, "sessionlib"), overhead(group, "sessionlib")
+        for name, label in LAYER_CONTENDERS:
+            time = median(group, name)
+            if name == "no_layer":
+                cells = [fmt_ns(time), "", "", ""]
+            else:
+                extra = overhead(group, name)
+                cells = [fmt_ns(time), fmt_ns(extra), fmt_x(ratio(time, ours_time)), fmt_x(ratio(extra, ours_over))]
+            print(f"| {scenario} | {label} | " + " | ".join(cells) + " |")
+    print()
+
+
 def main():
     threads = load("threads.json")
     py = python_results()
@@ -115,6 +156,7 @@ def main():
             shown = "n/a" if r is None else f"{r:.2f}×"
             print(f"| {op} {label} | {fmt_ns(ours)} | {fmt_ns(theirs)} | {shown} |")
     print()
+    print_layer_table()
 
     rows = []
 
@@ -192,6 +234,19 @@ def main():
     if threads:
         rows.append(("(decodes per wall-clock second: 1 thread / 2 threads)",
                      f"{threads['one_thread_ops']:,} / {threads['two_threads_ops']:,}", "", ""))
+
+    for name, label, owner in (
+        ("signed_cookie_jar", "axum-extra SignedCookieJar", "SignedCookieJar's"),
+        ("tower_sessions", "tower-sessions", "tower-sessions'"),
+    ):
+        target(
+            f"session layer, valid unchanged session: sessionlib's overhead / {owner}",
+            ratio(overhead("layer_unchanged", "sessionlib"), overhead("layer_unchanged", name)),
+            "≤ 1.0×",
+            lambda v: v <= 1.0,
+        )
+        value = ratio(median("layer_unchanged", "sessionlib"), median("layer_unchanged", name))
+        rows.append((f"(the same in whole request times: sessionlib / {label})", fmt_x(value), "", ""))
 
     print("Targets (ratios of the numbers above):")
     print()
