@@ -161,6 +161,23 @@ impl fmt::Debug for UnverifiedToken {
 /// with [`Error::Malformed`] when it does not have three dot-separated parts. Never
 /// panics, whatever the input.
 pub fn inspect_unverified(token: &str) -> Result<UnverifiedToken, Error> {
+    inspect_layout(
+        token,
+        b'.',
+        encoding::decode_timestamp,
+        "the timestamp is not 1 to 8 bytes of canonical base64url without a leading zero byte",
+    )
+}
+
+/// [`inspect_unverified`] for a layout with another separator and timestamp spelling
+/// (`django.core.signing`'s `:` and base62): the one reader of the token grammar for
+/// debugging.
+pub(crate) fn inspect_layout(
+    token: &str,
+    separator: u8,
+    decode_timestamp: fn(&[u8]) -> Option<u64>,
+    timestamp_problem: &'static str,
+) -> Result<UnverifiedToken, Error> {
     let bytes = token.as_bytes();
     if bytes.len() > MAX_UNVERIFIED_LEN {
         return Err(Error::TooLarge {
@@ -170,13 +187,13 @@ pub fn inspect_unverified(token: &str) -> Result<UnverifiedToken, Error> {
     }
     let last = bytes
         .iter()
-        .rposition(|&c| c == b'.')
+        .rposition(|&c| c == separator)
         .ok_or(Error::Malformed)?;
     let (signed, dot_signature) = bytes.split_at(last);
     let signature_text = dot_signature.get(1..).unwrap_or_default();
     let middle = signed
         .iter()
-        .rposition(|&c| c == b'.')
+        .rposition(|&c| c == separator)
         .ok_or(Error::Malformed)?;
     let (payload_text, dot_timestamp) = signed.split_at(middle);
     let timestamp_text = dot_timestamp.get(1..).unwrap_or_default();
@@ -191,7 +208,7 @@ pub fn inspect_unverified(token: &str) -> Result<UnverifiedToken, Error> {
         Some(bytes) if compressed => inflate(&bytes),
         other => other,
     };
-    let timestamp = encoding::decode_timestamp(timestamp_text);
+    let timestamp = decode_timestamp(timestamp_text);
     let signature_len = encoding::decode(signature_text).map(|s| s.len());
 
     let problem = if compressed && !cfg!(feature = "zlib") {
@@ -201,7 +218,7 @@ pub fn inspect_unverified(token: &str) -> Result<UnverifiedToken, Error> {
     } else if compressed_len.is_none() && payload.is_none() {
         Some("the payload is not canonical base64url (or contains a dot)")
     } else if timestamp.is_none() {
-        Some("the timestamp is not 1 to 8 bytes of canonical base64url without a leading zero byte")
+        Some(timestamp_problem)
     } else {
         None
     };

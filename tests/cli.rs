@@ -1498,3 +1498,207 @@ fn cli_extreme_durations_never_panic() {
         expect(&["decode", "--now", now, "--", cookie], true, 5);
     }
 }
+
+// ---- The Django profile (--django) ----
+
+/// Runs the tool with a Django vector's keys: the secret in DJANGO_SECRET_KEY, the
+/// fallbacks in DJANGO_FALLBACK_0, 1, ...
+fn django_cli(args: &[&str], vector: &Value) -> Cli {
+    let mut all: Vec<String> = vec![
+        args[0].to_owned(),
+        "--django".into(),
+        "--key-env".into(),
+        "DJANGO_SECRET_KEY".into(),
+    ];
+    let fallbacks = vector["fallbacks"].as_array().cloned().unwrap_or_default();
+    for i in 0..fallbacks.len() {
+        all.push("--fallback-key-env".into());
+        all.push(format!("DJANGO_FALLBACK_{i}"));
+    }
+    all.extend(args[1..].iter().map(|a| a.to_string()));
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let secret = vector["secret_key"].as_str().unwrap();
+    let mut run = cli(&all).env("DJANGO_SECRET_KEY", secret);
+    run.secrets.push(secret.to_owned());
+    for (i, fallback) in fallbacks.iter().enumerate() {
+        let fallback = fallback.as_str().unwrap();
+        run = run.env(&format!("DJANGO_FALLBACK_{i}"), fallback);
+        run.secrets.push(fallback.to_owned());
+    }
+    run
+}
+
+fn django_vectors() -> Value {
+    serde_json::from_str(include_str!("vectors/django.json")).unwrap()
+}
+
+/// Every token Django made decodes to Django's data, with the key that signed it, and
+/// every uncompressed one is made again byte for byte.
+#[test]
+fn django_vectors_decode_and_encode() {
+    let vectors = django_vectors();
+    for v in vectors["valid"].as_array().unwrap() {
+        let name = v["name"].as_str().unwrap();
+        let now = v["now"].to_string();
+        let salt = v["salt"].as_str().unwrap();
+        let token = v["token"].as_str().unwrap();
+        let out = django_cli(
+            &[
+                "decode", "--meta", "--now", &now, "--salt", salt, "--", token,
+            ],
+            v,
+        )
+        .run();
+        assert_eq!(out.code, 0, "{name}: {out:?}");
+        let meta: Value = serde_json::from_str(&out.stdout).unwrap();
+        let expected: Value = serde_json::from_str(v["json"].as_str().unwrap()).unwrap();
+        assert_eq!(meta["data"], expected, "{name}");
+        assert_eq!(meta["key"], v["key_used"], "{name}");
+        assert_eq!(meta["signed_at"], v["signed_at"], "{name}");
+        if v["compressed"] == json!(false)
+            && v["compress"] == json!(true)
+            && v["fallbacks"] == json!([])
+        {
+            let signed_at = v["signed_at"].to_string();
+            let again = django_cli(&["encode", "--now", &signed_at, "--salt", salt], v)
+                .stdin(v["json"].as_str().unwrap())
+                .run();
+            assert_eq!(again.code, 0, "{name}: {again:?}");
+            assert_eq!(again.stdout.trim_end(), token, "{name}: byte for byte");
+        }
+    }
+}
+
+/// Tokens Django or sessionlib refuse: a clean exit code, never success or a panic.
+#[test]
+fn django_invalid_vectors_fail_cleanly() {
+    let vectors = django_vectors();
+    for v in vectors["invalid"].as_array().unwrap() {
+        let name = v["name"].as_str().unwrap();
+        let now = v["now"].to_string();
+        let max_age = v["max_age"].to_string();
+        let salt = v["salt"].as_str().unwrap();
+        let token = v["token"].as_str().unwrap();
+        let out = django_cli(
+            &[
+                "decode",
+                "--now",
+                &now,
+                "--max-age",
+                &max_age,
+                "--salt",
+                salt,
+                "--",
+                token,
+            ],
+            v,
+        )
+        .run();
+        let expected = match v["error"].as_str().unwrap() {
+            "Malformed" | "DecompressionLimit" => 3,
+            "InvalidSignature" => 4,
+            "Expired" | "NotYetValid" => 5,
+            _ => 1,
+        };
+        assert_eq!(out.code, expected, "{name}: {out:?}");
+        assert!(out.stdout.is_empty(), "{name}");
+    }
+}
+
+/// `encode --django` and `decode --django` round-trip; the options that belong to
+/// other profiles are usage errors; `inspect` reads a Django token without a key.
+#[test]
+fn django_round_trip_options_and_inspect() {
+    let keys = json!({"secret_key": "django dev secret", "fallbacks": []});
+    let token = django_cli(&["encode", "--now", NOW], &keys)
+        .stdin(r#"{"_auth_user_id": "7", "cart": ["tea"]}"#)
+        .run();
+    assert_eq!(token.code, 0, "{token:?}");
+    assert!(
+        token.stderr.contains("only 17 bytes"),
+        "short Django keys are accepted with a warning"
+    );
+    let token = token.stdout.trim_end().to_owned();
+    assert_eq!(token.matches(':').count(), 2, "{token}");
+    let out = django_cli(&["decode", "--now", NOW, "--", &token], &keys).run();
+    assert_eq!(
+        out.stdout.trim_end(),
+        r#"{"_auth_user_id":"7","cart":["tea"]}"#
+    );
+    // Django's SESSION_COOKIE_AGE: one second past it is expired.
+    let late = (1_700_000_000 + 1_209_601).to_string();
+    assert_eq!(
+        django_cli(&["decode", "--now", &late, "--", &token], &keys)
+            .run()
+            .code,
+        5
+    );
+    let out = django_cli(
+        &[
+            "decode",
+            "--now",
+            &late,
+            "--max-age",
+            "1209601",
+            "--",
+            &token,
+        ],
+        &keys,
+    )
+    .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    // Another salt (purpose) or key: an invalid signature.
+    let out = django_cli(
+        &[
+            "decode",
+            "--now",
+            NOW,
+            "--salt",
+            "django.core.signing",
+            "--",
+            &token,
+        ],
+        &keys,
+    )
+    .run();
+    assert_eq!(out.code, 4);
+    let other = json!({"secret_key": "another django secret", "fallbacks": []});
+    assert_eq!(
+        django_cli(&["decode", "--now", NOW, "--", &token], &other)
+            .run()
+            .code,
+        4
+    );
+    // Options of other profiles.
+    for args in [
+        &["encode", "--flask"][..],
+        &["encode", "--sealed"][..],
+        &["encode", "--ttl", "60"][..],
+        &["decode", "--digest", "sha1", "--", &token][..],
+        &["decode", "--sealed", "--", &token][..],
+    ] {
+        assert_eq!(
+            django_cli(args, &keys).stdin("{}").run().code,
+            2,
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        cli(&["decode", "--max-age", "60", "--", &token])
+            .key(KEY)
+            .run()
+            .code,
+        2
+    );
+    // inspect: no key, every line UNVERIFIED, the data and the signing time.
+    let seen = cli(&["inspect", "--", &token]).ok();
+    assert!(seen.lines().all(|l| l.starts_with("UNVERIFIED ")), "{seen}");
+    assert!(seen.contains("as a Django token"), "{seen}");
+    assert!(seen.contains("\"_auth_user_id\": \"7\""), "{seen}");
+    assert!(
+        seen.contains("timestamp: 1700000000 = 2023-11-14T22:13:20Z (the signing time)"),
+        "{seen}"
+    );
+    let broken = token.replacen(':', "::", 1);
+    assert_eq!(cli(&["inspect", "--", &broken]).run().code, 3);
+}

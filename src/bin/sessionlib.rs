@@ -14,6 +14,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde_json::Value;
 use sessionlib::codec::DEFAULT_SALT;
+use sessionlib::django::{self, DjangoCodec};
 use sessionlib::flask::{self, Digest, FlaskCodec};
 use sessionlib::{inspect_unverified, Codec, Error, Key, KeyError, Keyring};
 use time::format_description::well_known::Rfc3339;
@@ -29,8 +30,10 @@ USAGE:
                       [--compress | --sealed] [KEY OPTIONS]         < data.json
     sessionlib encode --flask [--salt S] [--now UNIX] [--digest sha1|sha256]
                       [KEY OPTIONS]                                 < session.json
+    sessionlib encode --django [--salt S] [--now UNIX] [KEY OPTIONS] < session.json
     sessionlib decode [--salt S] [--leeway SECONDS] [--now UNIX] [--meta] [--sealed]
                       [--flask [--max-age SECONDS] [--digest sha1|sha256]]
+                      [--django [--max-age SECONDS]]
                       [KEY OPTIONS] [--] TOKEN
     sessionlib inspect [--] TOKEN
     sessionlib help [COMMAND]
@@ -44,6 +47,7 @@ COMMANDS:
               compact JSON. With --flask, stdin is a Flask session: a JSON object in
               Flask's tagged JSON ({\" t\": [...]} for a tuple, {\" b\": ...} for
               bytes, ...; plain JSON is fine), and the output is a Flask cookie.
+              With --django, the output is a Django session cookie (sessionid).
     decode    Verify TOKEN (signature, then expiry) and print its data as compact JSON.
               Compressed tokens are accepted and inflated after verification, up to
               64 KiB and a ratio of 256. With --flask, TOKEN is a Flask session
@@ -52,11 +56,14 @@ COMMANDS:
               (U+0000-U+001F, U+007F-U+009F) in the data are printed as \\uXXXX
               escapes: the output is safe for a terminal and parses to the same
               data (with --flask this differs from Flask's bytes only for DEL,
-              which Flask leaves raw).
+              which Flask leaves raw). With --django, TOKEN is a Django
+              signed-cookie session (or a django.core.signing token with --salt),
+              checked for age.
     inspect   Decode TOKEN WITHOUT verifying it, for debugging. Every output line is
               marked UNVERIFIED: the payload (pretty JSON; inflated if compressed),
               the timestamp (Unix time and RFC 3339), the signature length, and
-              whether the shape is valid (as a native token or a Flask cookie).
+              whether the shape is valid (as a native token or a Flask cookie; a
+              token with colons is read as a Django token).
               For a sealed token it says so and shows only what the format does
               not encrypt: the version, the expiry and the length of the data.
               Needs no key. Exits 0 for a valid shape, 3 otherwise.
@@ -69,32 +76,44 @@ COMMANDS:
 OPTIONS:
     --salt S              The purpose the tokens are for; a token only verifies with
                           the salt it was made with. Default: sessionlib.session
-                          (with --flask: cookie-session, Flask's).
+                          (with --flask: cookie-session, Flask's; with --django:
+                          django.contrib.sessions.backends.signed_cookies, the
+                          session engine's, or any django.core.signing salt).
     --ttl SECONDS         encode: lifetime of the token. Default: 1209600 (14 days).
-                          Not with --flask.
+                          Not with --flask or --django.
     --expires-at UNIX     encode: the expiry as Unix time, instead of --ttl.
-                          Not with --flask.
+                          Not with --flask or --django.
     --compress            encode: zlib-compress the payload when that makes it
                           shorter (as itsdangerous does; the token then starts
-                          with a dot). Always on with --flask, as in Flask.
+                          with a dot). Always on with --flask and --django, as
+                          in Flask and Django's session engine.
     --sealed              encode, decode: a sealed token (encrypted and
                           authenticated with XChaCha20-Poly1305; its data cannot be
-                          read without the key). Not with --flask or --compress.
+                          read without the key). Not with --flask, --django or
+                          --compress.
     --now UNIX            Use this Unix time as the current time, for reproducible
                           tokens and for checking tokens at another moment. With
-                          --flask it is the signing time.
+                          --flask and --django it is the signing time.
     --leeway SECONDS      decode: accept tokens up to this long after their expiry
                           (clock differences between servers). Default: 0.
                           With --flask: how far past --max-age, or how far in the
-                          future, a signing time may be. Default: 30.
+                          future, a signing time may be. Default: 30. With
+                          --django: how far in the future. Default: 30.
     --meta                decode: print {\"data\": ..., \"expires_at\": UNIX,
                           \"key\": \"primary\" | \"fallback:N\"} instead of the data
-                          alone (with --flask, \"signed_at\" instead of \"expires_at\").
+                          alone (with --flask and --django, \"signed_at\" instead of
+                          \"expires_at\").
     --flask               Use the Flask session cookie profile: HMAC-SHA1, salt
                           cookie-session, the signing time instead of an expiry,
                           zlib compression, Flask's tagged JSON.
+    --django              Use the Django profile: django.core.signing tokens as
+                          Django's signed_cookies session engine writes them
+                          (HMAC-SHA256 with salted_hmac keys, base62 signing time,
+                          colons, compression), JSON data.
     --max-age SECONDS     decode --flask: the longest accepted cookie age (Flask's
                           PERMANENT_SESSION_LIFETIME). Default: 2678400 (31 days).
+                          decode --django: Django's SESSION_COOKIE_AGE (the age is
+                          checked exactly, with no leeway). Default: 1209600.
     --digest sha1|sha256  With --flask: the HMAC digest (Flask's
                           SecureCookieSessionInterface.digest_method).
                           Default: sha1.
@@ -110,9 +129,9 @@ OPTIONS:
 
 KEY OPTIONS (encode, decode):
     Keys are never given on the command line. The secret is the raw bytes of the
-    value (for Flask: the SECRET_KEY, and SECRET_KEY_FALLBACKS as fallback keys), and
-    must be at least 32 bytes long; with --flask shorter keys are accepted, with a
-    warning, since Flask apps often have them.
+    value (for Flask and Django: the SECRET_KEY, and SECRET_KEY_FALLBACKS as fallback
+    keys), and must be at least 32 bytes long; with --flask and --django shorter keys
+    are accepted, with a warning, since Flask and Django apps often have them.
     --key-env NAME             Read the signing key from environment variable NAME.
                                Default: SESSIONLIB_SECRET_KEY.
     --key-file PATH            Read the signing key from a file instead of a
@@ -127,14 +146,14 @@ EXIT CODES:
     0  success: decode printed the data of a verified token, inspect the contents
        of a well-shaped token, or the output asked for (keygen, encode, help)
     1  other error: missing or too short key, unreadable input, stdin is not JSON
-       (or not a Flask session), the data does not fit in a token, the payload is
-       not JSON
+       (or not a Flask or Django session), the data does not fit in a token, the
+       payload is not JSON
     2  usage error (unknown option, missing or bad argument; --help after decode
        or inspect)
     3  malformed token: not a token, wrong shape, too large, or a compressed
        payload that inflates past the limits
     4  invalid signature: changed, forged, another key or another salt
-    5  expired, or (--flask) signed in the future; the signature is valid
+    5  expired, or (--flask, --django) signed in the future; the signature is valid
 
     Error messages are one line on stderr and never contain the token, a key or
     any other value given on the command line.
@@ -145,6 +164,7 @@ EXAMPLES:
     sessionlib decode --meta - < token.txt
     sessionlib inspect -- \"$(cat token.txt)\"
     sessionlib decode --flask --meta --key-env FLASK_SECRET_KEY -- \"$COOKIE\"
+    sessionlib decode --django --meta --key-env DJANGO_SECRET_KEY -- \"$SESSIONID\"
 ";
 
 /// The default environment variable for the signing key.
@@ -401,6 +421,10 @@ struct EncodeArgs {
     /// Make a sealed token: the data is encrypted (XChaCha20-Poly1305), not only signed.
     #[arg(long, overrides_with = "sealed")]
     sealed: bool,
+    /// Make a Django session cookie (django.core.signing as the signed_cookies session
+    /// engine writes it: salted_hmac SHA-256, base62 signing time, compression).
+    #[arg(long, overrides_with = "django")]
+    django: bool,
     /// With --flask: the HMAC digest, sha1 or sha256 [default: sha1].
     #[arg(long, value_name = "sha1|sha256", allow_hyphen_values = true, value_parser = parse_digest)]
     digest: Option<Digest>,
@@ -435,8 +459,11 @@ struct DecodeArgs {
     /// Read a sealed token (made by encode --sealed or a sealed codec or cookie).
     #[arg(long, overrides_with = "sealed")]
     sealed: bool,
-    /// With --flask: the longest accepted cookie age, at most 3155760000 [default:
-    /// 2678400, 31 days].
+    /// Read a Django session cookie or django.core.signing token (with --salt).
+    #[arg(long, overrides_with = "django")]
+    django: bool,
+    /// With --flask or --django: the longest accepted age, at most 3155760000
+    /// [default: --flask 2678400 (31 days), --django 1209600 (14 days)].
     #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = parse_seconds)]
     max_age: Option<Duration>,
     /// With --flask: the HMAC digest, sha1 or sha256 [default: sha1].
@@ -525,6 +552,17 @@ impl EncodeArgs {
                  signing time (--now), and its lifetime is the reader's --max-age",
             ));
         }
+        if self.django && (self.ttl.is_some() || self.expires_at.is_some()) {
+            return Err(Failure::usage(
+                "--ttl and --expires-at do not apply to --django: a Django token carries its \
+                 signing time (--now), and its lifetime is the reader's --max-age",
+            ));
+        }
+        if self.django && (self.flask || self.sealed) {
+            return Err(Failure::usage(
+                "--django does not combine with --flask or --sealed",
+            ));
+        }
         if !self.flask && self.digest.is_some() {
             return Err(Failure::usage("--digest needs --flask"));
         }
@@ -548,11 +586,19 @@ impl EncodeArgs {
 impl DecodeArgs {
     /// The combinations clap does not check; returns the token argument.
     fn check(&self) -> Outcome<TokenArg> {
-        if !self.flask && (self.max_age.is_some() || self.digest.is_some()) {
-            return Err(Failure::usage("--max-age and --digest need --flask"));
+        if !self.flask && self.digest.is_some() {
+            return Err(Failure::usage("--digest needs --flask"));
+        }
+        if !self.flask && !self.django && self.max_age.is_some() {
+            return Err(Failure::usage("--max-age needs --flask or --django"));
         }
         if self.sealed && self.flask {
             return Err(Failure::usage("--sealed does not combine with --flask"));
+        }
+        if self.django && (self.flask || self.sealed) {
+            return Err(Failure::usage(
+                "--django does not combine with --flask or --sealed",
+            ));
         }
         match &self.token {
             Some(token) => Ok(token_arg(token.clone())),
@@ -751,9 +797,9 @@ fn read_token(arg: &TokenArg) -> Outcome<String> {
 /// environment variable only when it looks like one (so a key passed by mistake as
 /// `--key-env SECRET` is not echoed), and never show a key file's path.
 ///
-/// With `flask`, keys shorter than [`Key::MIN_LEN`] are accepted, as Flask apps often
-/// have them, with a warning on stderr.
-fn load_key(source: &KeySource, role: &str, flask: bool) -> Outcome<Key> {
+/// With `lenient` (Flask and Django), keys shorter than [`Key::MIN_LEN`] are accepted,
+/// as such apps often have them, with a warning on stderr.
+fn load_key(source: &KeySource, role: &str, lenient: bool) -> Outcome<Key> {
     let (secret, origin) = match source {
         KeySource::Env(name) => {
             let origin = match name.to_str().filter(|n| looks_like_variable(n)) {
@@ -782,8 +828,8 @@ fn load_key(source: &KeySource, role: &str, flask: bool) -> Outcome<Key> {
             (bytes, origin)
         }
     };
-    let key = if flask {
-        Key::from_flask_secret_key(&secret)
+    let key = if lenient {
+        Key::from_django_secret_key(&secret)
     } else {
         Key::from_bytes(&secret)
     };
@@ -840,12 +886,17 @@ fn os_bytes(value: OsString, origin: &str) -> Outcome<Zeroizing<Vec<u8>>> {
         .map_err(|_| Failure::other(format!("the key in {origin} is not valid UTF-8")))
 }
 
-fn keyring(opts: &KeyOpts, flask: bool) -> Outcome<Keyring> {
+/// The keyring; `lenient` for the Flask and Django profiles (see [`load_key`]).
+fn keyring(opts: &KeyOpts, lenient: bool) -> Outcome<Keyring> {
     let default = KeySource::Env(DEFAULT_KEY_ENV.into());
-    let primary = load_key(opts.primary.as_ref().unwrap_or(&default), "signing", flask)?;
+    let primary = load_key(
+        opts.primary.as_ref().unwrap_or(&default),
+        "signing",
+        lenient,
+    )?;
     let mut ring = Keyring::new(primary);
     for (i, source) in opts.fallbacks.iter().enumerate() {
-        ring = ring.with_fallback(load_key(source, &format!("fallback:{i}"), flask)?);
+        ring = ring.with_fallback(load_key(source, &format!("fallback:{i}"), lenient)?);
     }
     Ok(ring)
 }
@@ -862,7 +913,7 @@ fn keygen() -> Outcome<u8> {
 }
 
 fn encode(o: &EncodeArgs, keys: &KeyOpts) -> Outcome<u8> {
-    let ring = keyring(keys, o.flask)?;
+    let ring = keyring(keys, o.flask || o.django)?;
     let input = read_stdin("the JSON data")?;
     if o.flask {
         return encode_flask(o, ring, &input);
@@ -874,6 +925,9 @@ fn encode(o: &EncodeArgs, keys: &KeyOpts) -> Outcome<u8> {
             e.column()
         ))
     })?;
+    if o.django {
+        return encode_django(o, ring, &data);
+    }
     let mut builder = Codec::builder(ring)
         .salt(o.salt.as_deref().unwrap_or(DEFAULT_SALT))
         .compression(o.compress)
@@ -922,10 +976,13 @@ fn encode_flask(o: &EncodeArgs, ring: Keyring, input: &[u8]) -> Outcome<u8> {
 }
 
 fn decode(o: &DecodeArgs, keys: &KeyOpts, token: &TokenArg) -> Outcome<u8> {
-    let ring = keyring(keys, o.flask)?;
+    let ring = keyring(keys, o.flask || o.django)?;
     let token = read_token(token)?;
     if o.flask {
         return decode_flask(o, ring, &token);
+    }
+    if o.django {
+        return decode_django(o, ring, &token);
     }
     // Compressed tokens are read (inflated only after the signature verified, within
     // the default limits), whether or not the application writes them.
@@ -992,8 +1049,67 @@ fn decode_flask(o: &DecodeArgs, ring: Keyring, token: &str) -> Outcome<u8> {
     print_data(&out)
 }
 
+/// `encode --django`: the JSON data as Django's session engine (or, with `--salt`,
+/// `signing.dumps(..., compress=True)`) writes it.
+fn encode_django(o: &EncodeArgs, ring: Keyring, data: &Value) -> Outcome<u8> {
+    let codec = DjangoCodec::session_builder(ring)
+        .salt(o.salt.as_deref().unwrap_or(django::SESSION_SALT))
+        .build();
+    let token = match o.now {
+        Some(t) => codec.encode_at(data, t),
+        None => codec.encode(data),
+    }
+    .map_err(|e| encode_failure(&e))?;
+    print(&format!("{token}\n"))?;
+    Ok(0)
+}
+
+/// `decode --django`: verifies a Django token and prints its JSON data.
+fn decode_django(o: &DecodeArgs, ring: Keyring, token: &str) -> Outcome<u8> {
+    let mut builder =
+        DjangoCodec::session_builder(ring).salt(o.salt.as_deref().unwrap_or(django::SESSION_SALT));
+    if let Some(max_age) = o.max_age {
+        builder = builder.max_age(max_age);
+    }
+    if let Some(leeway) = o.leeway {
+        builder = builder.leeway(leeway);
+    }
+    let now = o.now.unwrap_or_else(OffsetDateTime::now_utc);
+    let codec = builder.build();
+    // The session engine's tokens hold a session (a JSON object); any other salt is
+    // `signing.loads`, which reads any JSON.
+    let session = o
+        .salt
+        .as_deref()
+        .is_none_or(|salt| salt == django::SESSION_SALT);
+    let verified = if session {
+        codec
+            .decode_at::<django::DjangoSession>(token, now)
+            .map(|v| (Value::Object(v.data), v.signed_at, v.key_used))
+    } else {
+        codec
+            .decode_at::<Value>(token, now)
+            .map(|v| (v.data, v.signed_at, v.key_used))
+    };
+    let (data, signed_at, key_used) = verified.map_err(|e| Failure::token(&e))?;
+    let out = if o.meta {
+        serde_json::json!({
+            "data": data,
+            "signed_at": signed_at.unix_timestamp(),
+            "key": key_used.to_string(),
+        })
+    } else {
+        data
+    };
+    print_data(&out.to_string())
+}
+
 fn inspect(arg: &TokenArg) -> Outcome<u8> {
     let token = read_token(arg)?;
+    // Colons never appear in native, Flask or sealed tokens: a Django token.
+    if token.contains(':') {
+        return inspect_django(&token);
+    }
     // A sealed token is one base64url string; a signed one always has dots.
     if !token.contains('.') {
         if let Ok(seen) = sessionlib::sealed::inspect_unverified(&token) {
@@ -1025,25 +1141,7 @@ fn inspect(arg: &TokenArg) -> Outcome<u8> {
     if let Some(n) = seen.compressed_len() {
         lines.push(format!("compressed: yes, {n} bytes of zlib"));
     }
-    match (seen.payload(), seen.payload_json()) {
-        (None, _) if seen.compressed_len().is_some() => lines.push(
-            "payload: does not inflate (not zlib, or over 64 KiB or a ratio of 256)".to_owned(),
-        ),
-        (None, _) => lines.push("payload: not decodable (not canonical base64url)".to_owned()),
-        (Some(bytes), Some(json)) => {
-            lines.push(format!("payload: {} bytes of JSON:", bytes.len()));
-            let pretty = serde_json::to_string_pretty(&json).unwrap_or_default();
-            lines.extend(pretty.lines().map(|l| format!("  {}", escape_controls(l))));
-        }
-        (Some(bytes), None) => {
-            let text = serde_json::to_string(&String::from_utf8_lossy(bytes)).unwrap_or_default();
-            lines.push(format!(
-                "payload: {} bytes, not JSON; as a string: {}",
-                bytes.len(),
-                escape_controls(&text)
-            ));
-        }
-    }
+    lines.extend(payload_lines(&seen));
     lines.push(match (seen.timestamp(), seen.timestamp_time()) {
         (None, _) => "timestamp: not decodable".to_owned(),
         (Some(t), None) => format!("timestamp: {t} (Unix time; out of range)"),
@@ -1073,6 +1171,79 @@ fn inspect(arg: &TokenArg) -> Outcome<u8> {
             format!("malformed session token: {problem}"),
         )),
     }
+}
+
+/// `inspect` of a `django.core.signing` token.
+fn inspect_django(token: &str) -> Outcome<u8> {
+    let seen = django::inspect_unverified(token).map_err(|e| match e {
+        Error::Malformed => Failure::new(
+            EXIT_MALFORMED,
+            "malformed Django token: it does not have three colon-separated parts",
+        ),
+        other => Failure::token(&other),
+    })?;
+    let mut lines = vec![
+        "nothing below is verified: anyone can write a token that says this".to_owned(),
+        match seen.shape_problem() {
+            None => "shape: valid, as a Django token (django.core.signing, HMAC-SHA256; \
+                     the signature is NOT checked)"
+                .to_owned(),
+            Some(problem) => format!("shape: INVALID: {problem}"),
+        },
+    ];
+    if let Some(n) = seen.compressed_len() {
+        lines.push(format!("compressed: yes, {n} bytes of zlib"));
+    }
+    lines.extend(payload_lines(&seen));
+    lines.push(match (seen.timestamp(), seen.timestamp_time()) {
+        (None, _) => "timestamp: not decodable".to_owned(),
+        (Some(t), None) => format!("timestamp: {t} (Unix time; out of range)"),
+        (Some(t), Some(time)) => match rfc3339(time) {
+            Some(text) => format!("timestamp: {t} = {text} (the signing time)"),
+            None => format!("timestamp: {t} (Unix time; a year RFC 3339 cannot write)"),
+        },
+    });
+    lines.push(match seen.signature_len() {
+        None => "signature: not decodable (not canonical base64url)".to_owned(),
+        Some(n) => format!("signature: {n} bytes"),
+    });
+    let mut out = String::new();
+    for line in lines {
+        let _ = writeln!(out, "UNVERIFIED {line}");
+    }
+    print(&out)?;
+    match seen.shape_problem() {
+        None => Ok(0),
+        Some(problem) => Err(Failure::new(
+            EXIT_MALFORMED,
+            format!("malformed Django token: {problem}"),
+        )),
+    }
+}
+
+/// The payload lines of `inspect`: the JSON, pretty and escaped, or why there is none.
+fn payload_lines(seen: &sessionlib::UnverifiedToken) -> Vec<String> {
+    let mut lines = Vec::new();
+    match (seen.payload(), seen.payload_json()) {
+        (None, _) if seen.compressed_len().is_some() => lines.push(
+            "payload: does not inflate (not zlib, or over 64 KiB or a ratio of 256)".to_owned(),
+        ),
+        (None, _) => lines.push("payload: not decodable (not canonical base64url)".to_owned()),
+        (Some(bytes), Some(json)) => {
+            lines.push(format!("payload: {} bytes of JSON:", bytes.len()));
+            let pretty = serde_json::to_string_pretty(&json).unwrap_or_default();
+            lines.extend(pretty.lines().map(|l| format!("  {}", escape_controls(l))));
+        }
+        (Some(bytes), None) => {
+            let text = serde_json::to_string(&String::from_utf8_lossy(bytes)).unwrap_or_default();
+            lines.push(format!(
+                "payload: {} bytes, not JSON; as a string: {}",
+                bytes.len(),
+                escape_controls(&text)
+            ));
+        }
+    }
+    lines
 }
 
 /// `inspect` of a sealed token: only what the format does not encrypt.

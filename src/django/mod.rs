@@ -416,6 +416,24 @@ impl DjangoCodec {
     }
 }
 
+/// Reads a `django.core.signing` token (a session cookie value) **without verifying
+/// it**, for debugging, as [`crate::inspect_unverified`] does for native tokens:
+/// `payload:timestamp:signature` split at the last two colons, a leading `.` marking
+/// a compressed payload (inflated within the default limits), the timestamp (the
+/// signing time) in strict base62. Nothing in the result is trustworthy.
+///
+/// Fails with [`Error::TooLarge`] for input longer than
+/// [`MAX_UNVERIFIED_LEN`](crate::unverified::MAX_UNVERIFIED_LEN) and with
+/// [`Error::Malformed`] when it does not have three colon-separated parts.
+pub fn inspect_unverified(token: &str) -> Result<crate::UnverifiedToken, Error> {
+    crate::unverified::inspect_layout(
+        token,
+        b':',
+        crate::encoding::decode_base62,
+        "the timestamp is not canonical base62 (0-9, A-Z, a-z; no leading zero; 64 bits)",
+    )
+}
+
 /// A keyring from a Django app's `SECRET_KEY` and `SECRET_KEY_FALLBACKS`: the secret
 /// key is the primary, fallback `i` is entry `i` of the list. Keys of any non-empty
 /// length are accepted ([`Key::from_django_secret_key`]).
