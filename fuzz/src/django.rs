@@ -73,6 +73,25 @@ pub fn django_decode(data: &[u8]) {
     for (i, view) in views.iter().enumerate() {
         let value = f.codec.decode_at::<Value>(view, now());
         let session = f.codec.decode_at::<DjangoSession>(view, now());
+        // The unverified reader never panics, and agrees with every accepted token.
+        let seen = sessionlib::django::inspect_unverified(view);
+        if let Ok(v) = &value {
+            let seen = seen.unwrap_or_else(|e| panic!("inspect refuses a valid token: {e:?}"));
+            assert!(
+                seen.is_shape_valid(),
+                "inspect calls a valid token's shape invalid"
+            );
+            assert_eq!(
+                seen.payload_json().as_ref(),
+                Some(&v.data),
+                "inspect reads other data"
+            );
+            assert_eq!(
+                seen.timestamp_time(),
+                Some(v.signed_at),
+                "inspect reads another time"
+            );
+        }
         // Everything before the payload is the same check.
         let early = |r: &Result<_, Error>| match r {
             Err(Error::Deserialize(_)) | Ok(_) => None,
