@@ -215,6 +215,20 @@ pub enum KeyError {
     Empty,
     /// The operating system's random number generator failed.
     Random,
+    /// The environment variable that should hold a key is not set
+    /// ([`Keyring::from_env`](crate::Keyring::from_env)).
+    NotSet {
+        /// The variable's name.
+        variable: String,
+    },
+    /// The key in an environment variable was refused
+    /// ([`Keyring::from_env`](crate::Keyring::from_env)). The value is never shown.
+    InVariable {
+        /// The variable's name.
+        variable: String,
+        /// Why the key was refused.
+        reason: Box<KeyError>,
+    },
 }
 
 impl fmt::Display for KeyError {
@@ -226,6 +240,8 @@ impl fmt::Display for KeyError {
             ),
             Self::Empty => f.write_str("secret key is empty"),
             Self::Random => f.write_str("the operating system random number generator failed"),
+            Self::NotSet { variable } => write!(f, "{variable} is not set"),
+            Self::InVariable { variable, reason } => write!(f, "{variable}: {reason}"),
         }
     }
 }

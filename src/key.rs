@@ -205,6 +205,47 @@ impl Keyring {
         self
     }
 
+    /// A keyring from environment variables: the primary key from `primary`, and a
+    /// fallback key (verifies only, for key rotation) from each variable of `fallbacks`
+    /// that is set, in that order (an unset fallback variable is skipped, so a
+    /// deployment can leave it out). Each secret is the raw bytes of the variable's
+    /// value and must be at least [`Key::MIN_LEN`] (32) bytes, as for
+    /// [`Key::from_bytes`] and the command-line tool.
+    ///
+    /// Fails with [`KeyError::NotSet`] when `primary` is not set and
+    /// [`KeyError::InVariable`] when a value is refused (too short, or not UTF-8 on a
+    /// system whose environment is not bytes). Errors name the variable, never its
+    /// value; the bytes read are wiped once the keys are made.
+    ///
+    /// ```
+    /// use sessionlib::Keyring;
+    /// let missing = Keyring::from_env("MYAPP_SECRET_KEY_NOT_SET", &["MYAPP_PREVIOUS_KEY"]);
+    /// assert_eq!(missing.unwrap_err().to_string(), "MYAPP_SECRET_KEY_NOT_SET is not set");
+    /// ```
+    pub fn from_env(primary: &str, fallbacks: &[&str]) -> Result<Self, KeyError> {
+        let key = |variable: &str| -> Result<Option<Key>, KeyError> {
+            let Some(value) = std::env::var_os(variable) else {
+                return Ok(None);
+            };
+            let refused = |reason| KeyError::InVariable {
+                variable: variable.to_owned(),
+                reason: Box::new(reason),
+            };
+            let bytes = Zeroizing::new(os_bytes(value).ok_or_else(|| refused(KeyError::Empty))?);
+            Key::from_bytes(&bytes).map(Some).map_err(refused)
+        };
+        let first = key(primary)?.ok_or_else(|| KeyError::NotSet {
+            variable: primary.to_owned(),
+        })?;
+        let mut ring = Keyring::new(first);
+        for variable in fallbacks {
+            if let Some(fallback) = key(variable)? {
+                ring = ring.with_fallback(fallback);
+            }
+        }
+        Ok(ring)
+    }
+
     /// The key that signs.
     pub fn primary(&self) -> &Key {
         &self.primary
@@ -235,6 +276,19 @@ impl From<Key> for Keyring {
     fn from(primary: Key) -> Self {
         Self::new(primary)
     }
+}
+
+/// The bytes of an environment variable's value: raw on Unix, UTF-8 elsewhere (`None`
+/// when it is not).
+#[cfg(unix)]
+fn os_bytes(value: std::ffi::OsString) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStringExt as _;
+    Some(value.into_vec())
+}
+
+#[cfg(not(unix))]
+fn os_bytes(value: std::ffi::OsString) -> Option<Vec<u8>> {
+    value.into_string().ok().map(String::into_bytes)
 }
 
 #[cfg(test)]
@@ -278,5 +332,49 @@ mod tests {
             Key::from_bytes(&[1; 32]).unwrap(),
             Key::from_bytes(&[1; 33]).unwrap()
         );
+    }
+
+    #[test]
+    fn from_env_reads_raw_bytes_and_names_the_variable_only() {
+        // Variable names of this test alone: tests run in parallel in one process.
+        let (a, b, c) = (
+            "SESSIONLIB_UNIT_FROM_ENV_A",
+            "SESSIONLIB_UNIT_FROM_ENV_B",
+            "SESSIONLIB_UNIT_FROM_ENV_UNSET",
+        );
+        std::env::set_var(a, "a".repeat(32));
+        std::env::set_var(b, "short secret value");
+        std::env::remove_var(c);
+        let ring = Keyring::from_env(a, &[c]).unwrap();
+        assert_eq!(ring.primary().expose_secret(), "a".repeat(32).as_bytes());
+        assert!(
+            ring.fallbacks().is_empty(),
+            "an unset fallback variable is skipped"
+        );
+        let err = Keyring::from_env(a, &[b]).unwrap_err();
+        assert_eq!(
+            err,
+            KeyError::InVariable {
+                variable: b.into(),
+                reason: Box::new(KeyError::TooShort { len: 18, min: 32 })
+            }
+        );
+        let text = format!("{err} {err:?}");
+        assert!(
+            text.contains(b) && !text.contains("short secret value"),
+            "{text}"
+        );
+        assert_eq!(
+            Keyring::from_env(c, &[a]).unwrap_err(),
+            KeyError::NotSet { variable: c.into() }
+        );
+        std::env::set_var(b, "b".repeat(40));
+        let ring = Keyring::from_env(a, &[c, b]).unwrap();
+        assert_eq!(
+            ring.fallbacks()[0].expose_secret(),
+            "b".repeat(40).as_bytes()
+        );
+        std::env::remove_var(a);
+        std::env::remove_var(b);
     }
 }

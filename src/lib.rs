@@ -188,4 +188,8 @@ pub use guard::OriginGuard;
 pub use key::{Key, KeyUsed, Keyring};
 pub use revocation::{MemoryRevocation, Revocation, RevocationError};
 pub use session::{Flash, Session, SessionConfig, SessionConfigBuilder, SessionSource, SetCookie};
+/// The `time` crate, whose `Duration` and `OffsetDateTime` the whole API uses: write
+/// `sessionlib::time::Duration::minutes(30)` without adding `time` to your own
+/// dependencies.
+pub use time;
 pub use unverified::{inspect_unverified, UnverifiedToken};

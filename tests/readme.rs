@@ -12,7 +12,7 @@
 #[rustfmt::skip]
 mod api_tour {
     // README: "API tour".
-    use sessionlib::{Codec, Error, Key, KeyUsed, Keyring, Verified};
+    use sessionlib::{time, Codec, Error, Key, KeyUsed, Keyring, Verified};
 
     #[derive(serde::Serialize, serde::Deserialize)]
     struct Cart { items: Vec<String> }
@@ -95,7 +95,7 @@ fn sessions_example(
     cookie_header_bytes: &[u8],
     response_headers: &mut Headers,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    use sessionlib::{CookieConfig, Key, Keyring, SessionConfig};
+    use sessionlib::{time, CookieConfig, Key, Keyring, SessionConfig};
 
     let cookie = CookieConfig::builder(Keyring::new(Key::generate()))
         .try_build()?;                                 // named `__Host-session`

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use base64::Engine;
 use sessionlib::handle::SessionHandle;
-use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, RevocationError, SessionConfig};
+use sessionlib::{
+    CookieConfig, Key, KeyError, Keyring, MemoryRevocation, RevocationError, SessionConfig,
+};
 use time::OffsetDateTime;
 
 /// The app's settings, read once at start-up.
@@ -111,24 +113,17 @@ fn source_text(error: &dyn std::error::Error) -> String {
 /// Reads the settings from the environment (see the examples' docs), or says what is
 /// wrong.
 pub fn settings() -> Result<Settings, String> {
-    let key = match std::env::var("SESSIONLIB_SECRET_KEY") {
-        Ok(secret) => {
-            Key::from_bytes(secret.as_bytes()).map_err(|e| format!("SESSIONLIB_SECRET_KEY: {e}"))?
-        }
-        Err(_) => {
+    let keyring = match Keyring::from_env("SESSIONLIB_SECRET_KEY", &["SESSIONLIB_FALLBACK_KEY"]) {
+        Ok(keyring) => keyring,
+        Err(KeyError::NotSet { .. }) => {
             eprintln!(
                 "WARNING: SESSIONLIB_SECRET_KEY is not set. Using a random development key:\n\
                  WARNING: every session ends when this server stops. Never run like this in production."
             );
-            Key::generate()
+            Keyring::new(Key::generate())
         }
+        Err(e) => return Err(e.to_string()),
     };
-    let mut keyring = Keyring::new(key);
-    if let Ok(old) = std::env::var("SESSIONLIB_FALLBACK_KEY") {
-        let old =
-            Key::from_bytes(old.as_bytes()).map_err(|e| format!("SESSIONLIB_FALLBACK_KEY: {e}"))?;
-        keyring = keyring.with_fallback(old);
-    }
     let dev = std::env::var("SESSIONLIB_DEV").as_deref() == Ok("1");
     let cookie = if dev {
         eprintln!(
