@@ -1138,20 +1138,10 @@ fn inspect(arg: &TokenArg) -> Outcome<u8> {
             .to_owned(),
         (Some(problem), Some(_)) => format!("shape: INVALID: {problem}"),
     });
-    if let Some(n) = seen.compressed_len() {
-        lines.push(format!("compressed: yes, {n} bytes of zlib"));
-    }
-    lines.extend(payload_lines(&seen));
-    lines.push(match (seen.timestamp(), seen.timestamp_time()) {
-        (None, _) => "timestamp: not decodable".to_owned(),
-        (Some(t), None) => format!("timestamp: {t} (Unix time; out of range)"),
-        (Some(t), Some(time)) => match rfc3339(time) {
-            Some(text) => format!(
-                "timestamp: {t} = {text} (native tokens: the expiry; Flask: the signing time)"
-            ),
-            None => format!("timestamp: {t} (Unix time; a year RFC 3339 cannot write)"),
-        },
-    });
+    lines.extend(contents_lines(
+        &seen,
+        "native tokens: the expiry; Flask: the signing time",
+    ));
     lines.push(match seen.signature_len() {
         None => "signature: not decodable (not canonical base64url)".to_owned(),
         Some(32) => "signature: 32 bytes (the size of HMAC-SHA256)".to_owned(),
@@ -1191,18 +1181,7 @@ fn inspect_django(token: &str) -> Outcome<u8> {
             Some(problem) => format!("shape: INVALID: {problem}"),
         },
     ];
-    if let Some(n) = seen.compressed_len() {
-        lines.push(format!("compressed: yes, {n} bytes of zlib"));
-    }
-    lines.extend(payload_lines(&seen));
-    lines.push(match (seen.timestamp(), seen.timestamp_time()) {
-        (None, _) => "timestamp: not decodable".to_owned(),
-        (Some(t), None) => format!("timestamp: {t} (Unix time; out of range)"),
-        (Some(t), Some(time)) => match rfc3339(time) {
-            Some(text) => format!("timestamp: {t} = {text} (the signing time)"),
-            None => format!("timestamp: {t} (Unix time; a year RFC 3339 cannot write)"),
-        },
-    });
+    lines.extend(contents_lines(&seen, "the signing time"));
     lines.push(match seen.signature_len() {
         None => "signature: not decodable (not canonical base64url)".to_owned(),
         Some(n) => format!("signature: {n} bytes"),
@@ -1221,9 +1200,13 @@ fn inspect_django(token: &str) -> Outcome<u8> {
     }
 }
 
-/// The payload lines of `inspect`: the JSON, pretty and escaped, or why there is none.
-fn payload_lines(seen: &sessionlib::UnverifiedToken) -> Vec<String> {
+/// The lines of `inspect` on what a token holds: compression, the payload (pretty
+/// JSON, escaped, or why there is none) and the timestamp, with what it means.
+fn contents_lines(seen: &sessionlib::UnverifiedToken, timestamp_meaning: &str) -> Vec<String> {
     let mut lines = Vec::new();
+    if let Some(n) = seen.compressed_len() {
+        lines.push(format!("compressed: yes, {n} bytes of zlib"));
+    }
     match (seen.payload(), seen.payload_json()) {
         (None, _) if seen.compressed_len().is_some() => lines.push(
             "payload: does not inflate (not zlib, or over 64 KiB or a ratio of 256)".to_owned(),
@@ -1243,6 +1226,14 @@ fn payload_lines(seen: &sessionlib::UnverifiedToken) -> Vec<String> {
             ));
         }
     }
+    lines.push(match (seen.timestamp(), seen.timestamp_time()) {
+        (None, _) => "timestamp: not decodable".to_owned(),
+        (Some(t), None) => format!("timestamp: {t} (Unix time; out of range)"),
+        (Some(t), Some(time)) => match rfc3339(time) {
+            Some(text) => format!("timestamp: {t} = {text} ({timestamp_meaning})"),
+            None => format!("timestamp: {t} (Unix time; a year RFC 3339 cannot write)"),
+        },
+    });
     lines
 }
 
