@@ -175,6 +175,25 @@
 //! chunk name (even one that is not valid) ends the session while it lasts: a chunk
 //! cannot be verified on its own, so there is no valid companion to fall back on.
 //!
+//! ## The limits a large session meets next
+//!
+//! - Every cookie goes with every request to the site (images and scripts included):
+//!   a 12 KB session is 12 KB of upload per request.
+//! - Servers and proxies limit request headers. nginx's `large_client_header_buffers`
+//!   (default `4 8k`) refuses a request with one header line longer than a buffer, so a
+//!   `Cookie:` header over 8 KB gets `400 Request Header Or Cookie Too Large`. Apache
+//!   httpd's `LimitRequestFieldSize` defaults to 8190 bytes per header field. hyper
+//!   (and so axum) reads at most about 400 KB of HTTP/1 headers by default
+//!   (`max_buf_size`) and advertises an HTTP/2 `max_header_list_size` of 16 KB;
+//!   actix-web's HTTP/1 decoder refuses a request head of 128 KiB or more. This module
+//!   parses `Cookie:` headers up to [`MAX_COOKIE_HEADER_LEN`] (16 KiB), which four full
+//!   chunks fit, with little room left for the site's other cookies.
+//! - Browsers: RFC 6265 asks for at least 4096 bytes per cookie and 50 cookies per
+//!   domain; Chromium keeps at most 180 cookies per domain and evicts the oldest beyond
+//!   that. A chunk the browser drops ends the session (a missing chunk).
+//!
+//! Behind a default nginx or Apache, two chunks are the practical ceiling.
+//!
 //! # Writing
 //!
 //! [`CookieConfig::encode`] returns a [`Cookie`]; its `Display` (`to_string()`) is the
