@@ -15,7 +15,15 @@ mod properties;
     clippy::panic,
     clippy::indexing_slicing
 )]
+mod chunks;
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod sealed;
 
+pub use chunks::*;
 pub use properties::*;
 pub use sealed::*;
