@@ -8,14 +8,14 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-mod properties;
+mod chunks;
 #[allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing
 )]
-mod chunks;
+mod properties;
 #[allow(
     clippy::unwrap_used,
     clippy::expect_used,
