@@ -39,6 +39,11 @@
 //! - `SESSIONLIB_CLOCK_SKEW_SECONDS`: a testing aid that sets this server's session
 //!   clock off by that many seconds (negative: behind), to try clock differences
 //!   between servers (tests/fleet.rs). Default 0.
+//! - `SESSIONLIB_MAX_CHUNKS`: the most cookies a session may be split into, 1 to 4
+//!   (`CookieConfigBuilder::max_chunks`). Default 1. Above 1 the app also serves
+//!   `GET /padding` (how many bytes of padding the session holds, and a form) and
+//!   `POST /padding` (form field `bytes`, 0 to 12000), to grow and shrink the session
+//!   across chunks.
 //! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
 //!   browser cannot read the session) instead of only signing it. Needs the `sealed`
 //!   feature (`--features sealed`); without it the app refuses to start.
@@ -121,6 +126,22 @@ async fn logout_everywhere(
     }
 }
 
+async fn padding_page(session: Session) -> HttpResponse {
+    html(200, common::padding_page(&session, FRAMEWORK))
+}
+
+#[derive(serde::Deserialize)]
+struct Padding {
+    bytes: String,
+}
+
+async fn set_padding(session: Session, form: web::Form<Padding>) -> HttpResponse {
+    match common::set_padding(&session, &form.bytes, FRAMEWORK) {
+        Ok(()) => redirect("/padding"),
+        Err(page) => html(page.status, page.html),
+    }
+}
+
 async fn greeting(session: Session, request: HttpRequest) -> HttpResponse {
     let authorization = request
         .headers()
@@ -146,8 +167,9 @@ async fn main() -> std::io::Result<()> {
     let sessions = settings.sessions;
     let revocations = web::Data::new(settings.revocations);
     let port = settings.port;
+    let padding = settings.max_chunks > 1;
     let server = HttpServer::new(move || {
-        App::new()
+        let app = App::new()
             .app_data(revocations.clone())
             .wrap(SessionMiddleware::new(sessions.clone()).origin_guard(OriginGuard::new()))
             .route("/", web::get().to(index))
@@ -156,7 +178,13 @@ async fn main() -> std::io::Result<()> {
             .route("/logout", web::get().to(logout_page))
             .route("/logout", web::post().to(logout))
             .route("/logout-everywhere", web::post().to(logout_everywhere))
-            .route("/greeting", web::get().to(greeting))
+            .route("/greeting", web::get().to(greeting));
+        if padding {
+            app.route("/padding", web::get().to(padding_page))
+                .route("/padding", web::post().to(set_padding))
+        } else {
+            app
+        }
     })
     .workers(2)
     .bind(("127.0.0.1", port))?;

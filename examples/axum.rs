@@ -42,6 +42,11 @@
 //! - `SESSIONLIB_NO_SESSIONS=1`: serve `GET /greeting` without the session layer (the
 //!   same answer as a first visit, no counter, no cookie), as the baseline of the load
 //!   test (benches/load.sh). The other routes are not served.
+//! - `SESSIONLIB_MAX_CHUNKS`: the most cookies a session may be split into, 1 to 4
+//!   (`CookieConfigBuilder::max_chunks`). Default 1. Above 1 the app also serves
+//!   `GET /padding` (how many bytes of padding the session holds, and a form) and
+//!   `POST /padding` (form field `bytes`, 0 to 12000), to grow and shrink the session
+//!   across chunks (tests/browser.rs).
 //! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
 //!   browser cannot read the session) instead of only signing it. Needs the `sealed`
 //!   feature (`--features sealed`); without it the app refuses to start.
@@ -110,6 +115,22 @@ async fn logout_everywhere(
     }
 }
 
+async fn padding_page(session: Session) -> Html<String> {
+    Html(common::padding_page(&session, FRAMEWORK))
+}
+
+#[derive(serde::Deserialize)]
+struct Padding {
+    bytes: String,
+}
+
+async fn set_padding(session: Session, Form(form): Form<Padding>) -> Response {
+    match common::set_padding(&session, &form.bytes, FRAMEWORK) {
+        Ok(()) => Redirect::to("/padding").into_response(),
+        Err(page) => (status(page.status), Html(page.html)).into_response(),
+    }
+}
+
 async fn greeting(session: Session, headers: HeaderMap) -> Response {
     let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
     let (code, json) = common::greeting(&session, authorization);
@@ -154,12 +175,16 @@ async fn main() {
         eprintln!("SESSIONLIB_NO_SESSIONS=1: serving only GET /greeting, without sessions");
         Router::new().route("/greeting", get(greeting_without_session))
     } else {
-        Router::new()
+        let mut router = Router::new()
             .route("/", get(index))
             .route("/login", get(login_form).post(login))
             .route("/logout", get(logout_page).post(logout))
             .route("/logout-everywhere", post(logout_everywhere))
-            .route("/greeting", get(greeting))
+            .route("/greeting", get(greeting));
+        if settings.max_chunks > 1 {
+            router = router.route("/padding", get(padding_page).post(set_padding));
+        }
+        router
             .with_state(settings.revocations)
             .layer(SessionLayer::new(settings.sessions).origin_guard(OriginGuard::new()))
     };

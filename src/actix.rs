@@ -166,12 +166,17 @@ where
             match saved {
                 Ok(None) => Ok(response),
                 Ok(Some(update)) => {
-                    match HeaderValue::try_from(update.header_value()) {
-                        Ok(value) => {
-                            add_session_headers(response.headers_mut(), value);
+                    let values = update
+                        .header_values()
+                        .into_iter()
+                        .map(HeaderValue::try_from)
+                        .collect::<Result<Vec<_>, _>>();
+                    match values {
+                        Ok(values) => {
+                            add_session_headers(response.headers_mut(), values);
                             Ok(response)
                         }
-                        // The cookie's parts were validated when the configuration was
+                        // The cookies' parts were validated when the configuration was
                         // built: this does not happen.
                         Err(_) => Ok(save_failed(response, &crate::Error::Serialize)),
                     }
@@ -196,8 +201,10 @@ fn allowed(guard: &OriginGuard, request: &ServiceRequest) -> bool {
     )
 }
 
-fn add_session_headers(headers: &mut HeaderMap, set_cookie: HeaderValue) {
-    headers.append(header::SET_COOKIE, set_cookie);
+fn add_session_headers(headers: &mut HeaderMap, set_cookies: Vec<HeaderValue>) {
+    for set_cookie in set_cookies {
+        headers.append(header::SET_COOKIE, set_cookie);
+    }
     if !headers
         .get_all(header::VARY)
         .any(|v| varies_on_cookie(v.as_bytes()))

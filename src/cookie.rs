@@ -128,6 +128,72 @@
 //! cookies of the name has already dropped all but one, and cannot report the
 //! ambiguity. Read the raw header when you can.
 //!
+//! # Large sessions (chunking)
+//!
+//! With [`CookieConfigBuilder::max_chunks`] above 1 (it defaults to 1: off), a token
+//! too long for one cookie is split across up to that many cookies, at most
+//! [`MAX_CHUNKS`] (4). The whole token is signed (or sealed) once, as for one cookie,
+//! and then cut into pieces, so the MAC or AEAD tag covers the reassembled token.
+//!
+//! - **Names**: chunk 0 is the cookie name itself, chunk *i* is `<name>.<i>`
+//!   (`__Host-session`, `__Host-session.1`, `__Host-session.2`, …), so every chunk keeps
+//!   the `__Host-`/`__Secure-` prefix and its protection, and has the same attributes.
+//! - **Values**: a token that fits in one cookie is written exactly as without
+//!   chunking (one cookie, no marker). Otherwise the first chunk's value is
+//!   `<n>~<part 0>`, where `<n>` is the number of chunks (one digit, 2 to 4) and `~`
+//!   occurs in no token, and chunk *i* holds part *i*. Each part is as long as its
+//!   cookie's budget allows: 4096 bytes minus the chunk's name, `=` and its real
+//!   attributes, so every `Set-Cookie` value is at most [`MAX_COOKIE_LEN`] bytes.
+//! - **Reading** a header with chunk names: every chunk name must have one value (the
+//!   same value twice counts once), the first chunk must announce a count from 2 to
+//!   `max_chunks`, and exactly the chunk names below that count must be present, none
+//!   empty. Then the parts are joined in name order and verified as one token. So a
+//!   missing chunk, an extra chunk, a count beyond the maximum, chunks reordered, mixed
+//!   from two generations or taken from another cookie name all fail, either the shape
+//!   check ([`Error::Malformed`]) or verification ([`Error::InvalidSignature`]): no
+//!   session, never a partial one. Two different values for one chunk name, or more
+//!   than [`MAX_SAME_NAME_COOKIES`] of them, are [`Error::AmbiguousCookie`] (possibly
+//!   a planted cookie, see "Cookie tossing"). A header with only the cookie name
+//!   itself is read as described in "Reading", and a first chunk whose companions are
+//!   all missing is [`Error::Malformed`].
+//! - **Removing**: the session layer remembers which chunk names a request carried and
+//!   removes, in the same response, those a smaller session no longer uses (all of
+//!   them when the session ends or was refused, except for an ambiguous request,
+//!   which never gets removal cookies). A header too large to read
+//!   ([`MAX_COOKIE_HEADER_LEN`]) gets removal cookies for every chunk name.
+//!   [`CookieConfig::removal_cookies`] removes them all at the cookie layer.
+//! - **Writing** at the cookie layer: [`CookieConfig::encode_chunks_until`] returns the
+//!   cookies to set; [`CookieConfig::encode_until`] still makes one cookie or fails.
+//!   A session that does not fit in `max_chunks` cookies is [`Error::CookieTooLarge`].
+//!
+//! Names `<name>.0`, `<name>.01` or `<name>.<i>` with *i* ≥ [`MAX_CHUNKS`] are not chunk
+//! names: they are other cookies, as is every chunk name when `max_chunks` is 1.
+//! Lowering `max_chunks` makes sessions with more chunks invalid (and removed); turning
+//! chunking off leaves their `.1`… chunks in browsers until they expire.
+//!
+//! With a name without the `__Host-` prefix, a cookie planted by another host under a
+//! chunk name (even one that is not valid) ends the session while it lasts: a chunk
+//! cannot be verified on its own, so there is no valid companion to fall back on.
+//!
+//! ## The limits a large session meets next
+//!
+//! - Every cookie goes with every request to the site (images and scripts included):
+//!   a 12 KB session is 12 KB of upload per request.
+//! - Servers and proxies limit request headers. nginx's `large_client_header_buffers`
+//!   (default `4 8k`) refuses a request with one header line longer than a buffer, so a
+//!   `Cookie:` header over 8 KB gets `400 Request Header Or Cookie Too Large`. Apache
+//!   httpd's `LimitRequestFieldSize` defaults to 8190 bytes per header field. hyper
+//!   (and so axum) reads at most about 400 KB of HTTP/1 headers by default
+//!   (`max_buf_size`) and advertises an HTTP/2 `max_header_list_size` of 16 KB;
+//!   actix-web's HTTP/1 decoder refuses a request head of 128 KiB or more. This module
+//!   parses `Cookie:` headers up to [`MAX_COOKIE_HEADER_LEN`] (16 KiB), which four full
+//!   chunks fit, with little room left for the site's other cookies.
+//! - Browsers: RFC 6265 asks for at least 4096 bytes per cookie and 50 cookies per
+//!   domain; Chromium keeps at most 180 cookies per domain and evicts the oldest beyond
+//!   that. A chunk the browser drops ends the session (a missing chunk).
+//!
+//! Behind a default nginx or Apache, two chunks are the practical ceiling.
+//!
 //! # Writing
 //!
 //! [`CookieConfig::encode`] returns a [`Cookie`]; its `Display` (`to_string()`) is the
@@ -143,6 +209,7 @@ use time::{Duration, OffsetDateTime};
 
 pub use ::cookie::{Cookie, CookieJar, SameSite};
 
+use crate::chunk::{chunk_name, Assembled, ChunkSet, Chunks};
 use crate::codec::{Codec, Verified, DEFAULT_SALT, DEFAULT_TTL};
 use crate::error::{CookieConfigError, Error};
 use crate::key::Keyring;
@@ -170,6 +237,12 @@ pub const MAX_COOKIE_HEADER_LEN: usize = 16 * 1024;
 /// How many cookies with the session's name are examined in one header: 8. A header
 /// with more is refused with [`Error::AmbiguousCookie`].
 pub const MAX_SAME_NAME_COOKIES: usize = 8;
+
+/// The most cookies one session may be split into: 4. Four chunks of at most
+/// [`MAX_COOKIE_LEN`] bytes each fit, as a `Cookie:` header, within
+/// [`MAX_COOKIE_HEADER_LEN`], so a session this layer writes can always be read back.
+/// See "Large sessions" in the module docs.
+pub const MAX_CHUNKS: usize = 4;
 
 /// The fixed first bytes of the signing salt of a cookie (see the module docs).
 pub const BINDING_PREFIX: &[u8] = b"sessionlib.cookie.v1";
@@ -211,6 +284,7 @@ pub struct CookieConfig {
     http_only: bool,
     same_site: SameSite,
     partitioned: bool,
+    max_chunks: usize,
 }
 
 impl std::fmt::Debug for CookieConfig {
@@ -223,6 +297,7 @@ impl std::fmt::Debug for CookieConfig {
             .field("http_only", &self.http_only)
             .field("same_site", &self.same_site)
             .field("partitioned", &self.partitioned)
+            .field("max_chunks", &self.max_chunks)
             .field("codec", &self.codec)
             .finish()
     }
@@ -243,6 +318,7 @@ pub struct CookieConfigBuilder {
     http_only: bool,
     same_site: SameSite,
     partitioned: bool,
+    max_chunks: usize,
     #[cfg(feature = "sealed")]
     sealed: bool,
 }
@@ -258,6 +334,18 @@ impl CookieConfigBuilder {
     #[cfg(feature = "sealed")]
     pub fn sealed(mut self, sealed: bool) -> Self {
         self.sealed = sealed;
+        self
+    }
+
+    /// The most cookies one session may be split into (see "Large sessions" in the
+    /// module docs), from 1 to [`MAX_CHUNKS`] (4); [`try_build`](Self::try_build)
+    /// refuses other values. A session too large for one cookie is split into chunk
+    /// cookies named `<name>`, `<name>.1`, … `<name>.3`; one that does not fit in this
+    /// many is refused with [`Error::CookieTooLarge`] when it is written.
+    ///
+    /// Defaults to 1: no chunking, a session must fit in one cookie.
+    pub fn max_chunks(mut self, max_chunks: usize) -> Self {
+        self.max_chunks = max_chunks;
         self
     }
 
@@ -408,12 +496,15 @@ impl CookieConfigBuilder {
         if self.same_site == SameSite::None && !self.secure {
             return Err(CookieConfigError::SameSiteNoneWithoutSecure.into());
         }
+        if !(1..=MAX_CHUNKS).contains(&self.max_chunks) {
+            return Err(CookieConfigError::InvalidMaxChunks.into());
+        }
         let salt = binding_salt(&self.salt, &name)?;
         let codec = Codec::builder(self.keyring)
             .salt(salt)
             .ttl(self.ttl)
             .leeway(self.leeway)
-            .max_token_len(MAX_COOKIE_LEN);
+            .max_token_len(MAX_COOKIE_LEN * self.max_chunks);
         #[cfg(feature = "sealed")]
         let codec = codec.sealed(self.sealed);
         let codec = codec.build();
@@ -426,6 +517,7 @@ impl CookieConfigBuilder {
             http_only: self.http_only,
             same_site: self.same_site,
             partitioned: self.partitioned,
+            max_chunks: self.max_chunks,
         })
     }
 }
@@ -446,6 +538,7 @@ impl CookieConfig {
             http_only: true,
             same_site: SameSite::Lax,
             partitioned: false,
+            max_chunks: 1,
             #[cfg(feature = "sealed")]
             sealed: false,
         }
@@ -454,6 +547,12 @@ impl CookieConfig {
     /// The cookie name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The most cookies one session may be split into
+    /// ([`CookieConfigBuilder::max_chunks`]).
+    pub fn max_chunks(&self) -> usize {
+        self.max_chunks
     }
 
     /// Whether cookies get the `Secure` attribute.
@@ -519,14 +618,125 @@ impl CookieConfig {
         Ok(cookie)
     }
 
+    /// The session cookies holding `data`, expiring after the configured time-to-live:
+    /// one cookie when it fits, else up to [`max_chunks`](CookieConfigBuilder::max_chunks)
+    /// chunk cookies (see "Large sessions" in the module docs). Set them all.
+    pub fn encode_chunks<T: Serialize + ?Sized>(
+        &self,
+        data: &T,
+    ) -> Result<Vec<Cookie<'static>>, Error> {
+        let now = OffsetDateTime::now_utc();
+        let expiry = crate::codec::expiry_after(now.unix_timestamp_nanos(), self.codec.ttl());
+        let expires_at =
+            OffsetDateTime::from_unix_timestamp(expiry).map_err(|_| Error::ExpiryOutOfRange)?;
+        self.encode_chunks_until(data, expires_at)
+    }
+
+    /// Like [`CookieConfig::encode_until`], split into chunk cookies when the token does
+    /// not fit in one (see "Large sessions" in the module docs): the cookies to set, in
+    /// chunk order, each with a `Set-Cookie` value of at most [`MAX_COOKIE_LEN`] bytes.
+    /// A token that fits in one cookie gives exactly the cookie of `encode_until`.
+    ///
+    /// Fails like `encode_until`, with [`Error::CookieTooLarge`] when the token does
+    /// not fit in [`max_chunks`](CookieConfigBuilder::max_chunks) cookies.
+    pub fn encode_chunks_until<T: Serialize + ?Sized>(
+        &self,
+        data: &T,
+        expires_at: OffsetDateTime,
+    ) -> Result<Vec<Cookie<'static>>, Error> {
+        let too_large = |token_len: usize| Error::CookieTooLarge {
+            len: token_len + self.name.len() + 1 + self.attributes_len(0),
+            max: MAX_COOKIE_LEN,
+        };
+        let token = self
+            .codec
+            .encode_until(data, expires_at)
+            .map_err(|e| match e {
+                Error::TooLarge { len, .. } => too_large(len),
+                other => other,
+            })?;
+        let expires = expires_at
+            .replace_nanosecond(0)
+            .map_err(|_| Error::ExpiryOutOfRange)?;
+        // Each chunk's value gets what its name and attributes leave of MAX_COOKIE_LEN.
+        let budgets: Vec<usize> = (0..self.max_chunks)
+            .map(|i| {
+                let empty = self.cookie_named(chunk_name(&self.name, i), String::new(), expires);
+                MAX_COOKIE_LEN.saturating_sub(empty.to_string().len())
+            })
+            .collect();
+        let values = crate::chunk::split(&token, &budgets).ok_or_else(|| too_large(token.len()))?;
+        let cookies: Vec<Cookie<'static>> = values
+            .into_iter()
+            .enumerate()
+            .map(|(i, value)| self.cookie_named(chunk_name(&self.name, i), value, expires))
+            .collect();
+        if let Some(len) = cookies
+            .iter()
+            .map(|c| c.to_string().len())
+            .find(|&len| len > MAX_COOKIE_LEN)
+        {
+            return Err(Error::CookieTooLarge {
+                len,
+                max: MAX_COOKIE_LEN,
+            });
+        }
+        Ok(cookies)
+    }
+
+    /// The length of the attributes of chunk `index`'s `Set-Cookie` value (everything
+    /// after the value).
+    fn attributes_len(&self, index: usize) -> usize {
+        let name = chunk_name(&self.name, index);
+        let empty = self.cookie_named(name.clone(), String::new(), OffsetDateTime::UNIX_EPOCH);
+        empty.to_string().len().saturating_sub(name.len() + 1)
+    }
+
     /// The cookie that deletes the session cookie (for logout): the same name, path,
     /// domain and flags, an empty value, `Max-Age=0` and `Expires` at the Unix epoch.
+    ///
+    /// With [`max_chunks`](CookieConfigBuilder::max_chunks) above 1, this removes only
+    /// the first chunk: use [`CookieConfig::removal_cookies`].
     pub fn removal_cookie(&self) -> Cookie<'static> {
         self.cookie(String::new(), OffsetDateTime::UNIX_EPOCH, true)
     }
 
+    /// The cookies that delete every chunk name of the session cookie: the
+    /// [`removal_cookie`](CookieConfig::removal_cookie), then one for each of
+    /// `<name>.1` … up to [`max_chunks`](CookieConfigBuilder::max_chunks). The session
+    /// layer sends only those of the chunks a request carried.
+    pub fn removal_cookies(&self) -> Vec<Cookie<'static>> {
+        (0..self.max_chunks)
+            .map(|i| self.chunk_removal_cookie(i))
+            .collect()
+    }
+
+    /// The cookie that deletes chunk `index`.
+    pub(crate) fn chunk_removal_cookie(&self, index: usize) -> Cookie<'static> {
+        let mut cookie = self.cookie_named(
+            chunk_name(&self.name, index),
+            String::new(),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        cookie.set_max_age(Duration::ZERO);
+        cookie
+    }
+
     fn cookie(&self, value: String, expires: OffsetDateTime, removal: bool) -> Cookie<'static> {
-        let mut builder = Cookie::build((self.name.clone(), value))
+        let mut cookie = self.cookie_named(self.name.clone(), value, expires);
+        if removal {
+            cookie.set_max_age(Duration::ZERO);
+        }
+        cookie
+    }
+
+    fn cookie_named(
+        &self,
+        name: String,
+        value: String,
+        expires: OffsetDateTime,
+    ) -> Cookie<'static> {
+        let mut builder = Cookie::build((name, value))
             .http_only(self.http_only)
             .same_site(self.same_site)
             .secure(self.secure)
@@ -537,9 +747,6 @@ impl CookieConfig {
         }
         if let Some(domain) = &self.domain {
             builder = builder.domain(domain.clone());
-        }
-        if removal {
-            builder = builder.max_age(Duration::ZERO);
         }
         builder.build()
     }
@@ -562,8 +769,27 @@ impl CookieConfig {
         header: impl AsRef<[u8]>,
         now: OffsetDateTime,
     ) -> Result<Option<Verified<T>>, Error> {
-        let values = cookie_values_in_header(header.as_ref(), &self.name)?;
-        self.decode_candidates(values, now)
+        self.decode_header_chunks_at(header, now).0
+    }
+
+    /// Like [`CookieConfig::decode_header_at`], also returning the chunk names the header
+    /// carried (all of them, unread, for a header too large to parse), so that the
+    /// session layer can remove those it no longer uses.
+    pub(crate) fn decode_header_chunks_at<T: DeserializeOwned>(
+        &self,
+        header: impl AsRef<[u8]>,
+        now: OffsetDateTime,
+    ) -> (Result<Option<Verified<T>>, Error>, ChunkSet) {
+        let header = header.as_ref();
+        if header.len() > MAX_COOKIE_HEADER_LEN {
+            let error = Error::TooLarge {
+                len: header.len(),
+                max: MAX_COOKIE_HEADER_LEN,
+            };
+            return (Err(error), ChunkSet::below(self.max_chunks));
+        }
+        let chunks = Chunks::collect(cookie_pairs(header), &self.name, self.max_chunks);
+        (self.decode_chunks(&chunks, now), chunks.seen())
     }
 
     /// Reads and verifies the session cookie from a [`CookieJar`], at the current time.
@@ -581,17 +807,41 @@ impl CookieConfig {
         jar: &CookieJar,
         now: OffsetDateTime,
     ) -> Result<Option<Verified<T>>, Error> {
-        let value = jar.get(&self.name).map(|c| c.value().as_bytes());
-        self.decode_candidates(value.into_iter(), now)
+        self.decode_jar_chunks_at(jar, now).0
     }
 
-    /// Verifies every candidate value; see "Reading" in the module docs.
-    fn decode_candidates<'a, T: DeserializeOwned>(
+    /// Like [`CookieConfig::decode_jar_at`], also returning the chunk names the jar
+    /// holds.
+    pub(crate) fn decode_jar_chunks_at<T: DeserializeOwned>(
         &self,
-        candidates: impl Iterator<Item = &'a [u8]>,
+        jar: &CookieJar,
+        now: OffsetDateTime,
+    ) -> (Result<Option<Verified<T>>, Error>, ChunkSet) {
+        let pairs = (0..self.max_chunks).filter_map(|i| {
+            let cookie = jar.get(&chunk_name(&self.name, i))?;
+            Some((cookie.name().as_bytes(), cookie.value().as_bytes()))
+        });
+        let chunks = Chunks::collect(pairs, &self.name, self.max_chunks);
+        (self.decode_chunks(&chunks, now), chunks.seen())
+    }
+
+    /// Verifies the session cookie among a request's chunk cookies; see "Reading" and
+    /// "Large sessions" in the module docs.
+    fn decode_chunks<T: DeserializeOwned>(
+        &self,
+        chunks: &Chunks<'_>,
         now: OffsetDateTime,
     ) -> Result<Option<Verified<T>>, Error> {
-        pick_one(candidates, |token| self.codec.decode_at::<T>(token, now))
+        match chunks.assemble(self.max_chunks)? {
+            Assembled::Whole(values) => pick_one(values.into_iter(), |token| {
+                // A first chunk whose companions are all missing.
+                if crate::chunk::split_head(token.as_bytes()).is_some() {
+                    return Err(Error::Malformed);
+                }
+                self.codec.decode_at::<T>(token, now)
+            }),
+            Assembled::Chunked(token) => self.codec.decode_at::<T>(&token, now).map(Some),
+        }
     }
 }
 
@@ -669,14 +919,20 @@ pub fn cookie_values_in_header<'a>(
 
 /// The values of the cookies named `name` in a `Cookie:` header, in order.
 fn cookie_values<'a>(header: &'a [u8], name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
-    header.split(|&b| b == b';').filter_map(move |pair| {
+    cookie_pairs(header).filter_map(move |(pair_name, value)| (pair_name == name).then_some(value))
+}
+
+/// The names and values of the cookies in a `Cookie:` header, in order: split at `;`,
+/// spaces and tabs trimmed, pairs without `=` or with an empty name left out.
+fn cookie_pairs(header: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    header.split(|&b| b == b';').filter_map(|pair| {
         let eq = pair.iter().position(|&b| b == b'=')?;
         let (pair_name, eq_value) = pair.split_at(eq);
         let pair_name = trim_ows(pair_name);
-        if pair_name.is_empty() || pair_name != name {
+        if pair_name.is_empty() {
             return None;
         }
-        Some(trim_ows(eq_value.get(1..).unwrap_or_default()))
+        Some((pair_name, trim_ows(eq_value.get(1..).unwrap_or_default())))
     })
 }
 

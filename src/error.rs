@@ -66,13 +66,15 @@ pub enum Error {
     /// The `Set-Cookie` value (name, value and attributes) would be longer than
     /// browsers keep, so the browser would silently drop the cookie.
     CookieTooLarge {
-        /// The length of the `Set-Cookie` value in bytes.
+        /// The length of the `Set-Cookie` value in bytes (for a session split into
+        /// chunks, the length it would have as one cookie).
         len: usize,
         /// The maximum in bytes.
         max: usize,
     },
     /// The request carried several different, validly signed session cookies of the
-    /// same name (or more of them than are examined). The request is treated as having
+    /// same name (or more of them than are examined), or, for a session split into
+    /// chunks, two different values of one chunk name. The request is treated as having
     /// no session rather than guessing which one is meant.
     AmbiguousCookie,
     /// A session key reserved for sessionlib's own bookkeeping was written to.
@@ -169,6 +171,8 @@ pub enum CookieConfigError {
     PartitionedWithoutSecure,
     /// `SameSite=None` requires the `Secure` attribute.
     SameSiteNoneWithoutSecure,
+    /// The maximum number of chunks is outside `1..=`[`MAX_CHUNKS`](crate::cookie::MAX_CHUNKS).
+    InvalidMaxChunks,
 }
 
 impl fmt::Display for CookieConfigError {
@@ -192,6 +196,7 @@ impl fmt::Display for CookieConfigError {
             Self::HostPrefixWithDomain => "a `__Host-` cookie name forbids a Domain attribute",
             Self::PartitionedWithoutSecure => "a Partitioned cookie requires the Secure attribute",
             Self::SameSiteNoneWithoutSecure => "SameSite=None requires the Secure attribute",
+            Self::InvalidMaxChunks => "the maximum number of cookie chunks must be 1 to 4",
         })
     }
 }

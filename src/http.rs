@@ -53,21 +53,28 @@ impl SessionConfig {
         self.load_async(cookie_header(headers)).await
     }
 
-    /// Saves `session` into a response's headers: appends `Set-Cookie` and
-    /// `Vary: Cookie` and makes `Cache-Control` private when a cookie must be sent
-    /// (see [`SessionConfig::save`]); other headers are kept. Returns whether a cookie
-    /// was set or removed.
+    /// Saves `session` into a response's headers: appends a `Set-Cookie` for each
+    /// cookie (several when the session is split into chunks) and `Vary: Cookie`, and
+    /// makes `Cache-Control` private, when a cookie must be sent (see
+    /// [`SessionConfig::save`]); other headers are kept. Returns whether a cookie was
+    /// set or removed.
     ///
     /// Fails as [`SessionConfig::save`] does, with nothing added to `headers`.
     pub fn save_headers(&self, session: &Session, headers: &mut HeaderMap) -> Result<bool, Error> {
         let Some(update) = self.save(session)? else {
             return Ok(false);
         };
-        // The cookie's name, path and domain were validated when the configuration was
-        // built and its value is base64url, so this conversion does not fail.
-        let set_cookie =
-            HeaderValue::try_from(update.header_value()).map_err(|_| Error::Serialize)?;
-        headers.append(SET_COOKIE, set_cookie);
+        // The cookies' names, paths and domains were validated when the configuration
+        // was built and their values are base64url, so this conversion does not fail.
+        let set_cookies = update
+            .header_values()
+            .into_iter()
+            .map(HeaderValue::try_from)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| Error::Serialize)?;
+        for set_cookie in set_cookies {
+            headers.append(SET_COOKIE, set_cookie);
+        }
         if !headers
             .get_all(VARY)
             .iter()

@@ -152,6 +152,7 @@
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
+mod chunk;
 pub mod codec;
 #[cfg(feature = "zlib")]
 mod compress;

@@ -63,6 +63,12 @@
 //! - a changed session, a session verified by a fallback key (re-issued with the
 //!   primary key) and a session due for a refresh get a new cookie.
 //!
+//! With [chunking](crate::CookieConfigBuilder::max_chunks), "a cookie" above is the set
+//! of chunk cookies: a [`SetCookie`] then holds every chunk, plus removal cookies for
+//! the chunk names the request carried that the new session no longer uses, and a
+//! removal removes every chunk name the request carried (see "Large sessions" in the
+//! [`cookie`](crate::cookie) module). The ambiguity rule above covers chunks too.
+//!
 //! The cookie's `Expires` attribute is its signed expiry plus the cookie layer's
 //! [leeway](crate::CookieConfigBuilder::leeway), so that the browser keeps sending it
 //! for as long as a server may accept it.
@@ -128,6 +134,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
+use crate::chunk::ChunkSet;
 use crate::codec::Verified;
 use crate::cookie::CookieConfig;
 use crate::error::Error;
@@ -232,6 +239,9 @@ pub struct Session {
     source: SessionSource,
     modified: bool,
     reissue: bool,
+    /// The chunk names of the session cookie that the request carried, which the
+    /// browser holds until a response removes them.
+    chunks: ChunkSet,
 }
 
 impl fmt::Debug for Session {
@@ -272,6 +282,7 @@ impl Session {
             source,
             modified: false,
             reissue: false,
+            chunks: ChunkSet::default(),
         }
     }
 
@@ -584,23 +595,31 @@ impl Session {
             source: SessionSource::Cookie,
             modified: false,
             reissue: verified.key_used.is_fallback(),
+            chunks: ChunkSet::default(),
         })
     }
 }
 
-/// The headers a response must get for a saved session: `Set-Cookie`, plus
-/// `Vary: Cookie` and `Cache-Control: private`. `Debug` does not show the cookie's
-/// value.
+/// The headers a response must get for a saved session: one `Set-Cookie` per cookie,
+/// plus `Vary: Cookie` and `Cache-Control: private`. `Debug` does not show the cookies'
+/// values.
+///
+/// There is one cookie unless the session is split into chunks
+/// ([`CookieConfigBuilder::max_chunks`](crate::CookieConfigBuilder::max_chunks)): then
+/// the chunks come first, in order, followed by removal cookies for the chunks the
+/// request carried that the session no longer uses.
 #[derive(Clone)]
 pub struct SetCookie {
-    cookie: Cookie<'static>,
+    /// Never empty: the session cookie (or its removal) comes first.
+    cookies: Vec<Cookie<'static>>,
     removal: bool,
 }
 
 impl fmt::Debug for SetCookie {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.cookies.iter().map(Cookie::name).collect();
         f.debug_struct("SetCookie")
-            .field("name", &self.cookie.name())
+            .field("names", &names)
             .field("removal", &self.removal)
             .finish_non_exhaustive()
     }
@@ -611,31 +630,55 @@ impl SetCookie {
     pub const CACHE_HEADERS: [(&'static str, &'static str); 2] =
         [("vary", "Cookie"), ("cache-control", "private")];
 
-    /// The cookie.
-    pub fn cookie(&self) -> &Cookie<'static> {
-        &self.cookie
+    fn new(cookies: Vec<Cookie<'static>>, removal: bool) -> Option<Self> {
+        (!cookies.is_empty()).then_some(Self { cookies, removal })
     }
 
-    /// Whether this is a removal cookie (the session was emptied or was invalid).
+    /// The session cookie, or its first chunk (see [`SetCookie::cookies`] for all).
+    #[allow(clippy::indexing_slicing)] // `SetCookie::new` never makes an empty list
+    pub fn cookie(&self) -> &Cookie<'static> {
+        &self.cookies[0]
+    }
+
+    /// Every cookie to set, in order: the session cookie or its chunks, then removal
+    /// cookies for chunks no longer used. Without chunking, exactly one cookie.
+    pub fn cookies(&self) -> &[Cookie<'static>] {
+        &self.cookies
+    }
+
+    /// Whether the session was removed (it was emptied or was invalid): every cookie is
+    /// a removal cookie.
     pub fn is_removal(&self) -> bool {
         self.removal
     }
 
-    /// The `Set-Cookie` header value.
+    /// The `Set-Cookie` header value of the first cookie ([`SetCookie::cookie`]). With
+    /// chunking there may be more: use [`SetCookie::header_values`].
     pub fn header_value(&self) -> String {
-        self.cookie.to_string()
+        self.cookie().to_string()
     }
 
-    /// Every header to add to the response, with lower-case names: `set-cookie`,
-    /// `vary: Cookie` and `cache-control: private`. Add them with `append`, not
-    /// `insert`, so other `Set-Cookie` or `Vary` headers are kept.
-    pub fn headers(&self) -> [(&'static str, String); 3] {
-        let [(vary, vary_value), (cache, cache_value)] = Self::CACHE_HEADERS;
-        [
-            ("set-cookie", self.header_value()),
-            (vary, vary_value.to_owned()),
-            (cache, cache_value.to_owned()),
-        ]
+    /// The `Set-Cookie` header values of every cookie, in order.
+    pub fn header_values(&self) -> Vec<String> {
+        self.cookies.iter().map(Cookie::to_string).collect()
+    }
+
+    /// Every header to add to the response, with lower-case names: one `set-cookie`
+    /// per cookie, then `vary: Cookie` and `cache-control: private`. Add them with
+    /// `append`, not `insert`, so that every `Set-Cookie` and other `Vary` headers are
+    /// kept.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers: Vec<(&'static str, String)> = self
+            .header_values()
+            .into_iter()
+            .map(|value| ("set-cookie", value))
+            .collect();
+        headers.extend(
+            Self::CACHE_HEADERS
+                .iter()
+                .map(|(name, value)| (*name, (*value).to_owned())),
+        );
+        headers
     }
 }
 
@@ -844,8 +887,10 @@ impl SessionConfig {
 
     /// Like [`SessionConfig::load_jar`], with `now` as the current time.
     pub fn load_jar_at(&self, jar: &CookieJar, now: OffsetDateTime) -> Session {
-        let result = self.inner.cookie.decode_jar_at(jar, now);
-        self.check_now(self.session_from(result, now))
+        let (result, chunks) = self.inner.cookie.decode_jar_chunks_at(jar, now);
+        let mut session = self.session_from(result, now);
+        session.chunks = chunks;
+        self.check_now(session)
     }
 
     /// The session of a request, like [`SessionConfig::load`], waiting for the
@@ -883,8 +928,13 @@ impl SessionConfig {
     /// The session of a request after every synchronous check, before the revocation
     /// store.
     fn load_unchecked_at(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
-        let result = self.inner.cookie.decode_header_at(cookie_header, now);
-        self.session_from(result, now)
+        let (result, chunks) = self
+            .inner
+            .cookie
+            .decode_header_chunks_at(cookie_header, now);
+        let mut session = self.session_from(result, now);
+        session.chunks = chunks;
+        session
     }
 
     /// Asks the revocation store without waiting: a store that does not answer at once
@@ -908,11 +958,14 @@ impl SessionConfig {
     }
 
     fn apply_verdict(session: Session, verdict: Result<bool, RevocationError>) -> Session {
-        match verdict {
-            Ok(false) => session,
-            Ok(true) => Session::fresh(SessionSource::Revoked),
-            Err(_) => Session::fresh(SessionSource::RevocationUnavailable),
-        }
+        let source = match verdict {
+            Ok(false) => return session,
+            Ok(true) => SessionSource::Revoked,
+            Err(_) => SessionSource::RevocationUnavailable,
+        };
+        let mut fresh = Session::fresh(source);
+        fresh.chunks = session.chunks;
+        fresh
     }
 
     fn session_from(
@@ -972,7 +1025,7 @@ impl SessionConfig {
                 | SessionSource::RevocationUnavailable
         );
         if session.is_empty() {
-            return Ok(had_cookie.then(|| self.removal()));
+            return Ok(self.removal(session, had_cookie));
         }
         let logged_in_at = session
             .user
@@ -993,7 +1046,7 @@ impl SessionConfig {
         };
         if expires_at <= now {
             // The absolute lifetime is over: the session cannot be kept.
-            return Ok(had_cookie.then(|| self.removal()));
+            return Ok(self.removal(session, had_cookie));
         }
         let refresh_due = match session.expires_at {
             Some(current) => {
@@ -1009,29 +1062,46 @@ impl SessionConfig {
             Some(id) => id.clone(),
             None => new_session_id()?,
         };
-        let mut cookie = self
+        let mut cookies = self
             .inner
             .cookie
-            .encode_until(&session.to_object(created_at, logged_in_at, id), expires_at)?;
+            .encode_chunks_until(&session.to_object(created_at, logged_in_at, id), expires_at)?;
         // The browser keeps the cookie as long as a server may accept it: a server
         // whose clock runs behind wrote the expiry, the leeway covers that.
         let leeway = self.inner.cookie.codec().leeway();
         if leeway > Duration::ZERO {
             if let Some(until) = expires_at.checked_add(leeway) {
-                cookie.set_expires(until);
+                for cookie in &mut cookies {
+                    cookie.set_expires(until);
+                }
             }
         }
-        Ok(Some(SetCookie {
-            cookie,
-            removal: false,
-        }))
+        // Chunks the browser holds beyond the new ones would make the next request's
+        // cookies an invalid session: remove them (never for an ambiguous request).
+        if session.source != SessionSource::Ambiguous {
+            let written = cookies.len();
+            cookies.extend(
+                session
+                    .chunks
+                    .iter()
+                    .filter(|&i| i >= written)
+                    .map(|i| self.inner.cookie.chunk_removal_cookie(i)),
+            );
+        }
+        Ok(SetCookie::new(cookies, false))
     }
 
-    fn removal(&self) -> SetCookie {
-        SetCookie {
-            cookie: self.inner.cookie.removal_cookie(),
-            removal: true,
+    /// The removal cookies for an emptied or ended session: for the session cookie and
+    /// every other chunk name the request carried, when `had_cookie`.
+    fn removal(&self, session: &Session, had_cookie: bool) -> Option<SetCookie> {
+        if !had_cookie {
+            return None;
         }
+        let cookies = std::iter::once(0)
+            .chain(session.chunks.iter().filter(|&i| i > 0))
+            .map(|i| self.inner.cookie.chunk_removal_cookie(i))
+            .collect();
+        SetCookie::new(cookies, true)
     }
 }
 

@@ -785,3 +785,89 @@ fn production_config_on_localhost() {
     browser.wait_for_text("Logged in as cobra");
     assert_eq!(browser.cookie_names(), ["session"]);
 }
+
+/// A session of about 10 KB split across `__Host-` chunk cookies
+/// (`SESSIONLIB_MAX_CHUNKS=4`, the production configuration on `127.0.0.1`): Chromium
+/// stores every chunk and sends them all back across reloads, and the chunks a
+/// shrinking session no longer uses are gone after the response that shrank it.
+#[test]
+fn chunked_session_across_reloads() {
+    let _one = one_at_a_time();
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let server = Server::start(
+        "axum",
+        &[
+            ("SESSIONLIB_SECRET_KEY", KEY),
+            ("SESSIONLIB_MAX_CHUNKS", "4"),
+        ],
+    );
+    let chunks = |browser: &Browser| -> Vec<(String, usize)> {
+        let mut cookies: Vec<(String, usize)> = browser
+            .cookies()
+            .iter()
+            .map(|c| {
+                assert_eq!(c["secure"], true, "{c}");
+                assert_eq!(c["httpOnly"], true, "{c}");
+                let value = c["value"].as_str().unwrap().len();
+                (c["name"].as_str().unwrap().to_owned(), value)
+            })
+            .collect();
+        cookies.sort();
+        cookies
+    };
+    let names = |chunks: &[(String, usize)]| -> Vec<String> {
+        chunks.iter().map(|(n, _)| n.clone()).collect()
+    };
+    let set_padding = |bytes: &str| {
+        browser.open(&server.url("/padding"));
+        browser.execute(
+            "document.querySelector('input[name=\"bytes\"]').value = ''; return null",
+            json!([]),
+        );
+        browser.type_into("input[name=\"bytes\"]", bytes);
+        browser.click_to_new_page("button[type=\"submit\"]");
+        browser.wait_for_text(&format!("Padding: {bytes} bytes"));
+    };
+    log_in(&browser, &server.base, "cobra");
+    browser.wait_for_text("Logged in as cobra");
+    assert_eq!(names(&chunks(&browser)), ["__Host-session"]);
+
+    set_padding("7500");
+    let grown = chunks(&browser);
+    assert_eq!(
+        names(&grown),
+        ["__Host-session", "__Host-session.1", "__Host-session.2"]
+    );
+    let total: usize = grown.iter().map(|(_, len)| len).sum();
+    assert!((9_500..12_000).contains(&total), "{grown:?}");
+    // Every page load sends all three chunks: the session is whole after reloads.
+    for _ in 0..2 {
+        browser.reload();
+        assert!(browser.text().contains("Padding: 7500 bytes"));
+    }
+    browser.open(&server.base);
+    assert!(browser.text().contains("Logged in as cobra"));
+    assert_eq!(
+        chunks(&browser),
+        grown,
+        "an unchanged session sets no cookie"
+    );
+
+    // Shrinking to one cookie drops the two stale chunks.
+    set_padding("100");
+    assert_eq!(names(&chunks(&browser)), ["__Host-session"]);
+    browser.reload();
+    assert!(browser.text().contains("Padding: 100 bytes"));
+    browser.open(&server.base);
+    assert!(browser.text().contains("Logged in as cobra"));
+
+    // Growing again, then logging out, removes every chunk.
+    set_padding("7500");
+    assert_eq!(chunks(&browser).len(), 3);
+    browser.open(&server.base);
+    browser.click_to_new_page("form[action=\"/logout\"] button");
+    assert!(browser.text().contains("You are not logged in"));
+    assert_eq!(browser.cookie_names(), Vec::<String>::new());
+}

@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 #[allow(dead_code)]
 mod properties;
 
+#[path = "../fuzz/src/chunks.rs"]
+#[allow(dead_code)]
+mod chunks;
+
 #[cfg(feature = "sealed")]
 #[path = "../fuzz/src/sealed.rs"]
 #[allow(dead_code)]
@@ -496,6 +500,42 @@ mod seeds {
         }
         #[cfg(feature = "sealed")]
         sealed_seeds();
+
+        // chunked_cookie_header: the input is both a header and the instructions that
+        // build one from the planted chunks (see fuzz/src/chunks.rs).
+        let t = "chunked_cookie_header";
+        let a = crate::chunks::planted_chunked_header(0);
+        let b = crate::chunks::planted_chunked_header(1);
+        write(t, "planted_session", &a);
+        write(t, "planted_second_generation", &b);
+        write(
+            t,
+            "planted_with_others",
+            format!("theme=dark; {a}; lang=en"),
+        );
+        let (a0, a_rest) = a.split_once("; ").unwrap();
+        let (b0, b_rest) = b.split_once("; ").unwrap();
+        write(t, "mixed_generations", format!("{a0}; {b_rest}"));
+        write(t, "missing_first_chunk", a_rest);
+        write(t, "duplicated_chunk", format!("{a}; {b0}"));
+        write(t, "extra_chunk", format!("{a}; session.3=abc"));
+        // Instructions: three planted chunks of generation 0 under their own names
+        // (bytes: count, then per item name, generation, chunk, kind).
+        write(
+            t,
+            "build_three_chunks",
+            [3u8, 0, 0, 0, 0, 1, 0, 1, 0, 2, 0, 2, 0, 0],
+        );
+        write(
+            t,
+            "build_reordered",
+            [3u8, 0, 0, 0, 0, 2, 0, 1, 0, 1, 0, 2, 0, 0],
+        );
+        write(
+            t,
+            "build_recounted_head",
+            [3u8, 0, 0, 0, 4, 3, 1, 0, 1, 0, 2, 0, 2, 0, 0],
+        );
 
         // Keep the signer and encoding imports honest: a token signed by hand.
         let signer: Signer = Signer::new(

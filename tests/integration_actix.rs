@@ -375,3 +375,92 @@ async fn the_origin_guard_refuses_cross_origin_state_changes() {
         }
     }
 }
+
+fn chunked_sessions() -> SessionConfig {
+    let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .name("__Host-s")
+        .max_chunks(4)
+        .try_build()
+        .unwrap();
+    SessionConfig::builder(cookie).build()
+}
+
+async fn grow(session: Session) -> impl Responder {
+    let noise: String = (0..7_000)
+        .map(|i: usize| char::from(b'a' + ((i * 7919 + i / 26) % 26) as u8))
+        .collect();
+    session.insert("pad", &noise).unwrap();
+    "grown"
+}
+
+async fn shrink(session: Session) -> impl Responder {
+    session.insert("pad", "small").unwrap();
+    "shrunk"
+}
+
+async fn pad(session: Session) -> impl Responder {
+    let pad: Option<String> = session.get("pad");
+    format!("{}:{:?}", pad.map_or(0, |p| p.len()), session.source())
+}
+
+/// Every `Set-Cookie` of a response as (name, value, is a removal).
+fn all_set_cookies<B>(response: &ServiceResponse<B>) -> Vec<(String, String, bool)> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .map(|v| {
+            let text = v.to_str().unwrap();
+            assert!(text.len() <= 4096);
+            let (name, value) = text.split(';').next().unwrap().split_once('=').unwrap();
+            (name.into(), value.into(), text.contains("Max-Age=0"))
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_chunked_session_sets_every_chunk_and_removes_stale_ones() {
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(chunked_sessions()))
+            .route("/grow", web::post().to(grow))
+            .route("/shrink", web::post().to(shrink))
+            .route("/pad", web::get().to(pad)),
+    )
+    .await;
+    let grown = test::call_service(&app, TestRequest::post().uri("/grow").to_request()).await;
+    assert_eq!(grown.headers().get_all(header::VARY).count(), 1);
+    let chunks = all_set_cookies(&grown);
+    let names: Vec<&str> = chunks.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, ["__Host-s", "__Host-s.1", "__Host-s.2"]);
+    assert!(chunks.iter().all(|(_, _, removal)| !removal));
+    let pairs: Vec<String> = chunks.iter().map(|(n, v, _)| format!("{n}={v}")).collect();
+    let cookie = pairs.join("; ");
+    let read = test::call_service(&app, get("/pad", Some(&cookie))).await;
+    assert!(read.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(text(read).await, "7000:Cookie");
+    let shrink = TestRequest::post()
+        .uri("/shrink")
+        .insert_header((header::COOKIE, cookie.as_str()))
+        .to_request();
+    let shrunk = test::call_service(&app, shrink).await;
+    let summary: Vec<(String, bool)> = all_set_cookies(&shrunk)
+        .into_iter()
+        .map(|(n, _, r)| (n, r))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("__Host-s".into(), false),
+            ("__Host-s.1".into(), true),
+            ("__Host-s.2".into(), true)
+        ]
+    );
+    // Chunks mixed from two sessions: no session, and the chunks sent are removed.
+    let other = test::call_service(&app, TestRequest::post().uri("/grow").to_request()).await;
+    let other = all_set_cookies(&other);
+    let mixed = format!("{}; {}; __Host-s.2={}", pairs[0], pairs[1], other[2].1);
+    let response = test::call_service(&app, get("/pad", Some(&mixed))).await;
+    assert_eq!(all_set_cookies(&response).len(), 3);
+    assert!(all_set_cookies(&response).iter().all(|(_, _, r)| *r));
+    assert_eq!(text(response).await, "0:Invalid");
+}

@@ -469,3 +469,119 @@ fn the_synchronous_load_cannot_wait_for_a_store() {
     assert_eq!(loaded.source(), SessionSource::RevocationUnavailable);
     assert!(sessions.save(&loaded).unwrap().is_none());
 }
+
+fn chunked_sessions() -> SessionConfig {
+    let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .name(NAME)
+        .max_chunks(4)
+        .try_build()
+        .unwrap();
+    SessionConfig::builder(cookie).build()
+}
+
+/// `len` letters that do not compress away.
+fn noise(len: usize) -> String {
+    (0..len)
+        .map(|i| char::from(b'a' + ((i * 7919 + i / 26) % 26) as u8))
+        .collect()
+}
+
+async fn grow(session: Session) -> &'static str {
+    session.insert("pad", &noise(7_000)).unwrap();
+    "grown"
+}
+
+async fn shrink(session: Session) -> &'static str {
+    session.insert("pad", "small").unwrap();
+    "shrunk"
+}
+
+async fn pad(session: Session) -> String {
+    let pad: Option<String> = session.get("pad");
+    format!("{}:{:?}", pad.map_or(0, |p| p.len()), session.source())
+}
+
+fn chunked_app() -> Router {
+    Router::new()
+        .route("/grow", post(grow))
+        .route("/shrink", post(shrink))
+        .route("/pad", get(pad))
+        .layer(SessionLayer::new(chunked_sessions()))
+}
+
+/// Every `Set-Cookie` of a response as (name, value, is a removal).
+fn all_set_cookies(response: &Response<Body>) -> Vec<(String, String, bool)> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| {
+            let text = v.to_str().unwrap();
+            assert!(text.len() <= 4096);
+            let (name, value) = text.split(';').next().unwrap().split_once('=').unwrap();
+            (name.into(), value.into(), text.contains("Max-Age=0"))
+        })
+        .collect()
+}
+
+fn post_with(uri: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::post(uri);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn a_chunked_session_sets_every_chunk_and_removes_stale_ones() {
+    let app = chunked_app();
+    let grown = send(&app, post_with("/grow", None)).await;
+    assert_eq!(grown.headers().get_all(header::VARY).iter().count(), 1);
+    assert_eq!(grown.headers()[header::CACHE_CONTROL], "private");
+    let chunks = all_set_cookies(&grown);
+    let names: Vec<&str> = chunks.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, ["__Host-s", "__Host-s.1", "__Host-s.2"]);
+    assert!(chunks.iter().all(|(_, _, removal)| !removal));
+    let pairs: Vec<String> = chunks.iter().map(|(n, v, _)| format!("{n}={v}")).collect();
+    let cookie = pairs.join("; ");
+    let read = send(&app, get_with("/pad", Some(&cookie))).await;
+    assert_eq!(set_cookies(&read), 0);
+    assert_eq!(text(read).await, "7000:Cookie");
+    // One `Cookie:` header per chunk (HTTP/2) is the same session.
+    let mut request = get_with("/pad", None);
+    for pair in &pairs {
+        request
+            .headers_mut()
+            .append(header::COOKIE, pair.parse().unwrap());
+    }
+    assert_eq!(text(send(&app, request).await).await, "7000:Cookie");
+    // Shrinking: the new single cookie, and the two stale chunks removed.
+    let shrunk = send(&app, post_with("/shrink", Some(&cookie))).await;
+    let set = all_set_cookies(&shrunk);
+    let summary: Vec<(&str, bool)> = set.iter().map(|(n, _, r)| (n.as_str(), *r)).collect();
+    assert_eq!(
+        summary,
+        [
+            ("__Host-s", false),
+            ("__Host-s.1", true),
+            ("__Host-s.2", true)
+        ]
+    );
+    let small = format!("__Host-s={}", set[0].1);
+    assert_eq!(
+        text(send(&app, get_with("/pad", Some(&small))).await).await,
+        "5:Cookie"
+    );
+    // A missing chunk is no session, and the chunks sent are removed.
+    let missing = format!("{}; {}", pairs[0], pairs[2]);
+    let response = send(&app, get_with("/pad", Some(&missing))).await;
+    let removed: Vec<(String, bool)> = all_set_cookies(&response)
+        .into_iter()
+        .map(|(n, _, r)| (n, r))
+        .collect();
+    assert_eq!(
+        removed,
+        [("__Host-s".into(), true), ("__Host-s.2".into(), true)]
+    );
+    assert_eq!(text(response).await, "0:Invalid");
+}

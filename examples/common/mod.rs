@@ -21,6 +21,9 @@ pub struct Settings {
     pub revocations: Revocations,
     /// The port on 127.0.0.1.
     pub port: u16,
+    /// The most cookies a session may be split into (`SESSIONLIB_MAX_CHUNKS`, 1 to 4);
+    /// above 1 the app also serves `GET`/`POST /padding`.
+    pub max_chunks: usize,
 }
 
 /// The revocation store: Redis, shared by every server, when `SESSIONLIB_REDIS_URL` is
@@ -150,7 +153,17 @@ pub fn settings() -> Result<Settings, String> {
     if sealed {
         return Err("SESSIONLIB_SEALED=1 needs the `sealed` feature (--features sealed)".into());
     }
-    let cookie = cookie.try_build().map_err(|e| e.to_string())?;
+    // SESSIONLIB_MAX_CHUNKS=2..4: sessions too large for one cookie are split.
+    let max_chunks = env_number::<usize>(
+        "SESSIONLIB_MAX_CHUNKS",
+        |n| (1..=sessionlib::cookie::MAX_CHUNKS).contains(n),
+        "a number of cookies from 1 to 4",
+    )?
+    .unwrap_or(1);
+    let cookie = cookie
+        .max_chunks(max_chunks)
+        .try_build()
+        .map_err(|e| e.to_string())?;
     let ttl_seconds: i64 = match std::env::var("SESSIONLIB_TTL_SECONDS") {
         Ok(text) => text
             .parse()
@@ -194,6 +207,7 @@ pub fn settings() -> Result<Settings, String> {
         sessions,
         revocations,
         port,
+        max_chunks,
     })
 }
 
@@ -285,6 +299,53 @@ pub async fn logout_everywhere(
     }
     session.clear();
     Ok(())
+}
+
+/// The most padding `POST /padding` stores, in bytes.
+pub const MAX_PADDING: usize = 12_000;
+
+/// `GET /padding` (with `SESSIONLIB_MAX_CHUNKS` above 1): how many bytes of padding the
+/// session holds, and a form to change it.
+pub fn padding_page(session: &SessionHandle, framework: &str) -> String {
+    let bytes = session.get::<String>("padding").map_or(0, |p| p.len());
+    let body = format!(
+        "<p>Padding: {bytes} bytes</p>\n\
+         <form method=\"post\" action=\"/padding\">\n\
+         <label>Bytes <input name=\"bytes\" value=\"{bytes}\"></label>\n\
+         <button type=\"submit\">Set padding</button>\n</form>\n"
+    );
+    page(framework, &body)
+}
+
+/// `POST /padding` with the form's `bytes` (0 to [`MAX_PADDING`]): stores that many
+/// bytes of padding in the session (the caller redirects to `/padding`), or answers
+/// 400.
+pub fn set_padding(session: &SessionHandle, bytes: &str, framework: &str) -> Result<(), Page> {
+    let Some(bytes) = bytes
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|&n| n <= MAX_PADDING)
+    else {
+        let body = format!("<p class=\"flash error\">Bytes must be 0 to {MAX_PADDING}.</p>\n");
+        return Err(Page {
+            status: 400,
+            html: page(framework, &body),
+        });
+    };
+    let result = if bytes == 0 {
+        session.remove("padding").map(|_| ())
+    } else {
+        // Letters that do not repeat in a short cycle, like real data.
+        let padding: String = (0..bytes)
+            .map(|i| char::from(b'a' + ((i * 7919 + i / 26) % 26) as u8))
+            .collect();
+        session.insert("padding", &padding)
+    };
+    result.map_err(|_| Page {
+        status: 500,
+        html: page(framework, "<p class=\"flash error\">error</p>\n"),
+    })
 }
 
 /// `GET /greeting` served without sessions (`SESSIONLIB_NO_SESSIONS=1`, the load

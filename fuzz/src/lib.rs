@@ -8,6 +8,13 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
+mod chunks;
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod properties;
 #[allow(
     clippy::unwrap_used,
@@ -17,5 +24,6 @@ mod properties;
 )]
 mod sealed;
 
+pub use chunks::*;
 pub use properties::*;
 pub use sealed::*;

@@ -780,6 +780,10 @@ pub fn targets() -> Vec<(&'static str, Option<Property>)> {
         ("roundtrip", Some(roundtrip_bytes)),
         ("tamper", Some(tamper)),
         ("cookie_header", Some(cookie_header)),
+        (
+            "chunked_cookie_header",
+            Some(super::chunks::chunked_cookie_header),
+        ),
         #[cfg(feature = "flask")]
         ("flask_decode", Some(flask_decode)),
         #[cfg(not(feature = "flask"))]

@@ -123,6 +123,7 @@ impl Server {
             "SESSIONLIB_CLOCK_SKEW_SECONDS",
             "SESSIONLIB_NO_SESSIONS",
             "SESSIONLIB_SEALED",
+            "SESSIONLIB_MAX_CHUNKS",
         ] {
             command.env_remove(var);
         }
