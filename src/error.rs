@@ -79,6 +79,12 @@ pub enum Error {
     AmbiguousCookie,
     /// A session key reserved for sessionlib's own bookkeeping was written to.
     ReservedKey,
+    /// A session asked for a lifetime ("remember me") longer than the configuration's
+    /// `max_lifetime` allows.
+    LifetimeTooLong {
+        /// The longest lifetime allowed.
+        max: time::Duration,
+    },
 }
 
 impl fmt::Display for Error {
@@ -115,6 +121,12 @@ impl fmt::Display for Error {
                 f.write_str("several different valid session cookies with the same name")
             }
             Self::ReservedKey => f.write_str("session key is reserved by sessionlib"),
+            Self::LifetimeTooLong { max } => write!(
+                f,
+                "session lifetime longer than the configured maximum of {} seconds \
+                 (SessionConfigBuilder::max_lifetime)",
+                max.whole_seconds()
+            ),
         }
     }
 }

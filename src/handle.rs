@@ -189,9 +189,9 @@ impl SessionHandle {
         self.lock().created_at()
     }
 
-    /// See [`Session::set_lifetime`].
-    pub fn set_lifetime(&self, lifetime: Duration) {
-        self.lock().set_lifetime(lifetime);
+    /// See [`Session::set_lifetime`] ("remember me").
+    pub fn set_lifetime(&self, lifetime: Duration) -> Result<(), Error> {
+        self.lock().set_lifetime(lifetime)
     }
 
     /// See [`Session::lifetime`].

@@ -89,10 +89,29 @@
 //! - **Absolute lifetime**: however active, a session ends
 //!   [`absolute_lifetime`](SessionConfigBuilder::absolute_lifetime) after it was
 //!   created; the signed expiry is never later than that.
-//! - **Remember me**: [`Session::set_lifetime`] replaces the idle timeout for one
-//!   session (for example 30 days when the user ticks "remember me"). The absolute
-//!   lifetime still applies, so set it at least as long as your longest per-session
-//!   lifetime.
+//! - **Remember me**: [`Session::set_lifetime`] gives one session its own lifetime
+//!   (for example 30 days when the user ticks "remember me"): it replaces the idle
+//!   timeout, and the session may last that long from its creation even when the
+//!   absolute lifetime is shorter, so short sessions keep their short cap. The
+//!   longest lifetime a session may ask for is
+//!   [`max_lifetime`](SessionConfigBuilder::max_lifetime) (by default the absolute
+//!   lifetime); asking for more is [`Error::LifetimeTooLong`], never a silent cap:
+//!
+//! ```
+//! use sessionlib::{time::Duration, CookieConfig, Key, Keyring, SessionConfig};
+//! # fn main() -> Result<(), sessionlib::Error> {
+//! let sessions = SessionConfig::builder(CookieConfig::builder(Keyring::new(Key::generate())).try_build()?)
+//!     .idle_timeout(Duration::minutes(30))
+//!     .absolute_lifetime(Duration::hours(12))   // every session, however active
+//!     .max_lifetime(Duration::days(30))         // the longest "remember me"
+//!     .build();
+//! let mut session = sessions.load("");
+//! session.log_in("cobra");
+//! session.set_lifetime(Duration::days(30))?;    // the user ticked "remember me"
+//! assert!(session.set_lifetime(Duration::days(31)).is_err());
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Revocation
 //!
@@ -231,6 +250,9 @@ pub struct Session {
     flashes: Vec<Flash>,
     created_at: Option<OffsetDateTime>,
     lifetime: Option<Duration>,
+    /// The longest lifetime `set_lifetime` may ask for, when a configuration loaded
+    /// the session.
+    max_lifetime: Option<Duration>,
     user: Option<String>,
     logged_in_at: Option<OffsetDateTime>,
     id: Option<String>,
@@ -274,6 +296,7 @@ impl Session {
             flashes: Vec::new(),
             created_at: None,
             lifetime: None,
+            max_lifetime: None,
             user: None,
             logged_in_at: None,
             id: None,
@@ -474,15 +497,27 @@ impl Session {
         self.created_at
     }
 
-    /// Sets this session's idle timeout, replacing the configured one ("remember me").
-    /// Values below one second count as one second. The absolute lifetime still
-    /// applies.
-    pub fn set_lifetime(&mut self, lifetime: Duration) {
+    /// Gives this session its own lifetime ("remember me"): it replaces the configured
+    /// idle timeout, and the session may last that long from its creation even when
+    /// the configured absolute lifetime is shorter. Values below one second count as
+    /// one second. See "Expiry" in the module docs.
+    ///
+    /// Fails with [`Error::LifetimeTooLong`] when `lifetime` is longer than the
+    /// configuration's [`max_lifetime`](SessionConfigBuilder::max_lifetime) (checked
+    /// here for sessions a [`SessionConfig`] loaded, and by [`SessionConfig::save`] for
+    /// any session).
+    pub fn set_lifetime(&mut self, lifetime: Duration) -> Result<(), Error> {
+        if let Some(max) = self.max_lifetime {
+            if lifetime > max {
+                return Err(Error::LifetimeTooLong { max });
+            }
+        }
         let lifetime = Some(lifetime.max(Duration::SECOND));
         if self.lifetime != lifetime {
             self.lifetime = lifetime;
             self.modified = true;
         }
+        Ok(())
     }
 
     /// This session's own idle timeout, if [`Session::set_lifetime`] set one.
@@ -587,6 +622,7 @@ impl Session {
             flashes,
             created_at: Some(created_at),
             lifetime,
+            max_lifetime: None,
             user,
             logged_in_at,
             id,
@@ -714,6 +750,7 @@ struct Inner {
     cookie: CookieConfig,
     idle_timeout: Duration,
     absolute_lifetime: Duration,
+    max_lifetime: Option<Duration>,
     refresh_interval: Duration,
     validator: Option<Box<Validator>>,
     revocation: Option<Arc<dyn Revocation>>,
@@ -726,6 +763,7 @@ impl fmt::Debug for SessionConfig {
             .field("cookie", &self.inner.cookie)
             .field("idle_timeout", &self.inner.idle_timeout)
             .field("absolute_lifetime", &self.inner.absolute_lifetime)
+            .field("max_lifetime", &self.inner.max_lifetime)
             .field("refresh_interval", &self.inner.refresh_interval)
             .field("validator", &self.inner.validator.is_some())
             .field("revocation", &self.inner.revocation.is_some())
@@ -765,6 +803,18 @@ impl SessionConfigBuilder {
     /// Defaults to [`DEFAULT_ABSOLUTE_LIFETIME`] (14 days).
     pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
         self.inner.absolute_lifetime = lifetime.max(Duration::SECOND);
+        self
+    }
+
+    /// The longest lifetime one session may ask for with [`Session::set_lifetime`]
+    /// ("remember me"); asking for more is [`Error::LifetimeTooLong`]. A session with
+    /// its own lifetime may last that long from its creation, past the absolute
+    /// lifetime. Values below one second count as one second. Lowering it also
+    /// shortens the sessions already issued with a longer lifetime.
+    ///
+    /// Defaults to the absolute lifetime.
+    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
+        self.inner.max_lifetime = Some(lifetime.max(Duration::SECOND));
         self
     }
 
@@ -834,6 +884,7 @@ impl SessionConfig {
                 cookie,
                 idle_timeout: DEFAULT_IDLE_TIMEOUT,
                 absolute_lifetime: DEFAULT_ABSOLUTE_LIFETIME,
+                max_lifetime: None,
                 refresh_interval: DEFAULT_REFRESH_INTERVAL,
                 validator: None,
                 revocation: None,
@@ -845,6 +896,29 @@ impl SessionConfig {
     /// The cookie configuration.
     pub fn cookie(&self) -> &CookieConfig {
         &self.inner.cookie
+    }
+
+    /// The longest lifetime one session may ask for; see
+    /// [`SessionConfigBuilder::max_lifetime`].
+    pub fn max_lifetime(&self) -> Duration {
+        self.inner
+            .max_lifetime
+            .unwrap_or(self.inner.absolute_lifetime)
+    }
+
+    /// How long after its creation `session` may last: the absolute lifetime, or its
+    /// own lifetime when that is longer (up to the maximum).
+    fn lifetime_cap(&self, session: &Session) -> Duration {
+        let own = session
+            .lifetime
+            .map_or(Duration::ZERO, |l| l.min(self.max_lifetime()));
+        self.inner.absolute_lifetime.max(own)
+    }
+
+    /// A loaded session, told the longest lifetime it may ask for.
+    fn bound(&self, mut session: Session) -> Session {
+        session.max_lifetime = Some(self.max_lifetime());
+        session
     }
 
     /// The current time, from the [configured clock](SessionConfigBuilder::clock).
@@ -870,7 +944,7 @@ impl SessionConfig {
     /// Like [`SessionConfig::load`], with `now` as the current time.
     pub fn load_at(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
         let session = self.load_unchecked_at(cookie_header, now);
-        self.check_now(session)
+        self.bound(self.check_now(session))
     }
 
     /// The session of a request, from a [`CookieJar`]. As [`SessionConfig::load`]
@@ -890,7 +964,7 @@ impl SessionConfig {
         let (result, chunks) = self.inner.cookie.decode_jar_chunks_at(jar, now);
         let mut session = self.session_from(result, now);
         session.chunks = chunks;
-        self.check_now(session)
+        self.bound(self.check_now(session))
     }
 
     /// The session of a request, like [`SessionConfig::load`], waiting for the
@@ -906,13 +980,14 @@ impl SessionConfig {
         now: OffsetDateTime,
     ) -> Session {
         let session = self.load_unchecked_at(cookie_header, now);
-        match &self.inner.revocation {
+        let session = match &self.inner.revocation {
             Some(store) if session.source == SessionSource::Cookie => {
                 let verdict = store.is_revoked(&session).await;
                 Self::apply_verdict(session, verdict)
             }
             _ => session,
-        }
+        };
+        self.bound(session)
     }
 
     /// Asks the [revocation store](SessionConfigBuilder::revocation) about `session`
@@ -984,9 +1059,17 @@ impl SessionConfig {
             return Session::fresh(SessionSource::Invalid);
         };
         // A deadline past the end of the time range is no limit.
+        // A lifetime issued under a larger maximum than today's is shortened to it (and
+        // the cookie re-issued so), never refused.
+        let max = self.max_lifetime();
+        if session.lifetime.is_some_and(|lifetime| lifetime > max) {
+            session.lifetime = Some(max);
+            session.modified = true;
+        }
+        let cap = self.lifetime_cap(&session);
         let deadline = session
             .created_at
-            .and_then(|created| created.checked_add(self.inner.absolute_lifetime));
+            .and_then(|created| created.checked_add(cap));
         if deadline.is_some_and(|deadline| now >= deadline) {
             return Session::fresh(SessionSource::Expired);
         }
@@ -1034,13 +1117,19 @@ impl SessionConfig {
         let now = now
             .replace_nanosecond(0)
             .map_err(|_| Error::ExpiryOutOfRange)?;
+        if let Some(lifetime) = session.lifetime {
+            let max = self.max_lifetime();
+            if lifetime > max {
+                return Err(Error::LifetimeTooLong { max });
+            }
+        }
         let created_at = session.created_at.unwrap_or(now);
         let idle = session.lifetime.unwrap_or(self.inner.idle_timeout);
         // An idle timeout past the end of the time range is no limit (the last second).
         let sliding = crate::codec::expiry_after(now.unix_timestamp_nanos(), idle);
         let sliding =
             OffsetDateTime::from_unix_timestamp(sliding).map_err(|_| Error::ExpiryOutOfRange)?;
-        let expires_at = match created_at.checked_add(self.inner.absolute_lifetime) {
+        let expires_at = match created_at.checked_add(self.lifetime_cap(session)) {
             Some(cap) => sliding.min(cap),
             None => sliding,
         };
@@ -1402,7 +1491,7 @@ mod tests {
             .build();
         let mut s = c.load_at("", t0());
         s.insert("user", "cobra").unwrap();
-        s.set_lifetime(Duration::days(7));
+        s.set_lifetime(Duration::days(7)).unwrap();
         let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
         let s = c.load_at(&h, t0() + Duration::days(6));
         assert_eq!(s.source(), SessionSource::Cookie);
@@ -1416,6 +1505,91 @@ mod tests {
         assert_eq!(
             c.load_at(&h, t0() + Duration::minutes(31)).source(),
             SessionSource::Expired
+        );
+    }
+
+    /// The "remember me" trap: a per-session lifetime is honoured past a shorter
+    /// absolute lifetime, up to `max_lifetime`, and asking for more is an error.
+    #[test]
+    fn remember_me_is_honoured_up_to_the_maximum_and_never_silently_capped() {
+        let c = SessionConfig::builder(cookie_config(key(1)))
+            .idle_timeout(Duration::minutes(30))
+            .absolute_lifetime(Duration::hours(12))
+            .max_lifetime(Duration::days(30))
+            .build();
+        let mut s = c.load_at("", t0());
+        s.insert("user", "cobra").unwrap();
+        s.set_lifetime(Duration::days(30)).unwrap();
+        let update = c.save_at(&s, t0()).unwrap().unwrap();
+        assert_eq!(
+            update.cookie().expires_datetime(),
+            Some(t0() + Duration::days(30))
+        );
+        let h = header(&update);
+        let later = c.load_at(&h, t0() + Duration::days(29));
+        assert_eq!(later.source(), SessionSource::Cookie, "past the 12 h cap");
+        assert_eq!(later.deadline(), Some(t0() + Duration::days(30)));
+        assert_eq!(
+            c.load_at(&h, t0() + Duration::days(30)).source(),
+            SessionSource::Expired
+        );
+        // An ordinary session keeps the short cap.
+        let h = logged_in(&c, t0());
+        let active = c.load_at(&h, t0() + Duration::minutes(20));
+        let at = t0() + Duration::hours(11) + Duration::minutes(50);
+        let mut active = active;
+        active.insert("seen", &1).unwrap();
+        let update = c.save_at(&active, at).unwrap().unwrap();
+        assert_eq!(
+            update.cookie().expires_datetime(),
+            Some(t0() + Duration::hours(12))
+        );
+        // More than the maximum: an error, at once for a loaded session ...
+        let mut s = c.load_at("", t0());
+        assert_eq!(
+            s.set_lifetime(Duration::days(31)),
+            Err(Error::LifetimeTooLong {
+                max: Duration::days(30)
+            })
+        );
+        assert_eq!(s.lifetime(), None);
+        // ... and at save time for a session made without the configuration.
+        let mut s = Session::new();
+        s.insert("user", "cobra").unwrap();
+        s.set_lifetime(Duration::days(31)).unwrap();
+        assert_eq!(
+            c.save_at(&s, t0()).unwrap_err(),
+            Error::LifetimeTooLong {
+                max: Duration::days(30)
+            }
+        );
+        // By default the maximum is the absolute lifetime: no silent 14-day cap.
+        let d = SessionConfig::builder(cookie_config(key(1))).build();
+        assert_eq!(d.max_lifetime(), DEFAULT_ABSOLUTE_LIFETIME);
+        assert!(d.load("").set_lifetime(Duration::days(30)).is_err());
+        // Lowering the maximum shortens sessions already issued.
+        let mut s = c.load_at("", t0());
+        s.insert("user", "cobra").unwrap();
+        s.set_lifetime(Duration::days(30)).unwrap();
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        let lowered = SessionConfig::builder(cookie_config(key(1)))
+            .absolute_lifetime(Duration::hours(12))
+            .max_lifetime(Duration::days(7))
+            .build();
+        assert_eq!(
+            lowered.load_at(&h, t0() + Duration::days(6)).source(),
+            SessionSource::Cookie
+        );
+        assert_eq!(
+            lowered.load_at(&h, t0() + Duration::days(8)).source(),
+            SessionSource::Expired
+        );
+        let kept = lowered.load_at(&h, t0() + Duration::days(1));
+        assert_eq!(kept.lifetime(), Some(Duration::days(7)));
+        let reissued = lowered.save_at(&kept, t0() + Duration::days(1)).unwrap();
+        assert_eq!(
+            reissued.unwrap().cookie().expires_datetime(),
+            Some(t0() + Duration::days(7))
         );
     }
 

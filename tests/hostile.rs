@@ -1600,7 +1600,7 @@ proptest::proptest! {
             .build();
         let mut session = sessions.load_at("", made_at);
         session.insert("user", "cobra").unwrap();
-        session.set_lifetime(d);
+        let _ = session.set_lifetime(d);
         if let Ok(Some(update)) = sessions.save_at(&session, made_at) {
             headers.push(format!("s={}", update.cookie().value()));
         }

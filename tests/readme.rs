@@ -102,6 +102,7 @@ fn sessions_example(
     let sessions = SessionConfig::builder(cookie)
         .idle_timeout(time::Duration::minutes(30))     // sliding expiry
         .absolute_lifetime(time::Duration::hours(12))  // hard cap from login
+        .max_lifetime(time::Duration::days(30))        // the longest "remember me" (set_lifetime)
         .validate(|_session| true /* e.g. compare a session version with your database */)
         .build();
 
