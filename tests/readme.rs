@@ -182,6 +182,42 @@ fn flask_example_reads_and_writes_a_cookie() {
     assert!(headers.0.is_empty());
 }
 
+// README: "Quick start", the complete app (compiled; its server is not started).
+#[cfg(feature = "axum")]
+#[rustfmt::skip]
+mod quick_start {
+    use axum::{routing::get, Router};
+    use sessionlib::axum::{OriginGuard, Session, SessionLayer};
+    use sessionlib::{CookieConfig, Keyring, SessionConfig};
+
+    async fn visits(session: Session) -> String {
+        let n: u32 = session.get("visits").unwrap_or(0) + 1;
+        session.insert("visits", &n).expect("a number serializes");
+        format!("visit #{n}")
+    }
+
+    #[tokio::main]
+    async fn main() -> Result<(), Box<dyn std::error::Error>> {
+        // At least 32 bytes each; the previous key keeps old cookies valid during a rotation.
+        let keys = Keyring::from_env("MYAPP_SECRET_KEY", &["MYAPP_PREVIOUS_KEY"])?;
+        let sessions = SessionConfig::builder(CookieConfig::builder(keys).try_build()?).build();
+        let app = Router::new()
+            .route("/", get(visits))
+            .layer(SessionLayer::new(sessions).origin_guard(OriginGuard::new()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+        axum::serve(listener, app).await?;
+        Ok(())
+    }
+
+    #[test]
+    fn without_keys_it_says_which_variable_is_missing() {
+        // The variable is never set in tests: main stops with a clear error.
+        let err = main().unwrap_err();
+        assert_eq!(err.to_string(), "MYAPP_SECRET_KEY is not set");
+        let _ = visits;
+    }
+}
+
 // README: "Framework integrations", axum.
 #[cfg(feature = "axum")]
 #[rustfmt::skip]
@@ -398,7 +434,7 @@ fn readme_examples_are_the_ones_tested() {
         blocks += 1;
     }
     assert_eq!(
-        blocks, 9,
+        blocks, 10,
         "a README example was added or removed: update tests/readme.rs"
     );
 }
