@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
+use crate::clock::IntoDuration;
 use crate::encoding::{self, MAX_TIMESTAMP_BYTES};
 use crate::error::{Error, PayloadError, PayloadErrorKind};
 use crate::key::{KeyUsed, Keyring};
@@ -124,7 +125,8 @@ pub struct CodecBuilder {
     ttl: Duration,
     leeway: Duration,
     max_token_len: usize,
-    compression: Option<Inflate>,
+    compression: bool,
+    inflate: Inflate,
     #[cfg(feature = "sealed")]
     sealed: bool,
 }
@@ -162,8 +164,8 @@ impl CodecBuilder {
     /// 1970 makes [`Codec::encode`] fail with [`Error::ExpiryOutOfRange`].
     ///
     /// Defaults to [`DEFAULT_TTL`] (14 days).
-    pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = ttl;
+    pub fn ttl(mut self, ttl: impl IntoDuration) -> Self {
+        self.ttl = ttl.into_duration();
         self
     }
 
@@ -173,8 +175,8 @@ impl CodecBuilder {
     /// tokens are then always accepted).
     ///
     /// Defaults to zero: a token is expired from the second of its expiry on.
-    pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway.max(Duration::ZERO);
+    pub fn leeway(mut self, leeway: impl IntoDuration) -> Self {
+        self.leeway = leeway.into_duration().max(Duration::ZERO);
         self
     }
 
@@ -197,16 +199,17 @@ impl CodecBuilder {
     /// Defaults to off: tokens starting with `.` are then [`Error::Malformed`].
     #[cfg(feature = "zlib")]
     pub fn compression(mut self, on: bool) -> Self {
-        self.compression = on.then(Inflate::default);
+        self.compression = on;
         self
     }
 
-    /// Turns compression on with explicit decompression limits.
+    /// Limits for decompressing payloads, used when
+    /// [`compression`](CodecBuilder::compression) is on.
     ///
-    /// Defaults to off; [`CodecBuilder::compression`] uses [`Inflate::default`].
+    /// Defaults to [`Inflate::default`] (64 KiB, ratio 256).
     #[cfg(feature = "zlib")]
-    pub fn compression_limits(mut self, limits: Inflate) -> Self {
-        self.compression = Some(limits);
+    pub fn inflate_limits(mut self, limits: Inflate) -> Self {
+        self.inflate = limits;
         self
     }
 
@@ -217,7 +220,7 @@ impl CodecBuilder {
                 framer: Framer::new(
                     Signer::new(&self.keyring, &self.salt),
                     self.max_token_len,
-                    self.compression,
+                    self.compression.then_some(self.inflate),
                 ),
                 ttl: self.ttl,
                 leeway: self.leeway,
@@ -245,7 +248,8 @@ impl Codec {
             ttl: DEFAULT_TTL,
             leeway: Duration::ZERO,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
-            compression: None,
+            compression: false,
+            inflate: Inflate::default(),
             #[cfg(feature = "sealed")]
             sealed: false,
         }
@@ -464,11 +468,20 @@ fn system_now() -> i128 {
 /// size and in ratio to the compressed input. Anything over either limit fails with
 /// [`Error::DecompressionLimit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Inflate {
     /// The largest decompressed payload accepted, in bytes. Defaults to 65536.
     pub max_len: usize,
     /// The largest ratio of decompressed to compressed size accepted. Defaults to 256.
     pub max_ratio: usize,
+}
+
+impl Inflate {
+    /// Limits of `max_len` decompressed bytes and a decompressed-to-compressed ratio of
+    /// `max_ratio`.
+    pub const fn new(max_len: usize, max_ratio: usize) -> Self {
+        Self { max_len, max_ratio }
+    }
 }
 
 impl Default for Inflate {

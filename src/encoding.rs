@@ -87,11 +87,6 @@ pub fn encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Appends the base64url encoding of `bytes` to `out`.
-pub fn encode_into(bytes: &[u8], out: &mut String) {
-    URL_SAFE_NO_PAD.encode_string(bytes, out);
-}
-
 /// Encodes `bytes` into `out`, which must be exactly [`encoded_len`]`(bytes.len())`
 /// long; `None` (and `out` unspecified) otherwise.
 pub fn encode_to_slice(bytes: &[u8], out: &mut [u8]) -> Option<()> {
@@ -135,9 +130,10 @@ pub fn decode_exact(text: &[u8], out: &mut [u8]) -> Option<()> {
 /// Encodes a timestamp: big-endian bytes with leading zero bytes removed, base64url.
 ///
 /// Zero has no bytes left and so no valid encoding; callers refuse it before calling.
+#[cfg(test)]
 pub fn encode_timestamp_into(value: u64, out: &mut String) {
     let bytes = value.to_be_bytes();
-    encode_into(significant_bytes(value, &bytes), out);
+    URL_SAFE_NO_PAD.encode_string(significant_bytes(value, &bytes), out);
 }
 
 /// Like [`encode_timestamp_into`], appending to a byte buffer.
@@ -214,15 +210,8 @@ pub fn is_canonical_base62(text: &[u8]) -> bool {
 
 /// Decodes a Django signing time (`django.core.signing.b62_decode`), strictly: the
 /// shape of [`is_canonical_base62`] and a value that fits a `u64` (checked
-/// arithmetic). `None` for anything else.
-///
-/// ```
-/// use sessionlib::encoding::{decode_base62, encode_base62};
-/// assert_eq!(decode_base62(b"1xw6R"), Some(29_061_039));
-/// assert_eq!(encode_base62(29_061_039), "1xw6R");
-/// assert_eq!(decode_base62(b"01xw6R"), None); // a leading zero: a second spelling
-/// assert_eq!(decode_base62(b"-1"), None);
-/// ```
+/// arithmetic). `None` for anything else: `1xw6R` is 29061039, while `01xw6R` (a
+/// second spelling) and `-1` are refused.
 #[cfg(feature = "django")]
 pub fn decode_base62(text: &[u8]) -> Option<u64> {
     if !is_canonical_base62(text) {
@@ -237,7 +226,7 @@ pub fn decode_base62(text: &[u8]) -> Option<u64> {
 
 /// Encodes a positive integer in base62 as Django's `b62_encode` does. Zero, which
 /// decoding refuses, is written as `0`.
-#[cfg(feature = "django")]
+#[cfg(all(test, feature = "django"))]
 pub fn encode_base62(value: u64) -> String {
     let mut out = Vec::with_capacity(MAX_BASE62_LEN);
     encode_base62_append(value, &mut out);

@@ -153,13 +153,14 @@ pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod chunk;
+pub mod clock;
 pub mod codec;
 #[cfg(feature = "zlib")]
 mod compress;
 pub mod cookie;
 #[cfg(feature = "django")]
 pub mod django;
-pub mod encoding;
+mod encoding;
 pub mod error;
 #[cfg(feature = "flask")]
 pub mod flask;

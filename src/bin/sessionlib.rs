@@ -906,7 +906,7 @@ fn keyring(opts: &KeyOpts, lenient: bool) -> Outcome<Keyring> {
 
 fn keygen() -> Outcome<u8> {
     let key = Key::try_generate().map_err(|e| Failure::other(e.to_string()))?;
-    let mut line = Zeroizing::new(sessionlib::encoding::encode(key.expose_secret()));
+    let mut line = Zeroizing::new(base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, key.expose_secret()));
     line.push('\n');
     print(&line)?;
     Ok(0)
@@ -963,7 +963,7 @@ fn encode_flask(o: &EncodeArgs, ring: Keyring, input: &[u8]) -> Outcome<u8> {
         ))
     })?;
     let codec = FlaskCodec::builder(ring)
-        .salt(o.salt.as_deref().unwrap_or(flask::DEFAULT_SALT))
+        .salt(o.salt.as_deref().unwrap_or(flask::SESSION_SALT))
         .digest(o.digest.unwrap_or_default())
         .build();
     let token = match o.now {
@@ -1022,7 +1022,7 @@ fn print_data(json: &str) -> Outcome<u8> {
 /// writes it.
 fn decode_flask(o: &DecodeArgs, ring: Keyring, token: &str) -> Outcome<u8> {
     let mut builder = FlaskCodec::builder(ring)
-        .salt(o.salt.as_deref().unwrap_or(flask::DEFAULT_SALT))
+        .salt(o.salt.as_deref().unwrap_or(flask::SESSION_SALT))
         .digest(o.digest.unwrap_or_default());
     if let Some(max_age) = o.max_age {
         builder = builder.max_age(max_age);

@@ -33,6 +33,7 @@ const AUTH_HASH_SALT: &[u8] = b"django.contrib.auth.models.AbstractBaseUser.get_
 
 /// The user a Django session is logged in as.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AuthUser {
     /// The user's primary key as Django writes it (`_auth_user_id`), for example `"7"`.
     pub user_id: String,
@@ -42,6 +43,22 @@ pub struct AuthUser {
     /// The session auth hash (`_auth_user_hash`); Django logs the session out when it
     /// does not match the user's current password ([`session_auth_hash`]).
     pub hash: String,
+}
+
+impl AuthUser {
+    /// A user as Django's `login()` records it: the primary key as text, the dotted
+    /// path of the backend (usually [`MODEL_BACKEND`]) and the [`session_auth_hash`].
+    pub fn new(
+        user_id: impl Into<String>,
+        backend: impl Into<String>,
+        hash: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            backend: backend.into(),
+            hash: hash.into(),
+        }
+    }
 }
 
 /// The logged-in user of a Django session: `None` unless `_auth_user_id` and

@@ -37,8 +37,10 @@ pub mod level {
     pub const ERROR: i64 = 40;
 }
 
-/// One `django.contrib.messages` message.
+/// One `django.contrib.messages` message; made with [`Message::new`], its fields can
+/// be changed afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Message {
     /// The level ([`level`]; apps may define their own).
     pub level: i64,

@@ -90,6 +90,7 @@ use sha2::{Digest as _, Sha256 as Sha256Hash};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
+use crate::clock::IntoDuration;
 use crate::codec::{timestamp_to_time, Framer, Inflate, Layout};
 use crate::error::Error;
 use crate::key::{Key, KeyUsed, Keyring};
@@ -161,7 +162,7 @@ pub struct DjangoCodec {
 
 struct Inner {
     framer: Framer<Sha256>,
-    compress: bool,
+    compression: bool,
     max_age: Duration,
     leeway: Duration,
 }
@@ -169,7 +170,7 @@ struct Inner {
 impl std::fmt::Debug for DjangoCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DjangoCodec")
-            .field("compress", &self.inner.compress)
+            .field("compression", &self.inner.compression)
             .field("max_age", &self.inner.max_age)
             .field("leeway", &self.inner.leeway)
             .field("max_token_len", &self.inner.framer.max_token_len)
@@ -184,7 +185,7 @@ impl std::fmt::Debug for DjangoCodec {
 pub struct DjangoCodecBuilder {
     keyring: Keyring,
     salt: Vec<u8>,
-    compress: bool,
+    compression: bool,
     max_age: Duration,
     leeway: Duration,
     max_token_len: usize,
@@ -209,8 +210,8 @@ impl DjangoCodecBuilder {
     ///
     /// Defaults to off with [`DjangoCodec::builder`] (as `dumps`) and on with
     /// [`DjangoCodec::session_builder`] (as the session engine).
-    pub fn compress(mut self, on: bool) -> Self {
-        self.compress = on;
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = on;
         self
     }
 
@@ -221,8 +222,8 @@ impl DjangoCodecBuilder {
     /// accepts none.
     ///
     /// Defaults to [`SESSION_COOKIE_AGE`] (two weeks), for both presets.
-    pub fn max_age(mut self, max_age: Duration) -> Self {
-        self.max_age = max_age;
+    pub fn max_age(mut self, max_age: impl IntoDuration) -> Self {
+        self.max_age = max_age.into_duration();
         self
     }
 
@@ -231,8 +232,8 @@ impl DjangoCodecBuilder {
     /// the module docs.)
     ///
     /// Defaults to [`DEFAULT_LEEWAY`] (30 seconds).
-    pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway.max(Duration::ZERO);
+    pub fn leeway(mut self, leeway: impl IntoDuration) -> Self {
+        self.leeway = leeway.into_duration().max(Duration::ZERO);
         self
     }
 
@@ -268,7 +269,7 @@ impl DjangoCodecBuilder {
         DjangoCodec {
             inner: Arc::new(Inner {
                 framer,
-                compress: self.compress,
+                compression: self.compression,
                 max_age: self.max_age,
                 leeway: self.leeway,
             }),
@@ -284,7 +285,7 @@ impl DjangoCodec {
         DjangoCodecBuilder {
             keyring: keyring.into(),
             salt: SIGNING_SALT.as_bytes().to_vec(),
-            compress: false,
+            compression: false,
             max_age: SESSION_COOKIE_AGE,
             leeway: DEFAULT_LEEWAY,
             max_token_len: crate::codec::DEFAULT_MAX_TOKEN_LEN,
@@ -296,7 +297,7 @@ impl DjangoCodec {
     /// salt [`SESSION_SALT`], compression on, a maximum age of [`SESSION_COOKIE_AGE`];
     /// otherwise as [`DjangoCodec::builder`].
     pub fn session_builder(keyring: impl Into<Keyring>) -> DjangoCodecBuilder {
-        Self::builder(keyring).salt(SESSION_SALT).compress(true)
+        Self::builder(keyring).salt(SESSION_SALT).compression(true)
     }
 
     /// A session codec ([`DjangoCodec::session_builder`]) for an app's `SECRET_KEY` and
@@ -317,7 +318,8 @@ impl DjangoCodec {
         self.encode_at(data, OffsetDateTime::now_utc())
     }
 
-    /// Signs `data` with `signed_at` (rounded down to the second) as its signing time.
+    /// Signs `data` with `now` as the current time: the signing time it carries is
+    /// `now`, rounded down to the second.
     ///
     /// Fails with [`Error::ExpiryOutOfRange`] for a time not after the Unix epoch,
     /// [`Error::Serialize`] when `data` cannot be written as JSON (or nests deeper than
@@ -325,16 +327,16 @@ impl DjangoCodec {
     pub fn encode_at<T: Serialize + ?Sized>(
         &self,
         data: &T,
-        signed_at: OffsetDateTime,
+        now: OffsetDateTime,
     ) -> Result<String, Error> {
-        let timestamp = u64::try_from(signed_at.unix_timestamp())
+        let timestamp = u64::try_from(now.unix_timestamp())
             .ok()
             .filter(|&t| t > 0)
             .ok_or(Error::ExpiryOutOfRange)?;
         let json = json::to_json(data)?;
         self.inner
             .framer
-            .seal_compressing(json, timestamp, self.inner.compress)
+            .seal_compressing(json, timestamp, self.inner.compression)
     }
 
     /// Verifies `token` at the current time and decodes its data as `T`
@@ -374,21 +376,16 @@ impl DjangoCodec {
     /// The header is read by the rules of the [`cookie`](crate::cookie) module: names
     /// byte for byte, several cookies of the name each verified, and two different
     /// valid ones refused as [`Error::AmbiguousCookie`].
+    ///
+    /// To read a header at another time (in tests), take the value with
+    /// [`cookie_values_in_header`](crate::cookie::cookie_values_in_header) and call
+    /// [`DjangoCodec::decode_at`].
     pub fn decode_header<T: DeserializeOwned>(
         &self,
         header: impl AsRef<[u8]>,
         name: &str,
     ) -> Result<Option<DjangoVerified<T>>, Error> {
-        self.decode_header_at(header, name, OffsetDateTime::now_utc())
-    }
-
-    /// Like [`DjangoCodec::decode_header`], with `now` as the current time.
-    pub fn decode_header_at<T: DeserializeOwned>(
-        &self,
-        header: impl AsRef<[u8]>,
-        name: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<DjangoVerified<T>>, Error> {
+        let now = OffsetDateTime::now_utc();
         let values = crate::cookie::cookie_values_in_header(header.as_ref(), name)?;
         crate::cookie::pick_one(values, |token| self.decode_at(token, now))
     }

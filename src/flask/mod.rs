@@ -64,6 +64,7 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
+use crate::clock::IntoDuration;
 use crate::codec::{timestamp_to_time, Framer, Inflate};
 use crate::error::Error;
 use crate::key::{Key, KeyUsed, Keyring};
@@ -92,8 +93,8 @@ pub fn to_tagged_json(session: &FlaskSession) -> Result<String, Error> {
     Ok(json)
 }
 
-/// Flask's session salt: `cookie-session`.
-pub const DEFAULT_SALT: &str = "cookie-session";
+/// Flask's session salt (`SecureCookieSessionInterface.salt`): `cookie-session`.
+pub const SESSION_SALT: &str = "cookie-session";
 
 /// Flask's default `PERMANENT_SESSION_LIFETIME`: 31 days.
 pub const DEFAULT_MAX_AGE: Duration = Duration::days(31);
@@ -101,8 +102,9 @@ pub const DEFAULT_MAX_AGE: Duration = Duration::days(31);
 /// The default leeway for clocks that differ between servers: 30 seconds.
 pub const DEFAULT_LEEWAY: Duration = Duration::seconds(30);
 
-/// The session key Flask keeps flash messages under.
-pub const FLASHES_KEY: &str = "_flashes";
+/// The session key Flask keeps flash messages under; [`flash`] and [`take_flashes`]
+/// read and write it.
+pub(crate) const FLASHES_KEY: &str = "_flashes";
 
 /// The HMAC digest of a Flask profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -175,7 +177,7 @@ pub struct FlaskCodecBuilder {
 impl FlaskCodecBuilder {
     /// The salt (Flask: `SecureCookieSessionInterface.salt`).
     ///
-    /// Defaults to [`DEFAULT_SALT`] (`cookie-session`).
+    /// Defaults to [`SESSION_SALT`] (`cookie-session`).
     pub fn salt(mut self, salt: impl AsRef<[u8]>) -> Self {
         self.salt = salt.as_ref().to_vec();
         self
@@ -196,8 +198,8 @@ impl FlaskCodecBuilder {
     /// leeway of being older than zero.
     ///
     /// Defaults to [`DEFAULT_MAX_AGE`] (31 days).
-    pub fn max_age(mut self, max_age: Duration) -> Self {
-        self.max_age = max_age;
+    pub fn max_age(mut self, max_age: impl IntoDuration) -> Self {
+        self.max_age = max_age.into_duration();
         self
     }
 
@@ -207,8 +209,8 @@ impl FlaskCodecBuilder {
     /// overflows means no limit on the age.
     ///
     /// Defaults to [`DEFAULT_LEEWAY`] (30 seconds).
-    pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway.max(Duration::ZERO);
+    pub fn leeway(mut self, leeway: impl IntoDuration) -> Self {
+        self.leeway = leeway.into_duration().max(Duration::ZERO);
         self
     }
 
@@ -265,7 +267,7 @@ impl FlaskCodec {
     pub fn builder(keyring: impl Into<Keyring>) -> FlaskCodecBuilder {
         FlaskCodecBuilder {
             keyring: keyring.into(),
-            salt: DEFAULT_SALT.as_bytes().to_vec(),
+            salt: SESSION_SALT.as_bytes().to_vec(),
             digest: Digest::Sha1,
             max_age: DEFAULT_MAX_AGE,
             leeway: DEFAULT_LEEWAY,
@@ -287,14 +289,10 @@ impl FlaskCodec {
         self.encode_at(session, OffsetDateTime::now_utc())
     }
 
-    /// Signs `session` with `signed_at` (rounded down to the second) as its signing
-    /// time.
-    pub fn encode_at(
-        &self,
-        session: &FlaskSession,
-        signed_at: OffsetDateTime,
-    ) -> Result<String, Error> {
-        let timestamp = u64::try_from(signed_at.unix_timestamp())
+    /// Signs `session` with `now` as the current time: the signing time it carries is
+    /// `now`, rounded down to the second.
+    pub fn encode_at(&self, session: &FlaskSession, now: OffsetDateTime) -> Result<String, Error> {
+        let timestamp = u64::try_from(now.unix_timestamp())
             .ok()
             .filter(|&t| t > 0)
             .ok_or(Error::ExpiryOutOfRange)?;
@@ -335,21 +333,16 @@ impl FlaskCodec {
     /// The header is read by the rules of the [`cookie`](crate::cookie) module: names
     /// byte for byte, several cookies of the name each verified, and two different
     /// valid ones refused as [`Error::AmbiguousCookie`].
+    ///
+    /// To read a header at another time (in tests), take the value with
+    /// [`cookie_values_in_header`](crate::cookie::cookie_values_in_header) and call
+    /// [`FlaskCodec::decode_at`].
     pub fn decode_header(
         &self,
         header: impl AsRef<[u8]>,
         name: &str,
     ) -> Result<Option<FlaskVerified>, Error> {
-        self.decode_header_at(header, name, OffsetDateTime::now_utc())
-    }
-
-    /// Like [`FlaskCodec::decode_header`], with `now` as the current time.
-    pub fn decode_header_at(
-        &self,
-        header: impl AsRef<[u8]>,
-        name: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<FlaskVerified>, Error> {
+        let now = OffsetDateTime::now_utc();
         let values = crate::cookie::cookie_values_in_header(header.as_ref(), name)?;
         crate::cookie::pick_one(values, |token| self.decode_at(token, now))
     }
