@@ -1,5 +1,5 @@
 //! Replays every committed fuzz corpus file (`fuzz/corpus/<target>/*`) through the same
-//! property functions the fuzz targets call (`fuzz/src/properties.rs`), so a plain
+//! property functions the fuzz targets call (`fuzz/src/lib.rs` and its modules), so a plain
 //! `cargo test` on stable catches a regression without nightly or cargo-fuzz.
 //!
 //! The seed corpus is written by the ignored test `write_seed_corpus`:
@@ -14,18 +14,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-#[path = "../fuzz/src/properties.rs"]
-#[allow(dead_code)]
+// Its re-exports are used only by the seed writer, which needs the `flask` feature.
+#[path = "../fuzz/src/lib.rs"]
+#[allow(dead_code, unused_imports)]
 mod properties;
-
-#[path = "../fuzz/src/chunks.rs"]
-#[allow(dead_code)]
-mod chunks;
-
-#[cfg(feature = "sealed")]
-#[path = "../fuzz/src/sealed.rs"]
-#[allow(dead_code)]
-mod sealed;
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
@@ -155,7 +147,6 @@ mod seeds {
     /// fallback key and another salt), their raw bytes, and edits of them.
     #[cfg(feature = "sealed")]
     fn sealed_seeds() {
-        use crate::sealed::{SEALED_FALLBACK_SECRET, SEALED_FORGED_SALT};
         use sessionlib::cookie::CookieConfig;
         let key = |s: &[u8]| Key::from_bytes(s).unwrap();
         let sealed =
@@ -504,8 +495,8 @@ mod seeds {
         // chunked_cookie_header: the input is both a header and the instructions that
         // build one from the planted chunks (see fuzz/src/chunks.rs).
         let t = "chunked_cookie_header";
-        let a = crate::chunks::planted_chunked_header(0);
-        let b = crate::chunks::planted_chunked_header(1);
+        let a = planted_chunked_header(0);
+        let b = planted_chunked_header(1);
         write(t, "planted_session", &a);
         write(t, "planted_second_generation", &b);
         write(

@@ -1,8 +1,5 @@
-//! The property of the fuzz target `chunked_cookie_header`, as a plain function.
-//!
-//! Like `properties.rs`, this file is compiled into the fuzz crate and into the main
-//! crate's `tests/fuzz_corpus.rs`, which replays `fuzz/corpus/chunked_cookie_header`
-//! through the same function.
+//! The property of `chunked_cookie_header`: a session cookie split into chunk cookies
+//! (`session`, `session.1`, …), read from a `Cookie:` header.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -10,9 +7,9 @@ use std::sync::OnceLock;
 use arbitrary::Unstructured;
 use serde_json::Value;
 use sessionlib::cookie::{CookieConfig, MAX_CHUNKS, MAX_COOKIE_HEADER_LEN, MAX_SAME_NAME_COOKIES};
-use sessionlib::{Key, Keyring, Session, SessionConfig, SessionSource};
+use sessionlib::{Session, SessionConfig, SessionSource};
 
-use super::properties::{now, MAX_INPUT, NATIVE_SECRET};
+use super::common::{native_ring, now, MAX_INPUT};
 
 /// The name of the chunked session cookie.
 pub const CHUNKED_NAME: &str = "session";
@@ -33,9 +30,7 @@ struct Planted {
 fn chunk_fixtures() -> &'static ChunkFixtures {
     static FIXTURES: OnceLock<ChunkFixtures> = OnceLock::new();
     FIXTURES.get_or_init(|| {
-        let key =
-            Key::from_bytes(&NATIVE_SECRET).unwrap_or_else(|e| panic!("fixture key refused: {e}"));
-        let cookie = CookieConfig::builder(Keyring::new(key))
+        let cookie = CookieConfig::builder(native_ring())
             .name(CHUNKED_NAME)
             .max_chunks(MAX_CHUNKS)
             .try_build()

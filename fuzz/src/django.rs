@@ -1,5 +1,4 @@
-//! The Django profile's property (`django_decode`), kept apart from `properties.rs`
-//! (which includes this file) so each file stays small. Needs sessionlib's `django`
+//! The Django profile's property: `django_decode`. Needs sessionlib's `django`
 //! feature.
 
 use std::sync::OnceLock;
@@ -10,7 +9,7 @@ use sessionlib::signer::{Sha256, Signer};
 use sessionlib::{encoding, Error, Keyring};
 use time::Duration;
 
-use super::{as_token, now, MAX_INPUT};
+use super::common::{as_token, now, MAX_INPUT};
 
 /// The Django test key of `tests/vectors/django.json`.
 pub const DJANGO_SECRET: &str = "django dev secret";

@@ -1,29 +1,99 @@
-//! The properties checked by the fuzz targets; see `properties.rs`, which the main
-//! crate's `tests/fuzz_corpus.rs` also compiles to replay the corpus.
+//! The properties the fuzz targets check, as plain functions, one file per profile or
+//! concern:
+//!
+//! | file | targets |
+//! | --- | --- |
+//! | `native.rs` | `decode_never_panics`, `forged_never_verifies`, `roundtrip`, `tamper` |
+//! | `cookie.rs` | `cookie_header` |
+//! | `chunks.rs` | `chunked_cookie_header` |
+//! | `flask.rs` | `flask_decode`, `tagged_json` |
+//! | `django.rs` | `django_decode` |
+//! | `sealed.rs` | `sealed_decode_never_panics`, `sealed_forged_never_opens` |
+//!
+//! and `common.rs` for what they share (the fixed time, the native key, input limits,
+//! signing helpers). Each fuzz target in `fuzz/fuzz_targets/` is one line that calls
+//! the function of the same name, and the main crate's `tests/fuzz_corpus.rs` compiles
+//! this file (and with it every module above) to replay every committed corpus file
+//! through the same functions, so a plain `cargo test` catches a regression without
+//! nightly or cargo-fuzz.
+//!
+//! A property holds when the function returns; a violation panics with a message that
+//! says which property broke. The files depend only on sessionlib, serde, serde_json,
+//! time, arbitrary and std. Everything compressed needs sessionlib's `zlib` feature,
+//! the Flask, Django and sealed properties its `flask`, `django` and `sealed` features;
+//! without them those parts compile out. (In the fuzz crate these names are marker
+//! features that are always on; see `fuzz/Cargo.toml`.)
 #![forbid(unsafe_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 mod chunks;
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-mod properties;
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+mod common;
+mod cookie;
+#[cfg(feature = "django")]
+mod django;
+#[cfg(feature = "flask")]
+mod flask;
+mod native;
+#[cfg(feature = "sealed")]
 mod sealed;
 
 pub use chunks::*;
-pub use properties::*;
+pub use common::*;
+pub use cookie::*;
+#[cfg(feature = "django")]
+pub use django::*;
+#[cfg(feature = "flask")]
+pub use flask::*;
+pub use native::*;
+#[cfg(feature = "sealed")]
 pub use sealed::*;
+
+/// A property function: it returns when the property holds for the input.
+pub type Property = fn(&[u8]);
+
+/// The targets and their property functions, for the corpus replay (`None` when the
+/// property needs a feature this build does not have).
+pub fn targets() -> Vec<(&'static str, Option<Property>)> {
+    vec![
+        (
+            "decode_never_panics",
+            Some(native::decode_never_panics as fn(&[u8])),
+        ),
+        ("forged_never_verifies", Some(native::forged_never_verifies)),
+        ("roundtrip", Some(native::roundtrip_bytes)),
+        ("tamper", Some(native::tamper)),
+        ("cookie_header", Some(cookie::cookie_header)),
+        ("chunked_cookie_header", Some(chunks::chunked_cookie_header)),
+        #[cfg(feature = "flask")]
+        ("flask_decode", Some(flask::flask_decode)),
+        #[cfg(not(feature = "flask"))]
+        ("flask_decode", None),
+        #[cfg(feature = "flask")]
+        ("tagged_json", Some(flask::tagged_json)),
+        #[cfg(not(feature = "flask"))]
+        ("tagged_json", None),
+        #[cfg(feature = "django")]
+        ("django_decode", Some(django::django_decode)),
+        #[cfg(not(feature = "django"))]
+        ("django_decode", None),
+        #[cfg(feature = "sealed")]
+        (
+            "sealed_decode_never_panics",
+            Some(sealed::sealed_decode_never_panics),
+        ),
+        #[cfg(not(feature = "sealed"))]
+        ("sealed_decode_never_panics", None),
+        #[cfg(feature = "sealed")]
+        (
+            "sealed_forged_never_opens",
+            Some(sealed::sealed_forged_never_opens),
+        ),
+        #[cfg(not(feature = "sealed"))]
+        ("sealed_forged_never_opens", None),
+    ]
+}

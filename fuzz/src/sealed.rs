@@ -1,16 +1,13 @@
-//! The properties of the sealed profile's fuzz targets, as plain functions.
-//!
-//! Like `properties.rs`, this file is compiled into the fuzz crate and into the main
-//! crate's `tests/fuzz_corpus.rs` (with sessionlib's `sealed` feature), which replays
-//! `fuzz/corpus/sealed_*` through the same functions.
+//! The sealed profile's properties: `sealed_decode_never_panics` and
+//! `sealed_forged_never_opens`. Needs sessionlib's `sealed` feature.
 
 use std::sync::OnceLock;
 
 use serde_json::Value;
 use sessionlib::cookie::CookieConfig;
-use sessionlib::{encoding, Codec, Error, Key, Keyring};
+use sessionlib::{encoding, Codec, Error, Keyring};
 
-use super::properties::{expiry, now, MAX_INPUT, NATIVE_SALT, NATIVE_SECRET};
+use super::common::{expiry, fixture_key, now, MAX_INPUT, NATIVE_SALT, NATIVE_SECRET};
 
 /// The salt of `sealed_forged_never_opens`: no committed seed is sealed for it, so any
 /// token that opens under it was forged by the fuzzer.
@@ -31,15 +28,12 @@ struct SealedFixtures {
     originals: Vec<(String, Value)>,
 }
 
-fn key(secret: &[u8]) -> Key {
-    Key::from_bytes(secret).unwrap_or_else(|e| panic!("fixture key refused: {e}"))
-}
-
 fn sealed_fixtures() -> &'static SealedFixtures {
     static FIXTURES: OnceLock<SealedFixtures> = OnceLock::new();
     FIXTURES.get_or_init(|| {
-        let ring = Keyring::new(key(&NATIVE_SECRET)).with_fallback(key(&SEALED_FALLBACK_SECRET));
-        let forged = Codec::builder(key(&NATIVE_SECRET))
+        let ring = Keyring::new(fixture_key(&NATIVE_SECRET))
+            .with_fallback(fixture_key(&SEALED_FALLBACK_SECRET));
+        let forged = Codec::builder(fixture_key(&NATIVE_SECRET))
             .salt(SEALED_FORGED_SALT)
             .sealed(true)
             .build();
