@@ -152,7 +152,6 @@
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
-mod chunk;
 pub mod codec;
 #[cfg(feature = "zlib")]
 mod compress;

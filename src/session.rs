@@ -153,8 +153,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use crate::chunk::ChunkSet;
 use crate::codec::Verified;
+use crate::cookie::chunk::ChunkSet;
 use crate::cookie::CookieConfig;
 use crate::error::Error;
 use crate::revocation::{Revocation, RevocationError};
