@@ -1,0 +1,892 @@
+//! [`SessionConfig`]: loading and saving sessions, with the expiry policy and the
+//! revocation check.
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use ::cookie::CookieJar;
+use serde_json::{Map, Value};
+use time::{Duration, OffsetDateTime};
+
+use super::data::new_session_id;
+use super::{
+    Session, SessionSource, SetCookie, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_REFRESH_INTERVAL,
+};
+use crate::codec::Verified;
+use crate::cookie::CookieConfig;
+use crate::error::Error;
+use crate::revocation::{Revocation, RevocationError};
+
+type Validator = dyn Fn(&Session) -> bool + Send + Sync;
+
+type Clock = dyn Fn() -> OffsetDateTime + Send + Sync;
+
+/// Turns requests' cookies into [`Session`]s and sessions into response headers, with
+/// an expiry policy and an optional revocation check.
+///
+/// Cheap to clone and `Send + Sync`: build one at start-up and share it.
+#[derive(Clone)]
+pub struct SessionConfig {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cookie: CookieConfig,
+    idle_timeout: Duration,
+    absolute_lifetime: Duration,
+    max_lifetime: Option<Duration>,
+    refresh_interval: Duration,
+    validator: Option<Box<Validator>>,
+    revocation: Option<Arc<dyn Revocation>>,
+    clock: Option<Box<Clock>>,
+}
+
+impl fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("cookie", &self.inner.cookie)
+            .field("idle_timeout", &self.inner.idle_timeout)
+            .field("absolute_lifetime", &self.inner.absolute_lifetime)
+            .field("max_lifetime", &self.inner.max_lifetime)
+            .field("refresh_interval", &self.inner.refresh_interval)
+            .field("validator", &self.inner.validator.is_some())
+            .field("revocation", &self.inner.revocation.is_some())
+            .field("clock", &self.inner.clock.is_some())
+            .finish()
+    }
+}
+
+/// Settings for a [`SessionConfig`]; made by [`SessionConfig::builder`].
+#[must_use]
+pub struct SessionConfigBuilder {
+    inner: Inner,
+}
+
+impl fmt::Debug for SessionConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionConfigBuilder")
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionConfigBuilder {
+    /// How long a session lasts without a request (sliding expiry). Values below one
+    /// second count as one second; an expiry past the end of the time range (year 9999)
+    /// means no limit and is written as that last second.
+    ///
+    /// Defaults to [`DEFAULT_IDLE_TIMEOUT`] (24 hours).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.inner.idle_timeout = timeout.max(Duration::SECOND);
+        self
+    }
+
+    /// How long a session lasts at most after it was created, however active. Values
+    /// below one second count as one second; a lifetime that reaches past the end of the
+    /// time range means no limit.
+    ///
+    /// Defaults to [`DEFAULT_ABSOLUTE_LIFETIME`] (14 days).
+    pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
+        self.inner.absolute_lifetime = lifetime.max(Duration::SECOND);
+        self
+    }
+
+    /// The longest lifetime one session may ask for with [`Session::set_lifetime`]
+    /// ("remember me"); asking for more is [`Error::LifetimeTooLong`]. A session with
+    /// its own lifetime may last that long from its creation, past the absolute
+    /// lifetime. Values below one second count as one second. Lowering it also
+    /// shortens the sessions already issued with a longer lifetime.
+    ///
+    /// Defaults to the absolute lifetime.
+    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
+        self.inner.max_lifetime = Some(lifetime.max(Duration::SECOND));
+        self
+    }
+
+    /// The least extension of the expiry worth a new cookie: an unchanged session is
+    /// re-issued only when its expiry would move by at least this much. Zero refreshes
+    /// on every request in a new second.
+    ///
+    /// Defaults to [`DEFAULT_REFRESH_INTERVAL`] (5 minutes).
+    pub fn refresh_interval(mut self, interval: Duration) -> Self {
+        self.inner.refresh_interval = interval.max(Duration::ZERO);
+        self
+    }
+
+    /// A check run on every validly signed, unexpired session as it is loaded;
+    /// returning `false` rejects it (the request gets a fresh session with source
+    /// [`SessionSource::Revoked`]). Use it to end sessions early, for example by
+    /// comparing a per-user session version stored in the session with the one in
+    /// your database.
+    ///
+    /// Defaults to no check.
+    pub fn validate(mut self, check: impl Fn(&Session) -> bool + Send + Sync + 'static) -> Self {
+        self.inner.validator = Some(Box::new(check));
+        self
+    }
+
+    /// A revocation store, asked on every validly signed, unexpired session after the
+    /// [`validate`](SessionConfigBuilder::validate) check; a revoked session gives the
+    /// request a fresh session with source [`SessionSource::Revoked`] and deletes the
+    /// cookie. See [`crate::revocation`]. Load sessions with
+    /// [`SessionConfig::load_async`] (the framework integrations do); the synchronous
+    /// [`SessionConfig::load`] can use only a store that answers at once, such as
+    /// [`MemoryRevocation`](crate::MemoryRevocation).
+    ///
+    /// Defaults to no store.
+    pub fn revocation(mut self, store: impl Revocation) -> Self {
+        self.inner.revocation = Some(Arc::new(store));
+        self
+    }
+
+    /// The clock that every call without an `_at` suffix ([`SessionConfig::load`],
+    /// [`SessionConfig::load_async`], [`SessionConfig::save`], …) reads the current
+    /// time from. For tests, and for simulating a server whose clock is off
+    /// (`examples/` reads an offset from `SESSIONLIB_CLOCK_SKEW_SECONDS`); clocks that
+    /// differ between servers are tolerated with
+    /// [`CookieConfigBuilder::leeway`](crate::CookieConfigBuilder::leeway).
+    ///
+    /// Defaults to the system clock, [`OffsetDateTime::now_utc`].
+    pub fn clock(mut self, clock: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
+        self.inner.clock = Some(Box::new(clock));
+        self
+    }
+
+    /// Builds the configuration.
+    pub fn build(self) -> SessionConfig {
+        SessionConfig {
+            inner: Arc::new(self.inner),
+        }
+    }
+}
+
+impl SessionConfig {
+    /// Starts a configuration around a cookie configuration. Expiry comes from the
+    /// session settings; the cookie configuration's time-to-live is not used.
+    pub fn builder(cookie: CookieConfig) -> SessionConfigBuilder {
+        SessionConfigBuilder {
+            inner: Inner {
+                cookie,
+                idle_timeout: DEFAULT_IDLE_TIMEOUT,
+                absolute_lifetime: DEFAULT_ABSOLUTE_LIFETIME,
+                max_lifetime: None,
+                refresh_interval: DEFAULT_REFRESH_INTERVAL,
+                validator: None,
+                revocation: None,
+                clock: None,
+            },
+        }
+    }
+
+    /// The cookie configuration.
+    pub fn cookie(&self) -> &CookieConfig {
+        &self.inner.cookie
+    }
+
+    /// The longest lifetime one session may ask for; see
+    /// [`SessionConfigBuilder::max_lifetime`].
+    pub fn max_lifetime(&self) -> Duration {
+        self.inner
+            .max_lifetime
+            .unwrap_or(self.inner.absolute_lifetime)
+    }
+
+    /// How long after its creation `session` may last: the absolute lifetime, or its
+    /// own lifetime when that is longer (up to the maximum).
+    fn lifetime_cap(&self, session: &Session) -> Duration {
+        let own = session
+            .lifetime
+            .map_or(Duration::ZERO, |l| l.min(self.max_lifetime()));
+        self.inner.absolute_lifetime.max(own)
+    }
+
+    /// A loaded session, told the longest lifetime it may ask for.
+    fn bound(&self, mut session: Session) -> Session {
+        session.max_lifetime = Some(self.max_lifetime());
+        session
+    }
+
+    /// The current time, from the [configured clock](SessionConfigBuilder::clock).
+    pub fn now(&self) -> OffsetDateTime {
+        match &self.inner.clock {
+            Some(clock) => clock(),
+            None => OffsetDateTime::now_utc(),
+        }
+    }
+
+    /// The session of a request, from its raw `Cookie:` header value (pass `""` when
+    /// there is none; join several `Cookie:` headers with `"; "`). Never fails: see
+    /// "Loading never fails" in the module docs.
+    ///
+    /// With a [revocation store](SessionConfigBuilder::revocation) that does not
+    /// answer at once (one that does I/O), use [`SessionConfig::load_async`]: this
+    /// synchronous call cannot wait for it, and gives such sessions source
+    /// [`SessionSource::RevocationUnavailable`].
+    pub fn load(&self, cookie_header: impl AsRef<[u8]>) -> Session {
+        self.load_at(cookie_header, self.now())
+    }
+
+    /// Like [`SessionConfig::load`], with `now` as the current time.
+    pub fn load_at(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
+        let session = self.load_unchecked_at(cookie_header, now);
+        self.bound(self.check_now(session))
+    }
+
+    /// The session of a request, from a [`CookieJar`]. As [`SessionConfig::load`]
+    /// for revocation.
+    ///
+    /// A `CookieJar` keeps one cookie per name, so two cookies of the session's name
+    /// (see "Cookie tossing" in the [`cookie`](crate::cookie) module) are already
+    /// reduced to one when the jar is built, and the ambiguity cannot be seen here.
+    /// Prefer [`SessionConfig::load`] with the raw `Cookie:` header, or keep the
+    /// default `__Host-` cookie name, which other hosts cannot set.
+    pub fn load_jar(&self, jar: &CookieJar) -> Session {
+        self.load_jar_at(jar, self.now())
+    }
+
+    /// Like [`SessionConfig::load_jar`], with `now` as the current time.
+    pub fn load_jar_at(&self, jar: &CookieJar, now: OffsetDateTime) -> Session {
+        let (result, chunks) = self.inner.cookie.decode_jar_chunks_at(jar, now);
+        let mut session = self.session_from(result, now);
+        session.chunks = chunks;
+        self.bound(self.check_now(session))
+    }
+
+    /// The session of a request, like [`SessionConfig::load`], waiting for the
+    /// [revocation store](SessionConfigBuilder::revocation) when there is one.
+    pub async fn load_async(&self, cookie_header: impl AsRef<[u8]>) -> Session {
+        self.load_async_at(cookie_header, self.now()).await
+    }
+
+    /// Like [`SessionConfig::load_async`], with `now` as the current time.
+    pub async fn load_async_at(
+        &self,
+        cookie_header: impl AsRef<[u8]>,
+        now: OffsetDateTime,
+    ) -> Session {
+        let session = self.load_unchecked_at(cookie_header, now);
+        let session = match &self.inner.revocation {
+            Some(store) if session.source == SessionSource::Cookie => {
+                let verdict = store.is_revoked(&session).await;
+                Self::apply_verdict(session, verdict)
+            }
+            _ => session,
+        };
+        self.bound(session)
+    }
+
+    /// Asks the [revocation store](SessionConfigBuilder::revocation) about `session`
+    /// (for example at login, to refuse a banned user): `Ok(false)` when there is no
+    /// store. The loading calls already ask it for every valid cookie.
+    pub async fn is_revoked(&self, session: &Session) -> Result<bool, RevocationError> {
+        match &self.inner.revocation {
+            Some(store) => store.is_revoked(session).await,
+            None => Ok(false),
+        }
+    }
+
+    /// The session of a request after every synchronous check, before the revocation
+    /// store.
+    fn load_unchecked_at(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
+        let (result, chunks) = self
+            .inner
+            .cookie
+            .decode_header_chunks_at(cookie_header, now);
+        let mut session = self.session_from(result, now);
+        session.chunks = chunks;
+        session
+    }
+
+    /// Asks the revocation store without waiting: a store that does not answer at once
+    /// makes the session unavailable.
+    fn check_now(&self, session: Session) -> Session {
+        let Some(store) = &self.inner.revocation else {
+            return session;
+        };
+        if session.source != SessionSource::Cookie {
+            return session;
+        }
+        let verdict = {
+            let mut future = store.is_revoked(&session);
+            let mut cx = Context::from_waker(Waker::noop());
+            match future.as_mut().poll(&mut cx) {
+                Poll::Ready(verdict) => verdict,
+                Poll::Pending => Err(RevocationError::unavailable()),
+            }
+        };
+        Self::apply_verdict(session, verdict)
+    }
+
+    fn apply_verdict(session: Session, verdict: Result<bool, RevocationError>) -> Session {
+        let source = match verdict {
+            Ok(false) => return session,
+            Ok(true) => SessionSource::Revoked,
+            Err(_) => SessionSource::RevocationUnavailable,
+        };
+        let mut fresh = Session::fresh(source);
+        fresh.chunks = session.chunks;
+        fresh
+    }
+
+    fn session_from(
+        &self,
+        result: Result<Option<Verified<Map<String, Value>>>, Error>,
+        now: OffsetDateTime,
+    ) -> Session {
+        let verified = match result {
+            Ok(Some(verified)) => verified,
+            Ok(None) => return Session::fresh(SessionSource::NoCookie),
+            Err(Error::Expired { .. }) => return Session::fresh(SessionSource::Expired),
+            Err(Error::AmbiguousCookie) => return Session::fresh(SessionSource::Ambiguous),
+            Err(_) => return Session::fresh(SessionSource::Invalid),
+        };
+        let Some(mut session) = Session::from_object(verified) else {
+            return Session::fresh(SessionSource::Invalid);
+        };
+        // A deadline past the end of the time range is no limit.
+        // A lifetime issued under a larger maximum than today's is shortened to it (and
+        // the cookie re-issued so), never refused.
+        let max = self.max_lifetime();
+        if session.lifetime.is_some_and(|lifetime| lifetime > max) {
+            session.lifetime = Some(max);
+            session.modified = true;
+        }
+        let cap = self.lifetime_cap(&session);
+        let deadline = session
+            .created_at
+            .and_then(|created| created.checked_add(cap));
+        if deadline.is_some_and(|deadline| now >= deadline) {
+            return Session::fresh(SessionSource::Expired);
+        }
+        session.deadline = deadline;
+        if let Some(check) = &self.inner.validator {
+            if !check(&session) {
+                return Session::fresh(SessionSource::Revoked);
+            }
+        }
+        session
+    }
+
+    /// The headers to send for `session` at the end of a request, or `None` when no
+    /// cookie needs to be sent. See "When a cookie is sent" in the module docs.
+    ///
+    /// Fails with [`Error::CookieTooLarge`] when the session does not fit in a cookie,
+    /// and [`Error::ExpiryOutOfRange`] or [`Error::Serialize`] in the unlikely case that
+    /// the expiry or data cannot be written.
+    pub fn save(&self, session: &Session) -> Result<Option<SetCookie>, Error> {
+        self.save_at(session, self.now())
+    }
+
+    /// Like [`SessionConfig::save`], with `now` as the current time.
+    pub fn save_at(
+        &self,
+        session: &Session,
+        now: OffsetDateTime,
+    ) -> Result<Option<SetCookie>, Error> {
+        // A cookie is removed only when it was read and found wanting (or the session
+        // was emptied); never when there was none, when the header was ambiguous
+        // (cookie tossing), or when the revocation store could not be asked.
+        let had_cookie = !matches!(
+            session.source,
+            SessionSource::NoCookie
+                | SessionSource::Ambiguous
+                | SessionSource::RevocationUnavailable
+        );
+        if session.is_empty() {
+            return Ok(self.removal(session, had_cookie));
+        }
+        let logged_in_at = session
+            .user
+            .as_ref()
+            .map(|_| session.logged_in_at.unwrap_or(now));
+        let now = now
+            .replace_nanosecond(0)
+            .map_err(|_| Error::ExpiryOutOfRange)?;
+        if let Some(lifetime) = session.lifetime {
+            let max = self.max_lifetime();
+            if lifetime > max {
+                return Err(Error::LifetimeTooLong { max });
+            }
+        }
+        let created_at = session.created_at.unwrap_or(now);
+        let idle = session.lifetime.unwrap_or(self.inner.idle_timeout);
+        // An idle timeout past the end of the time range is no limit (the last second).
+        let sliding = crate::codec::expiry_after(now.unix_timestamp_nanos(), idle);
+        let sliding =
+            OffsetDateTime::from_unix_timestamp(sliding).map_err(|_| Error::ExpiryOutOfRange)?;
+        let expires_at = match created_at.checked_add(self.lifetime_cap(session)) {
+            Some(cap) => sliding.min(cap),
+            None => sliding,
+        };
+        if expires_at <= now {
+            // The absolute lifetime is over: the session cannot be kept.
+            return Ok(self.removal(session, had_cookie));
+        }
+        let refresh_due = match session.expires_at {
+            Some(current) => {
+                expires_at - current >= self.inner.refresh_interval.max(Duration::SECOND)
+            }
+            None => true,
+        };
+        let loaded = session.source == SessionSource::Cookie;
+        if loaded && !session.modified && !session.reissue && !refresh_due {
+            return Ok(None);
+        }
+        let id = match &session.id {
+            Some(id) => id.clone(),
+            None => new_session_id()?,
+        };
+        let mut cookies = self
+            .inner
+            .cookie
+            .encode_chunks_until(&session.to_object(created_at, logged_in_at, id), expires_at)?;
+        // The browser keeps the cookie as long as a server may accept it: a server
+        // whose clock runs behind wrote the expiry, the leeway covers that.
+        let leeway = self.inner.cookie.codec().leeway();
+        if leeway > Duration::ZERO {
+            if let Some(until) = expires_at.checked_add(leeway) {
+                for cookie in &mut cookies {
+                    cookie.set_expires(until);
+                }
+            }
+        }
+        // Chunks the browser holds beyond the new ones would make the next request's
+        // cookies an invalid session: remove them (never for an ambiguous request).
+        if session.source != SessionSource::Ambiguous {
+            let written = cookies.len();
+            cookies.extend(
+                session
+                    .chunks
+                    .iter()
+                    .filter(|&i| i >= written)
+                    .map(|i| self.inner.cookie.chunk_removal_cookie(i)),
+            );
+        }
+        Ok(SetCookie::new(cookies, false))
+    }
+
+    /// The removal cookies for an emptied or ended session: for the session cookie and
+    /// every other chunk name the request carried, when `had_cookie`.
+    fn removal(&self, session: &Session, had_cookie: bool) -> Option<SetCookie> {
+        if !had_cookie {
+            return None;
+        }
+        let cookies = std::iter::once(0)
+            .chain(session.chunks.iter().filter(|&i| i > 0))
+            .map(|i| self.inner.cookie.chunk_removal_cookie(i))
+            .collect();
+        SetCookie::new(cookies, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{cookie_config, header, key, logged_in, sessions, t0};
+    use super::*;
+    use crate::Keyring;
+    use serde_json::json;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[test]
+    fn unchanged_loaded_session_sends_no_cookie() {
+        let c = sessions();
+        // A new visitor who stores nothing gets no cookie.
+        let s = c.load_at("", t0());
+        assert_eq!(c.save_at(&s, t0()).unwrap().map(|u| u.header_value()), None);
+        let h = logged_in(&c, t0());
+        let mut s = c.load_at(&h, t0() + Duration::seconds(10));
+        assert!(!s.is_new());
+        assert_eq!(s.source(), SessionSource::Cookie);
+        assert!(c
+            .save_at(&s, t0() + Duration::seconds(10))
+            .unwrap()
+            .is_none());
+        // Writing the same value again is not a change either.
+        s.insert("user", "cobra").unwrap();
+        assert!(!s.is_modified());
+        assert!(c
+            .save_at(&s, t0() + Duration::seconds(10))
+            .unwrap()
+            .is_none());
+        s.insert("user", "viper").unwrap();
+        let u = c
+            .save_at(&s, t0() + Duration::seconds(10))
+            .unwrap()
+            .unwrap();
+        assert!(!u.is_removal());
+        let names: Vec<_> = u.headers().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["set-cookie", "vary", "cache-control"]);
+        assert_eq!(u.headers()[1].1, "Cookie");
+        assert_eq!(u.headers()[2].1, "private");
+        let s = c.load_at(header(&u), t0() + Duration::seconds(20));
+        assert_eq!(s.get::<String>("user").as_deref(), Some("viper"));
+    }
+
+    #[test]
+    fn clear_deletes_the_cookie() {
+        let c = sessions();
+        let h = logged_in(&c, t0());
+        let mut s = c.load_at(&h, t0());
+        s.clear();
+        assert!(s.is_modified());
+        let u = c.save_at(&s, t0()).unwrap().unwrap();
+        assert!(u.is_removal());
+        assert!(u.header_value().contains("Max-Age=0"));
+        // Clear then new data: a new session with a new creation time.
+        let later = t0() + Duration::minutes(5);
+        let mut s = c.load_at(&h, later);
+        s.clear();
+        s.flash("info", "Logged out");
+        let u = c.save_at(&s, later).unwrap().unwrap();
+        assert!(!u.is_removal());
+        let s = c.load_at(header(&u), later);
+        assert_eq!(s.created_at(), Some(later));
+        assert_eq!(s.get::<String>("user"), None);
+    }
+
+    #[test]
+    fn rejected_cookies_give_fresh_sessions_and_are_removed() {
+        let c = sessions();
+        let h = logged_in(&c, t0());
+        let mut tampered = h.clone().into_bytes();
+        let last = tampered.len() - 5;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        for (header, source) in [
+            (tampered, SessionSource::Invalid),
+            (b"session=garbage".to_vec(), SessionSource::Invalid),
+        ] {
+            let s = c.load_at(&header, t0());
+            assert_eq!(s.source(), source);
+            assert!(s.is_new() && s.is_empty());
+            let u = c.save_at(&s, t0()).unwrap().unwrap();
+            assert!(u.is_removal());
+        }
+        // Two different valid cookies: no session, and no removal cookie (which could
+        // delete the user's own cookie and leave a planted one).
+        let other = logged_in(&c, t0() + Duration::seconds(1));
+        let s = c.load_at(format!("{h}; session=x; {other}"), t0());
+        assert_eq!(s.source(), SessionSource::Ambiguous);
+        assert!(s.is_new() && s.is_empty());
+        assert!(c.save_at(&s, t0()).unwrap().is_none());
+        // Signed with another key: invalid.
+        let other = SessionConfig::builder(cookie_config(key(2))).build();
+        let s = other.load_at(&h, t0());
+        assert_eq!(s.source(), SessionSource::Invalid);
+    }
+
+    #[test]
+    fn idle_timeout_slides_with_throttled_refresh() {
+        let c = sessions(); // idle 30 min, refresh interval 1 min, absolute 8 h
+        let h = logged_in(&c, t0());
+        let s = c.load_at(&h, t0());
+        assert_eq!(s.expires_at(), Some(t0() + Duration::minutes(30)));
+        // 59 seconds later: not worth a new cookie.
+        let t = t0() + Duration::seconds(59);
+        assert!(c.save_at(&c.load_at(&h, t), t).unwrap().is_none());
+        // 60 seconds later: refreshed, expiry slides.
+        let t = t0() + Duration::seconds(60);
+        let u = c.save_at(&c.load_at(&h, t), t).unwrap().unwrap();
+        let s = c.load_at(header(&u), t);
+        assert_eq!(s.expires_at(), Some(t + Duration::minutes(30)));
+        assert_eq!(s.created_at(), Some(t0()));
+        // The old cookie expires after 30 idle minutes; the refreshed one lives on.
+        let t = t0() + Duration::minutes(30);
+        assert_eq!(c.load_at(&h, t).source(), SessionSource::Expired);
+        assert_eq!(c.load_at(header(&u), t).source(), SessionSource::Cookie);
+    }
+
+    #[test]
+    fn absolute_lifetime_caps_the_session() {
+        let c = sessions(); // idle 30 min, absolute 8 h
+        let mut h = logged_in(&c, t0());
+        // Active every 20 minutes: always refreshed, never past idle.
+        let mut t = t0();
+        let cap = t0() + Duration::hours(8);
+        let mut last_expiry = None;
+        while t + Duration::minutes(20) < cap {
+            t += Duration::minutes(20);
+            let s = c.load_at(&h, t);
+            assert_eq!(s.source(), SessionSource::Cookie, "at {t}");
+            if let Some(u) = c.save_at(&s, t).unwrap() {
+                h = header(&u);
+                let exp = c.load_at(&h, t).expires_at().unwrap();
+                assert!(exp <= cap);
+                last_expiry = Some(exp);
+            }
+        }
+        assert_eq!(last_expiry, Some(cap));
+        // Near the cap, no more refreshes are sent (the expiry cannot move).
+        let s = c.load_at(&h, cap - Duration::minutes(1));
+        assert!(c.save_at(&s, cap - Duration::minutes(1)).unwrap().is_none());
+        // At the cap the session is over, whatever the idle timeout says.
+        assert_eq!(c.load_at(&h, cap).source(), SessionSource::Expired);
+        // A cookie signed with a later expiry is still capped by its creation time.
+        let long = c
+            .cookie()
+            .encode_until(
+                &json!({"_created": t0().unix_timestamp(), "u": 1}),
+                cap + Duration::hours(5),
+            )
+            .unwrap();
+        let s = c.load_at(
+            format!("session={}", long.value()),
+            cap + Duration::seconds(1),
+        );
+        assert_eq!(s.source(), SessionSource::Expired);
+        // regenerate() starts the absolute lifetime again.
+        let mut s = c.load_at(&h, cap - Duration::minutes(1));
+        s.regenerate();
+        let u = c.save_at(&s, cap - Duration::minutes(1)).unwrap().unwrap();
+        let s = c.load_at(header(&u), cap + Duration::minutes(10));
+        assert_eq!(s.source(), SessionSource::Cookie);
+    }
+
+    #[test]
+    fn remember_me_sets_a_per_session_lifetime() {
+        let c = SessionConfig::builder(cookie_config(key(1)))
+            .idle_timeout(Duration::minutes(30))
+            .absolute_lifetime(Duration::days(30))
+            .build();
+        let mut s = c.load_at("", t0());
+        s.insert("user", "cobra").unwrap();
+        s.set_lifetime(Duration::days(7)).unwrap();
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        let s = c.load_at(&h, t0() + Duration::days(6));
+        assert_eq!(s.source(), SessionSource::Cookie);
+        assert_eq!(s.lifetime(), Some(Duration::days(7)));
+        assert_eq!(
+            c.load_at(&h, t0() + Duration::days(7)).source(),
+            SessionSource::Expired
+        );
+        // Without it, the configured idle timeout applies.
+        let h = logged_in(&c, t0());
+        assert_eq!(
+            c.load_at(&h, t0() + Duration::minutes(31)).source(),
+            SessionSource::Expired
+        );
+    }
+
+    /// The "remember me" trap: a per-session lifetime is honoured past a shorter
+    /// absolute lifetime, up to `max_lifetime`, and asking for more is an error.
+    #[test]
+    fn remember_me_is_honoured_up_to_the_maximum_and_never_silently_capped() {
+        let c = SessionConfig::builder(cookie_config(key(1)))
+            .idle_timeout(Duration::minutes(30))
+            .absolute_lifetime(Duration::hours(12))
+            .max_lifetime(Duration::days(30))
+            .build();
+        let mut s = c.load_at("", t0());
+        s.insert("user", "cobra").unwrap();
+        s.set_lifetime(Duration::days(30)).unwrap();
+        let update = c.save_at(&s, t0()).unwrap().unwrap();
+        assert_eq!(
+            update.cookie().expires_datetime(),
+            Some(t0() + Duration::days(30))
+        );
+        let h = header(&update);
+        let later = c.load_at(&h, t0() + Duration::days(29));
+        assert_eq!(later.source(), SessionSource::Cookie, "past the 12 h cap");
+        assert_eq!(later.deadline(), Some(t0() + Duration::days(30)));
+        assert_eq!(
+            c.load_at(&h, t0() + Duration::days(30)).source(),
+            SessionSource::Expired
+        );
+        // An ordinary session keeps the short cap.
+        let h = logged_in(&c, t0());
+        let active = c.load_at(&h, t0() + Duration::minutes(20));
+        let at = t0() + Duration::hours(11) + Duration::minutes(50);
+        let mut active = active;
+        active.insert("seen", &1).unwrap();
+        let update = c.save_at(&active, at).unwrap().unwrap();
+        assert_eq!(
+            update.cookie().expires_datetime(),
+            Some(t0() + Duration::hours(12))
+        );
+        // More than the maximum: an error, at once for a loaded session ...
+        let mut s = c.load_at("", t0());
+        assert_eq!(
+            s.set_lifetime(Duration::days(31)),
+            Err(Error::LifetimeTooLong {
+                max: Duration::days(30)
+            })
+        );
+        assert_eq!(s.lifetime(), None);
+        // ... and at save time for a session made without the configuration.
+        let mut s = Session::new();
+        s.insert("user", "cobra").unwrap();
+        s.set_lifetime(Duration::days(31)).unwrap();
+        assert_eq!(
+            c.save_at(&s, t0()).unwrap_err(),
+            Error::LifetimeTooLong {
+                max: Duration::days(30)
+            }
+        );
+        // By default the maximum is the absolute lifetime: no silent 14-day cap.
+        let d = SessionConfig::builder(cookie_config(key(1))).build();
+        assert_eq!(d.max_lifetime(), DEFAULT_ABSOLUTE_LIFETIME);
+        assert!(d.load("").set_lifetime(Duration::days(30)).is_err());
+        // Lowering the maximum shortens sessions already issued.
+        let mut s = c.load_at("", t0());
+        s.insert("user", "cobra").unwrap();
+        s.set_lifetime(Duration::days(30)).unwrap();
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        let lowered = SessionConfig::builder(cookie_config(key(1)))
+            .absolute_lifetime(Duration::hours(12))
+            .max_lifetime(Duration::days(7))
+            .build();
+        assert_eq!(
+            lowered.load_at(&h, t0() + Duration::days(6)).source(),
+            SessionSource::Cookie
+        );
+        assert_eq!(
+            lowered.load_at(&h, t0() + Duration::days(8)).source(),
+            SessionSource::Expired
+        );
+        let kept = lowered.load_at(&h, t0() + Duration::days(1));
+        assert_eq!(kept.lifetime(), Some(Duration::days(7)));
+        let reissued = lowered.save_at(&kept, t0() + Duration::days(1)).unwrap();
+        assert_eq!(
+            reissued.unwrap().cookie().expires_datetime(),
+            Some(t0() + Duration::days(7))
+        );
+    }
+
+    #[test]
+    fn revocation_hook_rejects_valid_sessions() {
+        let current_version = Arc::new(AtomicU64::new(1));
+        let v = Arc::clone(&current_version);
+        let c = SessionConfig::builder(cookie_config(key(1)))
+            .validate(move |s| s.get::<u64>("version") == Some(v.load(Ordering::SeqCst)))
+            .build();
+        let mut s = c.load_at("", t0());
+        s.insert("version", &1u64).unwrap();
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        assert_eq!(c.load_at(&h, t0()).source(), SessionSource::Cookie);
+        current_version.store(2, Ordering::SeqCst);
+        let s = c.load_at(&h, t0());
+        assert_eq!(s.source(), SessionSource::Revoked);
+        assert!(s.is_empty());
+        assert!(c.save_at(&s, t0()).unwrap().unwrap().is_removal());
+        // The hook is not even asked about an empty request.
+        assert_eq!(c.load_at("", t0()).source(), SessionSource::NoCookie);
+    }
+
+    #[test]
+    fn fallback_key_sessions_are_reissued_with_the_primary_key() {
+        let old = sessions();
+        let h = logged_in(&old, t0());
+        let rotated =
+            SessionConfig::builder(cookie_config(Keyring::new(key(2)).with_fallback(key(1))))
+                .idle_timeout(Duration::minutes(30))
+                .build();
+        let t = t0() + Duration::seconds(1);
+        let s = rotated.load_at(&h, t);
+        assert_eq!(s.get::<String>("user").as_deref(), Some("cobra"));
+        let u = rotated.save_at(&s, t).unwrap().unwrap();
+        let new_only = SessionConfig::builder(cookie_config(key(2))).build();
+        assert_eq!(new_only.load_at(&h, t).source(), SessionSource::Invalid);
+        let s = new_only.load_at(header(&u), t);
+        assert_eq!(s.get::<String>("user").as_deref(), Some("cobra"));
+        // Once re-issued, no further cookie.
+        let s = rotated.load_at(header(&u), t);
+        assert!(rotated.save_at(&s, t).unwrap().is_none());
+    }
+
+    #[test]
+    fn too_large_sessions_are_an_error() {
+        let c = sessions();
+        let mut s = c.load_at("", t0());
+        s.insert("blob", &"x".repeat(4000)).unwrap();
+        assert!(matches!(
+            c.save_at(&s, t0()),
+            Err(Error::CookieTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn configs_are_shareable_between_threads() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<SessionConfig>();
+        assert_send_sync::<CookieConfig>();
+        assert_send_sync::<Session>();
+    }
+
+    #[test]
+    fn the_clock_hook_drives_every_call_without_at() {
+        let now = Arc::new(AtomicU64::new(1_700_000_000));
+        let clock = Arc::clone(&now);
+        let c = SessionConfig::builder(cookie_config(key(1)))
+            .idle_timeout(Duration::minutes(30))
+            .clock(move || {
+                let secs = i64::try_from(clock.load(Ordering::SeqCst)).unwrap();
+                OffsetDateTime::from_unix_timestamp(secs).unwrap()
+            })
+            .build();
+        assert_eq!(c.now(), t0());
+        let mut s = c.load("");
+        s.insert("user", "cobra").unwrap();
+        let h = header(&c.save(&s).unwrap().unwrap());
+        let s = c.load(&h);
+        assert_eq!(s.created_at(), Some(t0()));
+        assert_eq!(s.expires_at(), Some(t0() + Duration::minutes(30)));
+        now.fetch_add(29 * 60, Ordering::SeqCst);
+        assert_eq!(c.load(&h).source(), SessionSource::Cookie);
+        now.fetch_add(60, Ordering::SeqCst);
+        assert_eq!(c.load(&h).source(), SessionSource::Expired);
+        let s = futures_lite_block_on(c.load_async(&h));
+        assert_eq!(s.source(), SessionSource::Expired);
+    }
+
+    /// Polls a future that never waits (no revocation store) to completion.
+    fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn the_expires_attribute_covers_the_leeway() {
+        let cookie = CookieConfig::builder(key(1))
+            .leeway(Duration::seconds(4))
+            .try_build()
+            .unwrap();
+        let c = SessionConfig::builder(cookie)
+            .idle_timeout(Duration::minutes(30))
+            .build();
+        let mut s = c.load_at("", t0());
+        s.insert("a", &1).unwrap();
+        let u = c.save_at(&s, t0()).unwrap().unwrap();
+        let expires = t0() + Duration::minutes(30);
+        assert_eq!(
+            u.cookie().expires_datetime(),
+            Some(expires + Duration::seconds(4))
+        );
+        // The signed expiry is unchanged; the leeway accepts it 4 s longer.
+        let s = c.load_at(header(&u), t0());
+        assert_eq!(s.expires_at(), Some(expires));
+        let late = expires + Duration::seconds(3);
+        assert_eq!(c.load_at(header(&u), late).source(), SessionSource::Cookie);
+        let later = expires + Duration::seconds(4);
+        assert_eq!(
+            c.load_at(header(&u), later).source(),
+            SessionSource::Expired
+        );
+    }
+
+    #[test]
+    fn jar_loading() {
+        let c = sessions();
+        let mut s = c.load_at("", t0());
+        s.insert("user", "cobra").unwrap();
+        let u = c.save_at(&s, t0()).unwrap().unwrap();
+        let mut jar = CookieJar::new();
+        jar.add_original(u.cookie().clone());
+        let s = c.load_jar_at(&jar, t0());
+        assert_eq!(s.get::<String>("user").as_deref(), Some("cobra"));
+    }
+}
