@@ -177,6 +177,7 @@ pub mod revocation;
 pub mod sealed;
 pub mod session;
 pub mod signer;
+mod token;
 #[cfg(feature = "tower")]
 pub mod tower;
 pub mod unverified;
