@@ -11,6 +11,45 @@ use crate::signer::{Algorithm, Signer, MAX_SIGNATURE_LEN};
 /// stack rather than into an allocation.
 pub(crate) const STACK_PAYLOAD_LEN: usize = 512;
 
+/// A token split at its last two separators: `payload SEP timestamp SEP signature`,
+/// the payload with an optional leading `.` that marks it compressed. This is the one
+/// place that splits the token grammar: [`Framer::open`] (which refuses every part
+/// that breaks a rule, before and after the MAC) and the unverified reader
+/// ([`crate::unverified::inspect_layout`], which reports which rule a part breaks)
+/// each apply their rules to these parts.
+pub(crate) struct Parts<'a> {
+    /// `payload SEP timestamp`, exactly as received: the bytes the MAC covers.
+    pub(crate) signed: &'a [u8],
+    /// The payload text, without the compression marker.
+    pub(crate) payload: &'a [u8],
+    /// Whether the payload text starts with the compression marker `.`.
+    pub(crate) compressed: bool,
+    /// The timestamp text.
+    pub(crate) timestamp: &'a [u8],
+    /// The signature text.
+    pub(crate) signature: &'a [u8],
+}
+
+/// Splits `token` at its last two `separator`s; `None` when it has fewer than two.
+/// Checks nothing else: any part may be empty or not base64url.
+pub(crate) fn split(token: &[u8], separator: u8) -> Option<Parts<'_>> {
+    let last = token.iter().rposition(|&c| c == separator)?;
+    let (signed, sep_signature) = token.split_at(last);
+    let middle = signed.iter().rposition(|&c| c == separator)?;
+    let (marked_payload, sep_timestamp) = signed.split_at(middle);
+    let (compressed, payload) = match marked_payload.strip_prefix(b".") {
+        Some(rest) => (true, rest),
+        None => (false, marked_payload),
+    };
+    Some(Parts {
+        signed,
+        payload,
+        compressed,
+        timestamp: sep_timestamp.get(1..).unwrap_or_default(),
+        signature: sep_signature.get(1..).unwrap_or_default(),
+    })
+}
+
 /// The token layout shared by every profile: `payload SEP timestamp SEP signature`,
 /// with an optional leading `.` marking a compressed payload. It owns the size limit,
 /// the shape checks, the MAC and (de)compression; what the timestamp means and how the
@@ -122,24 +161,17 @@ impl<A: Algorithm> Framer<A> {
                 max,
             });
         }
-        // The signature has a fixed length, so the last separator is at a fixed place.
-        let sig_start = token
-            .len()
-            .checked_sub(Self::SIGNATURE_TEXT_LEN)
-            .ok_or(Error::Malformed)?;
-        let sep = self.layout.separator();
-        let (signed_dot, sig_text) = token.split_at(sig_start);
-        let signed = signed_dot.strip_suffix(&[sep]).ok_or(Error::Malformed)?;
-        let dot = signed
-            .iter()
-            .rposition(|&c| c == sep)
-            .ok_or(Error::Malformed)?;
-        let (marked_payload, dot_timestamp) = signed.split_at(dot);
-        let timestamp = dot_timestamp.get(1..).ok_or(Error::Malformed)?;
-        let (payload, compressed) = match marked_payload.strip_prefix(b".") {
-            Some(rest) if self.compression.is_some() => (rest, true),
-            _ => (marked_payload, false),
-        };
+        let parts = split(token, self.layout.separator()).ok_or(Error::Malformed)?;
+        // The signature has a fixed length.
+        if parts.signature.len() != Self::SIGNATURE_TEXT_LEN {
+            return Err(Error::Malformed);
+        }
+        // A compressed payload is read only with compression on (its `.` is not
+        // base64url otherwise).
+        if parts.compressed && self.compression.is_none() {
+            return Err(Error::Malformed);
+        }
+        let (payload, compressed, timestamp) = (parts.payload, parts.compressed, parts.timestamp);
         // `is_canonical` also rejects any other separator or `.` inside the payload.
         if payload.is_empty()
             || !self.layout.timestamp_shape_ok(timestamp)
@@ -151,11 +183,11 @@ impl<A: Algorithm> Framer<A> {
         // is refused before anything is decoded.
         let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
         let signature = sig_buf.get_mut(..A::LEN).ok_or(Error::Malformed)?;
-        encoding::decode_exact(sig_text, signature).ok_or(Error::Malformed)?;
+        encoding::decode_exact(parts.signature, signature).ok_or(Error::Malformed)?;
 
         let key_used = self
             .signer
-            .verify(signed, signature)
+            .verify(parts.signed, signature)
             .ok_or(Error::InvalidSignature)?;
         let timestamp = self
             .layout
