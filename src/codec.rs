@@ -14,10 +14,10 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 use crate::clock::IntoDuration;
-use crate::encoding::{self, MAX_TIMESTAMP_BYTES};
 use crate::error::{Error, PayloadError, PayloadErrorKind};
 use crate::key::{KeyUsed, Keyring};
-use crate::signer::{Algorithm, Sha256, Signer, MAX_SIGNATURE_LEN};
+use crate::signer::{Sha256, Signer};
+use crate::token::{Framer, Opened};
 
 /// The salt used when none is set: `sessionlib.session`.
 pub const DEFAULT_SALT: &str = "sessionlib.session";
@@ -32,11 +32,7 @@ pub const DEFAULT_MAX_TOKEN_LEN: usize = 4096;
 /// Initial capacity of the buffer that `encode` serializes into and, when it fits, builds
 /// the token in: room for about 200 bytes of JSON next to their base64 text, so that a
 /// typical session costs one allocation.
-const ENCODE_BUFFER_LEN: usize = 512;
-
-/// Uncompressed payloads that decode to at most this many bytes are decoded on the
-/// stack rather than into an allocation.
-const STACK_PAYLOAD_LEN: usize = 512;
+pub(crate) const ENCODE_BUFFER_LEN: usize = 512;
 
 /// The last whole second that the time library can represent (the end of its range).
 const LAST_UNIX_SECOND: i64 = PrimitiveDateTime::MAX.assume_utc().unix_timestamp();
@@ -493,280 +489,6 @@ impl Default for Inflate {
     }
 }
 
-/// The token layout shared by every profile: `payload SEP timestamp SEP signature`,
-/// with an optional leading `.` marking a compressed payload. It owns the size limit,
-/// the shape checks, the MAC and (de)compression; what the timestamp means and how the
-/// payload is serialized belong to the profile.
-pub(crate) struct Framer<A: Algorithm> {
-    signer: Signer<A>,
-    pub(crate) max_token_len: usize,
-    pub(crate) compression: Option<Inflate>,
-    layout: Layout,
-}
-
-/// How a profile spells the separator and the timestamp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Layout {
-    /// itsdangerous (native and Flask): `.` and the big-endian bytes in base64url.
-    Dotted,
-    /// `django.core.signing`: `:` and base62 digits.
-    #[cfg(feature = "django")]
-    Colon62,
-}
-
-impl Layout {
-    const fn separator(self) -> u8 {
-        match self {
-            Self::Dotted => b'.',
-            #[cfg(feature = "django")]
-            Self::Colon62 => b':',
-        }
-    }
-
-    /// The timestamp text has its one spelling (checked before the MAC).
-    fn timestamp_shape_ok(self, text: &[u8]) -> bool {
-        match self {
-            Self::Dotted => {
-                (2..=encoding::encoded_len(MAX_TIMESTAMP_BYTES)).contains(&text.len())
-                    && encoding::is_canonical(text)
-            }
-            #[cfg(feature = "django")]
-            Self::Colon62 => encoding::is_canonical_base62(text),
-        }
-    }
-
-    fn decode_timestamp(self, text: &[u8]) -> Option<u64> {
-        match self {
-            Self::Dotted => encoding::decode_timestamp(text),
-            #[cfg(feature = "django")]
-            Self::Colon62 => encoding::decode_base62(text),
-        }
-    }
-
-    fn encoded_timestamp_len(self, value: u64) -> usize {
-        match self {
-            Self::Dotted => encoding::encoded_timestamp_len(value),
-            #[cfg(feature = "django")]
-            Self::Colon62 => encoding::encoded_base62_len(value),
-        }
-    }
-
-    fn encode_timestamp_append(self, value: u64, out: &mut Vec<u8>) {
-        match self {
-            Self::Dotted => encoding::encode_timestamp_append(value, out),
-            #[cfg(feature = "django")]
-            Self::Colon62 => encoding::encode_base62_append(value, out),
-        }
-    }
-}
-
-/// A token whose shape and signature have been checked.
-pub(crate) struct Opened<'a> {
-    /// The payload text, without the compression marker.
-    payload: &'a [u8],
-    compressed: bool,
-    /// The signed timestamp value.
-    pub(crate) timestamp: u64,
-    pub(crate) key_used: KeyUsed,
-}
-
-impl<A: Algorithm> Framer<A> {
-    pub(crate) fn new(
-        signer: Signer<A>,
-        max_token_len: usize,
-        compression: Option<Inflate>,
-    ) -> Self {
-        Self {
-            signer,
-            max_token_len,
-            compression,
-            layout: Layout::Dotted,
-        }
-    }
-
-    /// The same framer with another separator and timestamp spelling.
-    #[cfg(feature = "django")]
-    pub(crate) fn with_layout(mut self, layout: Layout) -> Self {
-        self.layout = layout;
-        self
-    }
-
-    /// Length of an encoded signature.
-    const SIGNATURE_TEXT_LEN: usize = encoding::encoded_len(A::LEN);
-
-    /// Length cap, shape, then the MAC over the exact received bytes, then the
-    /// timestamp's canonical form. Nothing else is decoded.
-    pub(crate) fn open<'a>(&self, token: &'a [u8]) -> Result<Opened<'a>, Error> {
-        let max = self.max_token_len;
-        if token.len() > max {
-            return Err(Error::TooLarge {
-                len: token.len(),
-                max,
-            });
-        }
-        // The signature has a fixed length, so the last separator is at a fixed place.
-        let sig_start = token
-            .len()
-            .checked_sub(Self::SIGNATURE_TEXT_LEN)
-            .ok_or(Error::Malformed)?;
-        let sep = self.layout.separator();
-        let (signed_dot, sig_text) = token.split_at(sig_start);
-        let signed = signed_dot.strip_suffix(&[sep]).ok_or(Error::Malformed)?;
-        let dot = signed
-            .iter()
-            .rposition(|&c| c == sep)
-            .ok_or(Error::Malformed)?;
-        let (marked_payload, dot_timestamp) = signed.split_at(dot);
-        let timestamp = dot_timestamp.get(1..).ok_or(Error::Malformed)?;
-        let (payload, compressed) = match marked_payload.strip_prefix(b".") {
-            Some(rest) if self.compression.is_some() => (rest, true),
-            _ => (marked_payload, false),
-        };
-        // `is_canonical` also rejects any other separator or `.` inside the payload.
-        if payload.is_empty()
-            || !self.layout.timestamp_shape_ok(timestamp)
-            || !encoding::is_canonical(payload)
-        {
-            return Err(Error::Malformed);
-        }
-        // The cheap whole-text checks above come first, so that garbage of normal size
-        // is refused before anything is decoded.
-        let mut sig_buf = [0u8; MAX_SIGNATURE_LEN];
-        let signature = sig_buf.get_mut(..A::LEN).ok_or(Error::Malformed)?;
-        encoding::decode_exact(sig_text, signature).ok_or(Error::Malformed)?;
-
-        let key_used = self
-            .signer
-            .verify(signed, signature)
-            .ok_or(Error::InvalidSignature)?;
-        let timestamp = self
-            .layout
-            .decode_timestamp(timestamp)
-            .ok_or(Error::Malformed)?;
-        Ok(Opened {
-            payload,
-            compressed,
-            timestamp,
-            key_used,
-        })
-    }
-
-    /// The payload bytes of an opened token: base64url-decoded, and inflated within the
-    /// limits when it was compressed.
-    pub(crate) fn payload(&self, opened: &Opened<'_>) -> Result<Vec<u8>, Error> {
-        let bytes = encoding::decode(opened.payload).ok_or(Error::Malformed)?;
-        match (opened.compressed, self.compression) {
-            #[cfg(feature = "zlib")]
-            (true, Some(limits)) => crate::compress::inflate(&bytes, limits),
-            (true, _) => Err(Error::Malformed),
-            (false, _) => Ok(bytes),
-        }
-    }
-
-    /// Runs `f` on the payload bytes of an opened token. An uncompressed payload of up
-    /// to [`STACK_PAYLOAD_LEN`] bytes is decoded into a stack buffer; any other goes
-    /// through [`Framer::payload`].
-    pub(crate) fn with_payload<R>(
-        &self,
-        opened: &Opened<'_>,
-        f: impl FnOnce(&[u8]) -> Result<R, Error>,
-    ) -> Result<R, Error> {
-        let len = encoding::decoded_len(opened.payload.len()).ok_or(Error::Malformed)?;
-        if opened.compressed || len > STACK_PAYLOAD_LEN {
-            return f(&self.payload(opened)?);
-        }
-        let mut buf = [0u8; STACK_PAYLOAD_LEN];
-        let bytes = buf.get_mut(..len).ok_or(Error::Malformed)?;
-        encoding::decode_exact(opened.payload, bytes).ok_or(Error::Malformed)?;
-        f(bytes)
-    }
-
-    /// Makes a token of the payload bytes and timestamp, compressing the payload when
-    /// compression is on and it saves more than one byte.
-    ///
-    /// When the payload's buffer has room for the token and the payload side by side
-    /// (a typical session, thanks to [`ENCODE_BUFFER_LEN`]), the token is built in that
-    /// same allocation: the bytes are moved right, behind the room their base64 text
-    /// takes, and encoded into that room. Otherwise the token gets an allocation of its
-    /// exact length.
-    pub(crate) fn seal(&self, payload: Vec<u8>, timestamp: u64) -> Result<String, Error> {
-        self.seal_compressing(payload, timestamp, self.compression.is_some())
-    }
-
-    /// Like [`Framer::seal`], compressing when `compress` is set, whether or not this
-    /// framer reads compressed tokens (Django reads them whatever `compress` it writes
-    /// with).
-    pub(crate) fn seal_compressing(
-        &self,
-        payload: Vec<u8>,
-        timestamp: u64,
-        compress: bool,
-    ) -> Result<String, Error> {
-        // Data the decoder cannot read back is refused here, not made into a token.
-        if !json_depth_within(&payload, MAX_JSON_DEPTH) {
-            return Err(Error::Serialize);
-        }
-        #[cfg(feature = "zlib")]
-        let deflated = if compress {
-            crate::compress::deflate_if_shorter(&payload)
-        } else {
-            None
-        };
-        #[cfg(not(feature = "zlib"))]
-        let deflated: Option<Vec<u8>> = {
-            let _ = compress;
-            None
-        };
-        let (body, marker) = match deflated {
-            Some(z) => (z, 1),
-            None => (payload, 0),
-        };
-        if timestamp == 0 {
-            return Err(Error::ExpiryOutOfRange);
-        }
-        let n = body.len();
-        let text_end = marker + encoding::encoded_len(n);
-        let len = text_end
-            + 1
-            + self.layout.encoded_timestamp_len(timestamp)
-            + 1
-            + Self::SIGNATURE_TEXT_LEN;
-        let max = self.max_token_len;
-        if len > max {
-            return Err(Error::TooLarge { len, max });
-        }
-        let mut token = if body.capacity() >= len.max(text_end + n) {
-            let mut buf = body;
-            buf.resize(text_end + n, 0);
-            buf.copy_within(..n, text_end);
-            let (text, raw) = buf.split_at_mut(text_end);
-            let text = text.get_mut(marker..).ok_or(Error::Serialize)?;
-            encoding::encode_to_slice(raw, text).ok_or(Error::Serialize)?;
-            buf.truncate(text_end);
-            buf
-        } else {
-            let mut buf = Vec::with_capacity(len);
-            buf.resize(marker, 0);
-            encoding::encode_append(&body, &mut buf);
-            buf
-        };
-        if marker == 1 {
-            if let Some(first) = token.first_mut() {
-                *first = b'.';
-            }
-        }
-        let sep = self.layout.separator();
-        token.push(sep);
-        self.layout.encode_timestamp_append(timestamp, &mut token);
-        let signature = self.signer.sign(&token);
-        token.push(sep);
-        encoding::encode_append(signature.as_bytes(), &mut token);
-        debug_assert_eq!(token.len(), len);
-        // base64url text and dots are ASCII, so this always succeeds.
-        String::from_utf8(token).map_err(|_| Error::Serialize)
-    }
-}
-
 /// The deepest nesting of JSON arrays and objects that decoding reads (the JSON parser's
 /// recursion limit). Encoding refuses deeper data with [`Error::Serialize`], since its
 /// token could never be decoded.
@@ -917,6 +639,8 @@ fn error_path<T: DeserializeOwned>(json: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encoding;
+    use crate::token::STACK_PAYLOAD_LEN;
     use crate::Key;
 
     fn codec() -> Codec {

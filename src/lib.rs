@@ -152,7 +152,6 @@
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
-mod chunk;
 pub mod clock;
 pub mod codec;
 #[cfg(feature = "zlib")]
@@ -179,6 +178,7 @@ pub mod revocation;
 pub mod sealed;
 pub mod session;
 pub mod signer;
+mod token;
 #[cfg(feature = "tower")]
 pub mod tower;
 pub mod unverified;

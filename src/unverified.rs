@@ -185,22 +185,9 @@ pub(crate) fn inspect_layout(
             max: MAX_UNVERIFIED_LEN,
         });
     }
-    let last = bytes
-        .iter()
-        .rposition(|&c| c == separator)
-        .ok_or(Error::Malformed)?;
-    let (signed, dot_signature) = bytes.split_at(last);
-    let signature_text = dot_signature.get(1..).unwrap_or_default();
-    let middle = signed
-        .iter()
-        .rposition(|&c| c == separator)
-        .ok_or(Error::Malformed)?;
-    let (payload_text, dot_timestamp) = signed.split_at(middle);
-    let timestamp_text = dot_timestamp.get(1..).unwrap_or_default();
-    let (compressed, payload_text) = match payload_text.strip_prefix(b".") {
-        Some(rest) => (true, rest),
-        None => (false, payload_text),
-    };
+    let parts = crate::token::split(bytes, separator).ok_or(Error::Malformed)?;
+    let (compressed, payload_text) = (parts.compressed, parts.payload);
+    let (timestamp_text, signature_text) = (parts.timestamp, parts.signature);
 
     let decoded = encoding::decode(payload_text);
     let compressed_len = decoded.as_ref().filter(|_| compressed).map(Vec::len);

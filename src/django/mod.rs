@@ -91,10 +91,11 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::clock::IntoDuration;
-use crate::codec::{timestamp_to_time, Framer, Inflate, Layout};
+use crate::codec::{timestamp_to_time, Inflate};
 use crate::error::Error;
 use crate::key::{Key, KeyUsed, Keyring};
 use crate::signer::{Sha256, Signer};
+use crate::token::{Framer, Layout};
 
 pub use auth::{
     auth_user, clear_auth_user, session_auth_hash, set_auth_user, verify_session_auth_hash,

@@ -65,10 +65,11 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::IntoDuration;
-use crate::codec::{timestamp_to_time, Framer, Inflate};
+use crate::codec::{timestamp_to_time, Inflate};
 use crate::error::Error;
 use crate::key::{Key, KeyUsed, Keyring};
 use crate::signer::{Sha1, Sha256, Signer};
+use crate::token::Framer;
 
 pub use tagged::{FlaskSession, FlaskValue, MAX_DEPTH};
 

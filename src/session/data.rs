@@ -1,0 +1,446 @@
+//! The session itself: [`Session`], a map of JSON values with flash messages, the
+//! user and the session id.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::{Duration, OffsetDateTime};
+
+use super::RESERVED_KEYS;
+#[cfg(doc)]
+use super::{SessionConfig, SessionConfigBuilder};
+use crate::cookie::chunk::ChunkSet;
+use crate::error::Error;
+
+/// Where a loaded [`Session`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionSource {
+    /// The request had no session cookie (or the session was made with
+    /// [`Session::new`]).
+    NoCookie,
+    /// A valid session cookie.
+    Cookie,
+    /// The cookie was malformed, forged, signed with an unknown key, too large, or had
+    /// invalid reserved keys.
+    Invalid,
+    /// The request carried two different valid session cookies, or more cookies of the
+    /// session's name than are examined: possibly a cookie planted by another host
+    /// (cookie tossing). Treated as no session; unlike [`SessionSource::Invalid`], it
+    /// is never answered with a removal cookie (see "When a cookie is sent" in the
+    /// module docs).
+    Ambiguous,
+    /// The cookie was valid but past its idle timeout or absolute lifetime.
+    Expired,
+    /// The cookie was valid but the application's check or the revocation store
+    /// rejected it.
+    Revoked,
+    /// The cookie was valid but the revocation store could not answer (it failed, or
+    /// it is asynchronous and the session was loaded with the synchronous
+    /// [`SessionConfig::load`]). The request has no session, and the cookie is kept:
+    /// [`SessionConfig::save`] never removes it for this.
+    RevocationUnavailable,
+}
+
+/// A flash message: shown once, on the next page the user sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    /// The category, such as `info` or `error`.
+    pub category: String,
+    /// The message.
+    pub message: String,
+}
+
+/// A session: a map from string keys to JSON values, plus flash messages.
+///
+/// Made by [`SessionConfig::load`] for each request. Changing it marks it modified, so
+/// [`SessionConfig::save`] knows to send a new cookie. `Debug` shows the number of
+/// entries and the flags, never the data.
+#[derive(Clone)]
+pub struct Session {
+    pub(super) data: Map<String, Value>,
+    pub(super) flashes: Vec<Flash>,
+    pub(super) created_at: Option<OffsetDateTime>,
+    pub(super) lifetime: Option<Duration>,
+    /// The longest lifetime `set_lifetime` may ask for, when a configuration loaded
+    /// the session.
+    pub(super) max_lifetime: Option<Duration>,
+    pub(super) user: Option<String>,
+    pub(super) logged_in_at: Option<OffsetDateTime>,
+    pub(super) id: Option<String>,
+    pub(super) deadline: Option<OffsetDateTime>,
+    pub(super) expires_at: Option<OffsetDateTime>,
+    pub(super) source: SessionSource,
+    pub(super) modified: bool,
+    pub(super) reissue: bool,
+    /// The chunk names of the session cookie that the request carried, which the
+    /// browser holds until a response removes them.
+    pub(super) chunks: ChunkSet,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("len", &self.data.len())
+            .field("flashes", &self.flashes.len())
+            .field("source", &self.source)
+            .field("modified", &self.modified)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Session {
+    /// A new, empty session that did not come from a cookie.
+    pub fn new() -> Self {
+        Self::fresh(SessionSource::NoCookie)
+    }
+
+    pub(super) fn fresh(source: SessionSource) -> Self {
+        Self {
+            data: Map::new(),
+            flashes: Vec::new(),
+            created_at: None,
+            lifetime: None,
+            max_lifetime: None,
+            user: None,
+            logged_in_at: None,
+            id: None,
+            deadline: None,
+            expires_at: None,
+            source,
+            modified: false,
+            reissue: false,
+            chunks: ChunkSet::default(),
+        }
+    }
+
+    /// The value under `key` as a `T`; `None` when it is missing or not a `T` (use
+    /// [`Session::try_get`] to tell these apart).
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.try_get(key).ok().flatten()
+    }
+
+    /// The value under `key` as a `T`: `Ok(None)` when it is missing,
+    /// [`Error::Deserialize`] when it is not a `T`.
+    pub fn try_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        match self.data.get(key) {
+            None => Ok(None),
+            Some(value) => {
+                let json = serde_json::to_vec(value).map_err(|_| Error::Serialize)?;
+                crate::codec::deserialize(&json).map(Some)
+            }
+        }
+    }
+
+    /// The raw JSON value under `key`.
+    pub fn get_value(&self, key: &str) -> Option<&Value> {
+        self.data.get(key)
+    }
+
+    /// Whether there is a value under `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.data.contains_key(key)
+    }
+
+    /// The keys, in sorted order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.data.keys().map(String::as_str)
+    }
+
+    /// Stores `value` under `key`. The session counts as modified only when the stored
+    /// value changes.
+    ///
+    /// Fails with [`Error::ReservedKey`] for a [reserved key](RESERVED_KEYS) and
+    /// [`Error::Serialize`] when `value` cannot be written as JSON.
+    pub fn insert<T: Serialize + ?Sized>(
+        &mut self,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<(), Error> {
+        let key = key.into();
+        if RESERVED_KEYS.contains(&key.as_str()) {
+            return Err(Error::ReservedKey);
+        }
+        let value = serde_json::to_value(value).map_err(|_| Error::Serialize)?;
+        if self.data.get(&key) != Some(&value) {
+            self.data.insert(key, value);
+            self.modified = true;
+        }
+        Ok(())
+    }
+
+    /// Removes and returns the value under `key`. Fails with [`Error::ReservedKey`] for
+    /// a reserved key.
+    pub fn remove(&mut self, key: &str) -> Result<Option<Value>, Error> {
+        if RESERVED_KEYS.contains(&key) {
+            return Err(Error::ReservedKey);
+        }
+        let old = self.data.remove(key);
+        if old.is_some() {
+            self.modified = true;
+        }
+        Ok(old)
+    }
+
+    /// Removes everything: data, flash messages, the user and the per-session
+    /// lifetime. Data added afterwards starts a new session (with a new creation time);
+    /// a session left empty is deleted from the browser by [`SessionConfig::save`].
+    ///
+    /// This is the logout recipe: `session.clear()` (then, for "log out everywhere",
+    /// also revoke the user in the revocation store, such as
+    /// [`MemoryRevocation::revoke_user`](crate::MemoryRevocation::revoke_user)).
+    pub fn clear(&mut self) {
+        if !self.is_empty() || self.lifetime.is_some() {
+            self.modified = true;
+        }
+        self.data.clear();
+        self.flashes.clear();
+        self.lifetime = None;
+        self.created_at = None;
+        self.user = None;
+        self.logged_in_at = None;
+        self.id = None;
+    }
+
+    /// Logs the session in for `user`: the login recipe. It starts the session anew
+    /// ([`Session::regenerate`]: a new creation time and a new cookie, the data kept)
+    /// and records the user and the moment of login, which a revocation store
+    /// compares with the moment a user was logged out everywhere
+    /// ([`MemoryRevocation`](crate::MemoryRevocation)). The moment is the time the
+    /// session is saved, in milliseconds.
+    ///
+    /// To log in another user in a session that holds a previous user's data, call
+    /// [`Session::clear`] first.
+    pub fn log_in(&mut self, user: impl Into<String>) {
+        self.regenerate();
+        self.user = Some(user.into());
+        self.logged_in_at = None;
+    }
+
+    /// The user the session was logged in for with [`Session::log_in`].
+    pub fn user_id(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// When the session was logged in ([`Session::log_in`]); `None` when it has no
+    /// user or the login has not been saved yet.
+    pub fn logged_in_at(&self) -> Option<OffsetDateTime> {
+        self.logged_in_at
+    }
+
+    /// Starts the session anew while keeping its data: a new creation time (so the
+    /// absolute lifetime starts again), a new [session id](Session::id) and a new
+    /// cookie. Call it when the user's privileges change; at login,
+    /// [`Session::log_in`] calls it.
+    ///
+    /// The server keeps no sessions, so there is nothing to fixate; the new cookie
+    /// carries the new data and id, and an attacker's earlier copy of the cookie does
+    /// not.
+    pub fn regenerate(&mut self) {
+        self.created_at = None;
+        // When the system's random generator fails, saving makes the id (and reports
+        // the failure).
+        self.id = new_session_id().ok();
+        self.modified = true;
+    }
+
+    /// The session id: 128 random bits in base64url (22 characters), the same in every
+    /// cookie of this session until [`Session::regenerate`], [`Session::log_in`] or
+    /// [`Session::clear`]. A revocation store uses it to refuse one session
+    /// ([`MemoryRevocation::revoke_session`](crate::MemoryRevocation::revoke_session)).
+    /// `None` for a session that has not been saved yet (unless regenerated) and for
+    /// a cookie written before ids existed.
+    ///
+    /// It is not a secret (the cookie can be read) and it is not a credential: only
+    /// the signed cookie is.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The latest moment at which a cookie of this session can still be accepted:
+    /// its creation plus the configured absolute lifetime. `None` for a session that
+    /// was not loaded from a cookie. A per-session revocation must last this long,
+    /// since a copy of the cookie can be refreshed until then.
+    pub fn deadline(&self) -> Option<OffsetDateTime> {
+        self.deadline
+    }
+
+    /// Whether the session has no data, no flash messages and no user.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty() && self.flashes.is_empty() && self.user.is_none()
+    }
+
+    /// The number of entries (flash messages not counted).
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether the session changed since it was loaded.
+    pub fn is_modified(&self) -> bool {
+        self.modified
+    }
+
+    /// Whether the session did not come from a valid cookie (a new visitor, or a
+    /// cookie that was rejected).
+    pub fn is_new(&self) -> bool {
+        self.source != SessionSource::Cookie
+    }
+
+    /// Where the session came from.
+    pub fn source(&self) -> SessionSource {
+        self.source
+    }
+
+    /// The signed expiry of the cookie the session was loaded from.
+    pub fn expires_at(&self) -> Option<OffsetDateTime> {
+        self.expires_at
+    }
+
+    /// When the session was created; `None` for a session that has not been saved yet
+    /// (or was cleared or regenerated since).
+    pub fn created_at(&self) -> Option<OffsetDateTime> {
+        self.created_at
+    }
+
+    /// Gives this session its own lifetime ("remember me"): it replaces the configured
+    /// idle timeout, and the session may last that long from its creation even when
+    /// the configured absolute lifetime is shorter. Values below one second count as
+    /// one second. See "Expiry" in the module docs.
+    ///
+    /// Fails with [`Error::LifetimeTooLong`] when `lifetime` is longer than the
+    /// configuration's [`max_lifetime`](SessionConfigBuilder::max_lifetime) (checked
+    /// here for sessions a [`SessionConfig`] loaded, and by [`SessionConfig::save`] for
+    /// any session).
+    pub fn set_lifetime(&mut self, lifetime: Duration) -> Result<(), Error> {
+        if let Some(max) = self.max_lifetime {
+            if lifetime > max {
+                return Err(Error::LifetimeTooLong { max });
+            }
+        }
+        let lifetime = Some(lifetime.max(Duration::SECOND));
+        if self.lifetime != lifetime {
+            self.lifetime = lifetime;
+            self.modified = true;
+        }
+        Ok(())
+    }
+
+    /// This session's own idle timeout, if [`Session::set_lifetime`] set one.
+    pub fn lifetime(&self) -> Option<Duration> {
+        self.lifetime
+    }
+
+    /// Adds a flash message, to be shown on a later page.
+    pub fn flash(&mut self, category: impl Into<String>, message: impl Into<String>) {
+        self.flashes.push(Flash {
+            category: category.into(),
+            message: message.into(),
+        });
+        self.modified = true;
+    }
+
+    /// Takes the pending flash messages, oldest first. They are gone from the session
+    /// afterwards (it is modified if there were any).
+    pub fn take_flashes(&mut self) -> Vec<Flash> {
+        if !self.flashes.is_empty() {
+            self.modified = true;
+        }
+        std::mem::take(&mut self.flashes)
+    }
+
+    /// The pending flash messages, without taking them.
+    pub fn peek_flashes(&self) -> &[Flash] {
+        &self.flashes
+    }
+}
+
+/// A new session id: 16 random bytes in base64url.
+pub(super) fn new_session_id() -> Result<String, Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| Error::Key(crate::error::KeyError::Random))?;
+    Ok(crate::encoding::encode(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{header, sessions, t0};
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn map_operations_and_flags() {
+        let mut s = Session::new();
+        assert!(s.is_new() && s.is_empty() && !s.is_modified());
+        assert_eq!(s.get::<String>("a"), None);
+        s.insert("a", "x").unwrap();
+        s.insert("n", &3u32).unwrap();
+        assert!(s.is_modified());
+        assert_eq!(s.get::<String>("a").as_deref(), Some("x"));
+        assert_eq!(s.get::<u32>("n"), Some(3));
+        assert_eq!(s.get::<u32>("a"), None);
+        assert!(matches!(s.try_get::<u32>("a"), Err(Error::Deserialize(_))));
+        assert_eq!(s.try_get::<u32>("missing"), Ok(None));
+        assert_eq!(s.keys().collect::<Vec<_>>(), ["a", "n"]);
+        assert_eq!(s.remove("a"), Ok(Some(json!("x"))));
+        assert_eq!(s.len(), 1);
+        for reserved in RESERVED_KEYS {
+            assert_eq!(s.insert(reserved, &1), Err(Error::ReservedKey));
+            assert_eq!(s.remove(reserved), Err(Error::ReservedKey));
+        }
+        s.clear();
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn debug_hides_data() {
+        let mut s = Session::new();
+        s.insert("secret_key_name", "hunter2").unwrap();
+        s.flash("info", "private message");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("hunter2") && !debug.contains("secret_key_name"));
+        assert!(!debug.contains("private message"));
+        let update = sessions().save_at(&s, t0()).unwrap().unwrap();
+        let debug = format!("{update:?}");
+        assert!(!debug.contains(update.cookie().value()), "{debug}");
+    }
+
+    #[test]
+    fn flash_messages_are_shown_once() {
+        let c = sessions();
+        let mut s = c.load_at("", t0());
+        s.flash("info", "Logged in successfully");
+        s.flash("warning", "Second");
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        let mut s = c.load_at(&h, t0());
+        assert_eq!(s.peek_flashes().len(), 2);
+        assert!(!s.is_modified());
+        let flashes = s.take_flashes();
+        assert_eq!(
+            flashes,
+            [
+                Flash {
+                    category: "info".into(),
+                    message: "Logged in successfully".into()
+                },
+                Flash {
+                    category: "warning".into(),
+                    message: "Second".into()
+                },
+            ]
+        );
+        assert!(s.take_flashes().is_empty());
+        // Only flashes were stored: taking them empties the session and deletes it.
+        let u = c.save_at(&s, t0()).unwrap().unwrap();
+        assert!(u.is_removal());
+        assert!(u.header_value().starts_with("session=; "));
+    }
+}

@@ -1,0 +1,42 @@
+//! Helpers shared by the unit tests of the session layer.
+
+use time::{Duration, OffsetDateTime};
+
+use super::{SessionConfig, SetCookie};
+use crate::cookie::CookieConfig;
+use crate::{Key, Keyring};
+
+pub(super) fn t0() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
+}
+
+pub(super) fn key(byte: u8) -> Key {
+    Key::from_bytes(&[byte; 32]).unwrap()
+}
+
+pub(super) fn cookie_config(keyring: impl Into<Keyring>) -> CookieConfig {
+    CookieConfig::builder(keyring)
+        .name("session")
+        .try_build()
+        .unwrap()
+}
+
+pub(super) fn sessions() -> SessionConfig {
+    SessionConfig::builder(cookie_config(key(1)))
+        .idle_timeout(Duration::minutes(30))
+        .absolute_lifetime(Duration::hours(8))
+        .refresh_interval(Duration::minutes(1))
+        .build()
+}
+
+/// The `Cookie:` header a browser would send back after `update`.
+pub(super) fn header(update: &SetCookie) -> String {
+    format!("{}={}", update.cookie().name(), update.cookie().value())
+}
+
+/// Saves a new session holding `user` at `now` and returns the request header.
+pub(super) fn logged_in(config: &SessionConfig, now: OffsetDateTime) -> String {
+    let mut s = config.load_at("", now);
+    s.insert("user", "cobra").unwrap();
+    header(&config.save_at(&s, now).unwrap().unwrap())
+}
