@@ -146,7 +146,7 @@
 //!   configured limit are refused when encoding ([`Error::TooLarge`]).
 //! - Expiry has a resolution of one second.
 #![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "actix")]
 pub mod actix;
