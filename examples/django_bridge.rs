@@ -54,7 +54,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use sessionlib::cookie::{Cookie, SameSite};
+use sessionlib::cookies::{Cookie, SameSite};
 use sessionlib::django::{self, DjangoCodec, DjangoSession, Message};
 use sessionlib::KeyUsed;
 

@@ -43,7 +43,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use sessionlib::cookie::{Cookie, SameSite};
+use sessionlib::cookies::{Cookie, SameSite};
 use sessionlib::flask::{self, FlaskCodec, FlaskSession, FlaskValue};
 use sessionlib::KeyUsed;
 

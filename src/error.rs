@@ -183,7 +183,7 @@ pub enum CookieConfigError {
     PartitionedWithoutSecure,
     /// `SameSite=None` requires the `Secure` attribute.
     SameSiteNoneWithoutSecure,
-    /// The maximum number of chunks is outside `1..=`[`MAX_CHUNKS`](crate::cookie::MAX_CHUNKS).
+    /// The maximum number of chunks is outside `1..=`[`MAX_CHUNKS`](crate::cookies::MAX_CHUNKS).
     InvalidMaxChunks,
 }
 

@@ -190,7 +190,7 @@ impl SessionHandle {
     }
 
     /// See [`Session::set_lifetime`] ("remember me").
-    pub fn set_lifetime(&self, lifetime: Duration) -> Result<(), Error> {
+    pub fn set_lifetime(&self, lifetime: impl crate::clock::IntoDuration) -> Result<(), Error> {
         self.lock().set_lifetime(lifetime)
     }
 

@@ -156,7 +156,7 @@ pub mod clock;
 pub mod codec;
 #[cfg(feature = "zlib")]
 mod compress;
-pub mod cookie;
+pub mod cookies;
 #[cfg(feature = "django")]
 pub mod django;
 mod encoding;
@@ -184,7 +184,7 @@ pub mod tower;
 pub mod unverified;
 
 pub use codec::{Codec, CodecBuilder, Inflate, Verified};
-pub use cookie::{CookieConfig, CookieConfigBuilder};
+pub use cookies::{CookieConfig, CookieConfigBuilder};
 pub use error::{CookieConfigError, Error, KeyError, PayloadError, PayloadErrorKind};
 pub use guard::OriginGuard;
 pub use key::{Key, KeyUsed, Keyring};

@@ -156,10 +156,26 @@ pub fn settings() -> Result<Settings, String> {
     // SESSIONLIB_MAX_CHUNKS=2..4: sessions too large for one cookie are split.
     let max_chunks = env_number::<usize>(
         "SESSIONLIB_MAX_CHUNKS",
-        |n| (1..=sessionlib::cookie::MAX_CHUNKS).contains(n),
+        |n| (1..=sessionlib::cookies::MAX_CHUNKS).contains(n),
         "a number of cookies from 1 to 4",
     )?
     .unwrap_or(1);
+    let skew = env_number::<i64>(
+        "SESSIONLIB_CLOCK_SKEW_SECONDS",
+        |s| s.abs() <= 86_400,
+        "a whole number of seconds between -86400 and 86400",
+    )?
+    .unwrap_or(0);
+    let cookie = if skew == 0 {
+        cookie
+    } else {
+        eprintln!(
+            "WARNING: SESSIONLIB_CLOCK_SKEW_SECONDS={skew}: this server's session clock is \
+             off by {skew} s (a testing aid)."
+        );
+        let skew = time::Duration::seconds(skew);
+        cookie.clock(move || OffsetDateTime::now_utc() + skew)
+    };
     let cookie = cookie
         .max_chunks(max_chunks)
         .try_build()
@@ -181,22 +197,6 @@ pub fn settings() -> Result<Settings, String> {
         Revocations::Memory(store) => sessions.revocation(store.clone()),
         #[cfg(feature = "redis")]
         Revocations::Redis(store) => sessions.revocation(store.clone()),
-    };
-    let skew = env_number::<i64>(
-        "SESSIONLIB_CLOCK_SKEW_SECONDS",
-        |s| s.abs() <= 86_400,
-        "a whole number of seconds between -86400 and 86400",
-    )?
-    .unwrap_or(0);
-    let sessions = if skew == 0 {
-        sessions
-    } else {
-        eprintln!(
-            "WARNING: SESSIONLIB_CLOCK_SKEW_SECONDS={skew}: this server's session clock is \
-             off by {skew} s (a testing aid)."
-        );
-        let skew = time::Duration::seconds(skew);
-        sessions.clock(move || OffsetDateTime::now_utc() + skew)
     };
     let sessions = sessions.build();
     let port = match std::env::var("PORT") {

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use arbitrary::Unstructured;
 use serde_json::Value;
-use sessionlib::cookie::{CookieConfig, MAX_CHUNKS, MAX_COOKIE_HEADER_LEN, MAX_SAME_NAME_COOKIES};
+use sessionlib::cookies::{CookieConfig, MAX_CHUNKS, MAX_COOKIE_HEADER_LEN, MAX_SAME_NAME_COOKIES};
 use sessionlib::{Session, SessionConfig, SessionSource};
 
 use super::common::{native_ring, now, MAX_INPUT};

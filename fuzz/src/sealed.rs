@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use sessionlib::cookie::CookieConfig;
+use sessionlib::cookies::CookieConfig;
 use sessionlib::{encoding, Codec, Error, Keyring};
 
 use super::common::{expiry, fixture_key, now, MAX_INPUT, NATIVE_SALT, NATIVE_SECRET};

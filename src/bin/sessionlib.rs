@@ -906,7 +906,10 @@ fn keyring(opts: &KeyOpts, lenient: bool) -> Outcome<Keyring> {
 
 fn keygen() -> Outcome<u8> {
     let key = Key::try_generate().map_err(|e| Failure::other(e.to_string()))?;
-    let mut line = Zeroizing::new(base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, key.expose_secret()));
+    let mut line = Zeroizing::new(base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        key.expose_secret(),
+    ));
     line.push('\n');
     print(&line)?;
     Ok(0)

@@ -374,12 +374,12 @@ impl DjangoCodec {
     /// [`SESSION_COOKIE_NAME`] by default) from a raw `Cookie:` request header value, at
     /// the current time. `Ok(None)` when there is no such cookie.
     ///
-    /// The header is read by the rules of the [`cookie`](crate::cookie) module: names
+    /// The header is read by the rules of the [`cookies`](crate::cookies) module: names
     /// byte for byte, several cookies of the name each verified, and two different
     /// valid ones refused as [`Error::AmbiguousCookie`].
     ///
     /// To read a header at another time (in tests), take the value with
-    /// [`cookie_values_in_header`](crate::cookie::cookie_values_in_header) and call
+    /// [`cookie_values_in_header`](crate::cookies::cookie_values_in_header) and call
     /// [`DjangoCodec::decode_at`].
     pub fn decode_header<T: DeserializeOwned>(
         &self,
@@ -387,8 +387,8 @@ impl DjangoCodec {
         name: &str,
     ) -> Result<Option<DjangoVerified<T>>, Error> {
         let now = OffsetDateTime::now_utc();
-        let values = crate::cookie::cookie_values_in_header(header.as_ref(), name)?;
-        crate::cookie::pick_one(values, |token| self.decode_at(token, now))
+        let values = crate::cookies::cookie_values_in_header(header.as_ref(), name)?;
+        crate::cookies::pick_one(values, |token| self.decode_at(token, now))
     }
 
     /// Django's `age = time.time() - timestamp; if age > max_age: expired`, on Unix

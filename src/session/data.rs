@@ -11,7 +11,8 @@ use time::{Duration, OffsetDateTime};
 use super::RESERVED_KEYS;
 #[cfg(doc)]
 use super::{SessionConfig, SessionConfigBuilder};
-use crate::cookie::chunk::ChunkSet;
+use crate::clock::IntoDuration;
+use crate::cookies::chunk::ChunkSet;
 use crate::error::Error;
 
 /// Where a loaded [`Session`] came from.
@@ -46,11 +47,22 @@ pub enum SessionSource {
 
 /// A flash message: shown once, on the next page the user sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Flash {
     /// The category, such as `info` or `error`.
     pub category: String,
     /// The message.
     pub message: String,
+}
+
+impl Flash {
+    /// A message of a category, as [`Session::flash`] stores it.
+    pub fn new(category: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            category: category.into(),
+            message: message.into(),
+        }
+    }
 }
 
 /// A session: a map from string keys to JSON values, plus flash messages.
@@ -320,7 +332,8 @@ impl Session {
     /// configuration's [`max_lifetime`](SessionConfigBuilder::max_lifetime) (checked
     /// here for sessions a [`SessionConfig`] loaded, and by [`SessionConfig::save`] for
     /// any session).
-    pub fn set_lifetime(&mut self, lifetime: Duration) -> Result<(), Error> {
+    pub fn set_lifetime(&mut self, lifetime: impl IntoDuration) -> Result<(), Error> {
+        let lifetime = lifetime.into_duration();
         if let Some(max) = self.max_lifetime {
             if lifetime > max {
                 return Err(Error::LifetimeTooLong { max });
@@ -372,7 +385,7 @@ pub(super) fn new_session_id() -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{header, sessions, t0};
+    use super::super::testing::{header, sessions, t0, At};
     use super::*;
     use serde_json::json;
 

@@ -26,7 +26,7 @@
 //! }
 //!
 //! // Next request: the browser sends the cookie back (named `__Host-session` by
-//! // default, see the `cookie` module).
+//! // default, see the `cookies` module).
 //! let header = format!("__Host-session={}", update.cookie().value());
 //! let mut session = sessions.load(&header);
 //! assert_eq!(session.get::<String>("user").as_deref(), Some("cobra"));
@@ -54,11 +54,11 @@
 //!   logout deletes the cookie;
 //! - except when the request's cookies were ambiguous ([`SessionSource::Ambiguous`]:
 //!   two different valid session cookies, or more than
-//!   [`MAX_SAME_NAME_COOKIES`](crate::cookie::MAX_SAME_NAME_COOKIES) of them). That
+//!   [`MAX_SAME_NAME_COOKIES`](crate::cookies::MAX_SAME_NAME_COOKIES) of them). That
 //!   session never gets a removal cookie, since the removal cookie (which has no
 //!   `Domain`, or the configured one) could delete the user's own cookie and leave a
 //!   cookie planted by another host to win on the next request (cookie tossing, see
-//!   the [`cookie`](crate::cookie) module). If the handler stores data in it (for
+//!   the [`cookies`](crate::cookies) module). If the handler stores data in it (for
 //!   example at a new login), it gets a new cookie like any new session;
 //! - a changed session, a session verified by a fallback key (re-issued with the
 //!   primary key) and a session due for a refresh get a new cookie.
@@ -67,7 +67,7 @@
 //! of chunk cookies: a [`SetCookie`] then holds every chunk, plus removal cookies for
 //! the chunk names the request carried that the new session no longer uses, and a
 //! removal removes every chunk name the request carried (see "Large sessions" in the
-//! [`cookie`](crate::cookie) module). The ambiguity rule above covers chunks too.
+//! [`cookies`](crate::cookies) module). The ambiguity rule above covers chunks too.
 //!
 //! The cookie's `Expires` attribute is its signed expiry plus the cookie layer's
 //! [leeway](crate::CookieConfigBuilder::leeway), so that the browser keeps sending it
@@ -150,7 +150,7 @@ pub use set_cookie::SetCookie;
 use time::Duration;
 
 #[cfg(doc)]
-use crate::cookie::CookieConfig;
+use crate::cookies::CookieConfig;
 #[cfg(doc)]
 use crate::error::Error;
 

@@ -14,14 +14,13 @@ use super::{
     Session, SessionSource, SetCookie, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_REFRESH_INTERVAL,
 };
+use crate::clock::IntoDuration;
 use crate::codec::Verified;
-use crate::cookie::CookieConfig;
+use crate::cookies::CookieConfig;
 use crate::error::Error;
 use crate::revocation::{Revocation, RevocationError};
 
 type Validator = dyn Fn(&Session) -> bool + Send + Sync;
-
-type Clock = dyn Fn() -> OffsetDateTime + Send + Sync;
 
 /// Turns requests' cookies into [`Session`]s and sessions into response headers, with
 /// an expiry policy and an optional revocation check.
@@ -40,7 +39,6 @@ struct Inner {
     refresh_interval: Duration,
     validator: Option<Box<Validator>>,
     revocation: Option<Arc<dyn Revocation>>,
-    clock: Option<Box<Clock>>,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -53,7 +51,6 @@ impl fmt::Debug for SessionConfig {
             .field("refresh_interval", &self.inner.refresh_interval)
             .field("validator", &self.inner.validator.is_some())
             .field("revocation", &self.inner.revocation.is_some())
-            .field("clock", &self.inner.clock.is_some())
             .finish()
     }
 }
@@ -77,8 +74,8 @@ impl SessionConfigBuilder {
     /// means no limit and is written as that last second.
     ///
     /// Defaults to [`DEFAULT_IDLE_TIMEOUT`] (24 hours).
-    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.inner.idle_timeout = timeout.max(Duration::SECOND);
+    pub fn idle_timeout(mut self, timeout: impl IntoDuration) -> Self {
+        self.inner.idle_timeout = timeout.into_duration().max(Duration::SECOND);
         self
     }
 
@@ -87,8 +84,8 @@ impl SessionConfigBuilder {
     /// time range means no limit.
     ///
     /// Defaults to [`DEFAULT_ABSOLUTE_LIFETIME`] (14 days).
-    pub fn absolute_lifetime(mut self, lifetime: Duration) -> Self {
-        self.inner.absolute_lifetime = lifetime.max(Duration::SECOND);
+    pub fn absolute_lifetime(mut self, lifetime: impl IntoDuration) -> Self {
+        self.inner.absolute_lifetime = lifetime.into_duration().max(Duration::SECOND);
         self
     }
 
@@ -99,8 +96,8 @@ impl SessionConfigBuilder {
     /// shortens the sessions already issued with a longer lifetime.
     ///
     /// Defaults to the absolute lifetime.
-    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
-        self.inner.max_lifetime = Some(lifetime.max(Duration::SECOND));
+    pub fn max_lifetime(mut self, lifetime: impl IntoDuration) -> Self {
+        self.inner.max_lifetime = Some(lifetime.into_duration().max(Duration::SECOND));
         self
     }
 
@@ -109,8 +106,8 @@ impl SessionConfigBuilder {
     /// on every request in a new second.
     ///
     /// Defaults to [`DEFAULT_REFRESH_INTERVAL`] (5 minutes).
-    pub fn refresh_interval(mut self, interval: Duration) -> Self {
-        self.inner.refresh_interval = interval.max(Duration::ZERO);
+    pub fn refresh_interval(mut self, interval: impl IntoDuration) -> Self {
+        self.inner.refresh_interval = interval.into_duration().max(Duration::ZERO);
         self
     }
 
@@ -140,19 +137,6 @@ impl SessionConfigBuilder {
         self
     }
 
-    /// The clock that every call without an `_at` suffix ([`SessionConfig::load`],
-    /// [`SessionConfig::load_async`], [`SessionConfig::save`], …) reads the current
-    /// time from. For tests, and for simulating a server whose clock is off
-    /// (`examples/` reads an offset from `SESSIONLIB_CLOCK_SKEW_SECONDS`); clocks that
-    /// differ between servers are tolerated with
-    /// [`CookieConfigBuilder::leeway`](crate::CookieConfigBuilder::leeway).
-    ///
-    /// Defaults to the system clock, [`OffsetDateTime::now_utc`].
-    pub fn clock(mut self, clock: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
-        self.inner.clock = Some(Box::new(clock));
-        self
-    }
-
     /// Builds the configuration.
     pub fn build(self) -> SessionConfig {
         SessionConfig {
@@ -174,7 +158,6 @@ impl SessionConfig {
                 refresh_interval: DEFAULT_REFRESH_INTERVAL,
                 validator: None,
                 revocation: None,
-                clock: None,
             },
         }
     }
@@ -207,12 +190,11 @@ impl SessionConfig {
         session
     }
 
-    /// The current time, from the [configured clock](SessionConfigBuilder::clock).
+    /// The current time, from the clock of the cookie configuration
+    /// ([`CookieConfigBuilder::clock`](crate::CookieConfigBuilder::clock)), which every
+    /// call here reads.
     pub fn now(&self) -> OffsetDateTime {
-        match &self.inner.clock {
-            Some(clock) => clock(),
-            None => OffsetDateTime::now_utc(),
-        }
+        self.inner.cookie.now()
     }
 
     /// The session of a request, from its raw `Cookie:` header value (pass `""` when
@@ -224,12 +206,7 @@ impl SessionConfig {
     /// synchronous call cannot wait for it, and gives such sessions source
     /// [`SessionSource::RevocationUnavailable`].
     pub fn load(&self, cookie_header: impl AsRef<[u8]>) -> Session {
-        self.load_at(cookie_header, self.now())
-    }
-
-    /// Like [`SessionConfig::load`], with `now` as the current time.
-    pub fn load_at(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
-        let session = self.load_unchecked_at(cookie_header, now);
+        let session = self.load_unchecked(cookie_header, self.now());
         self.bound(self.check_now(session))
     }
 
@@ -237,16 +214,12 @@ impl SessionConfig {
     /// for revocation.
     ///
     /// A `CookieJar` keeps one cookie per name, so two cookies of the session's name
-    /// (see "Cookie tossing" in the [`cookie`](crate::cookie) module) are already
+    /// (see "Cookie tossing" in the [`cookies`](crate::cookies) module) are already
     /// reduced to one when the jar is built, and the ambiguity cannot be seen here.
     /// Prefer [`SessionConfig::load`] with the raw `Cookie:` header, or keep the
     /// default `__Host-` cookie name, which other hosts cannot set.
     pub fn load_jar(&self, jar: &CookieJar) -> Session {
-        self.load_jar_at(jar, self.now())
-    }
-
-    /// Like [`SessionConfig::load_jar`], with `now` as the current time.
-    pub fn load_jar_at(&self, jar: &CookieJar, now: OffsetDateTime) -> Session {
+        let now = self.now();
         let (result, chunks) = self.inner.cookie.decode_jar_chunks_at(jar, now);
         let mut session = self.session_from(result, now);
         session.chunks = chunks;
@@ -256,16 +229,7 @@ impl SessionConfig {
     /// The session of a request, like [`SessionConfig::load`], waiting for the
     /// [revocation store](SessionConfigBuilder::revocation) when there is one.
     pub async fn load_async(&self, cookie_header: impl AsRef<[u8]>) -> Session {
-        self.load_async_at(cookie_header, self.now()).await
-    }
-
-    /// Like [`SessionConfig::load_async`], with `now` as the current time.
-    pub async fn load_async_at(
-        &self,
-        cookie_header: impl AsRef<[u8]>,
-        now: OffsetDateTime,
-    ) -> Session {
-        let session = self.load_unchecked_at(cookie_header, now);
+        let session = self.load_unchecked(cookie_header, self.now());
         let session = match &self.inner.revocation {
             Some(store) if session.source == SessionSource::Cookie => {
                 let verdict = store.is_revoked(&session).await;
@@ -288,7 +252,7 @@ impl SessionConfig {
 
     /// The session of a request after every synchronous check, before the revocation
     /// store.
-    fn load_unchecked_at(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
+    fn load_unchecked(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
         let (result, chunks) = self
             .inner
             .cookie
@@ -375,15 +339,7 @@ impl SessionConfig {
     /// and [`Error::ExpiryOutOfRange`] or [`Error::Serialize`] in the unlikely case that
     /// the expiry or data cannot be written.
     pub fn save(&self, session: &Session) -> Result<Option<SetCookie>, Error> {
-        self.save_at(session, self.now())
-    }
-
-    /// Like [`SessionConfig::save`], with `now` as the current time.
-    pub fn save_at(
-        &self,
-        session: &Session,
-        now: OffsetDateTime,
-    ) -> Result<Option<SetCookie>, Error> {
+        let now = self.now();
         // A cookie is removed only when it was read and found wanting (or the session
         // was emptied); never when there was none, when the header was ambiguous
         // (cookie tossing), or when the revocation store could not be asked.
@@ -482,7 +438,7 @@ impl SessionConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{cookie_config, header, key, logged_in, sessions, t0};
+    use super::super::testing::{cookie_config, header, key, logged_in, sessions, t0, At};
     use super::*;
     use crate::Keyring;
     use serde_json::json;
@@ -813,15 +769,15 @@ mod tests {
     }
 
     #[test]
-    fn the_clock_hook_drives_every_call_without_at() {
-        let now = Arc::new(AtomicU64::new(1_700_000_000));
-        let clock = Arc::clone(&now);
-        let c = SessionConfig::builder(cookie_config(key(1)))
+    fn the_cookie_clock_drives_every_session_call() {
+        let clock = crate::clock::ManualClock::new(t0());
+        let cookie = CookieConfig::builder(key(1))
+            .name("session")
+            .clock(clock.clone())
+            .try_build()
+            .unwrap();
+        let c = SessionConfig::builder(cookie)
             .idle_timeout(Duration::minutes(30))
-            .clock(move || {
-                let secs = i64::try_from(clock.load(Ordering::SeqCst)).unwrap();
-                OffsetDateTime::from_unix_timestamp(secs).unwrap()
-            })
             .build();
         assert_eq!(c.now(), t0());
         let mut s = c.load("");
@@ -830,10 +786,17 @@ mod tests {
         let s = c.load(&h);
         assert_eq!(s.created_at(), Some(t0()));
         assert_eq!(s.expires_at(), Some(t0() + Duration::minutes(30)));
-        now.fetch_add(29 * 60, Ordering::SeqCst);
+        clock.advance(Duration::minutes(29));
         assert_eq!(c.load(&h).source(), SessionSource::Cookie);
-        now.fetch_add(60, Ordering::SeqCst);
+        let mut jar = CookieJar::new();
+        jar.add_original(::cookie::Cookie::new(
+            "session",
+            h["session=".len()..].to_owned(),
+        ));
+        assert_eq!(c.load_jar(&jar).source(), SessionSource::Cookie);
+        clock.advance(Duration::minutes(1));
         assert_eq!(c.load(&h).source(), SessionSource::Expired);
+        assert_eq!(c.load_jar(&jar).source(), SessionSource::Expired);
         let s = futures_lite_block_on(c.load_async(&h));
         assert_eq!(s.source(), SessionSource::Expired);
     }
@@ -852,6 +815,7 @@ mod tests {
     #[test]
     fn the_expires_attribute_covers_the_leeway() {
         let cookie = CookieConfig::builder(key(1))
+            .clock(crate::clock::testing::clock)
             .leeway(Duration::seconds(4))
             .try_build()
             .unwrap();

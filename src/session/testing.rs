@@ -2,9 +2,10 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::{SessionConfig, SetCookie};
-use crate::cookie::CookieConfig;
-use crate::{Key, Keyring};
+use super::{Session, SessionConfig, SetCookie};
+use crate::clock::testing::{at, clock};
+use crate::cookies::CookieConfig;
+use crate::{Error, Key, Keyring};
 
 pub(super) fn t0() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
@@ -16,6 +17,7 @@ pub(super) fn key(byte: u8) -> Key {
 
 pub(super) fn cookie_config(keyring: impl Into<Keyring>) -> CookieConfig {
     CookieConfig::builder(keyring)
+        .clock(clock)
         .name("session")
         .try_build()
         .unwrap()
@@ -39,4 +41,33 @@ pub(super) fn logged_in(config: &SessionConfig, now: OffsetDateTime) -> String {
     let mut s = config.load_at("", now);
     s.insert("user", "cobra").unwrap();
     header(&config.save_at(&s, now).unwrap().unwrap())
+}
+
+/// Loading and saving at a given time, through the clock hook: the configuration must
+/// have been built with the test clock ([`cookie_config`] is).
+pub(super) trait At {
+    fn load_at(&self, header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session;
+    fn load_jar_at(&self, jar: &::cookie::CookieJar, now: OffsetDateTime) -> Session;
+    fn save_at(&self, session: &Session, now: OffsetDateTime) -> Result<Option<SetCookie>, Error>;
+}
+
+impl At for SessionConfig {
+    fn load_at(&self, header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
+        at_checked(self, now, || self.load(header))
+    }
+
+    fn load_jar_at(&self, jar: &::cookie::CookieJar, now: OffsetDateTime) -> Session {
+        at_checked(self, now, || self.load_jar(jar))
+    }
+
+    fn save_at(&self, session: &Session, now: OffsetDateTime) -> Result<Option<SetCookie>, Error> {
+        at_checked(self, now, || self.save(session))
+    }
+}
+
+fn at_checked<R>(config: &SessionConfig, now: OffsetDateTime, f: impl FnOnce() -> R) -> R {
+    at(now, || {
+        assert_eq!(config.now(), now, "a configuration without the test clock");
+        f()
+    })
 }

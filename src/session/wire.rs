@@ -8,7 +8,7 @@ use super::{
     SESSION_ID_KEY, USER_KEY,
 };
 use crate::codec::Verified;
-use crate::cookie::chunk::ChunkSet;
+use crate::cookies::chunk::ChunkSet;
 
 /// The longest session id accepted from a cookie, in bytes.
 const MAX_SESSION_ID_LEN: usize = 64;
@@ -112,7 +112,7 @@ fn is_session_id(id: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{header, sessions, t0};
+    use super::super::testing::{header, sessions, t0, At};
     use super::*;
     use serde_json::json;
 

@@ -7,26 +7,37 @@ use super::chunk::chunk_name;
 #[cfg(doc)]
 use super::CookieConfigBuilder;
 use super::{Cookie, CookieConfig, MAX_COOKIE_LEN};
+use crate::clock::IntoDuration;
 #[cfg(doc)]
 use crate::codec::Codec;
 use crate::error::Error;
 
 impl CookieConfig {
-    /// A session cookie holding `data`, expiring after the configured time-to-live.
-    pub fn encode<T: Serialize + ?Sized>(&self, data: &T) -> Result<Cookie<'static>, Error> {
-        self.encode_at(data, OffsetDateTime::now_utc())
-    }
-
-    /// Like [`CookieConfig::encode`], with `now` as the current time.
-    pub fn encode_at<T: Serialize + ?Sized>(
+    /// A cookie holding `data` whose signed expiry (and `Expires` attribute) is `ttl`
+    /// after the current time of the [clock](CookieConfigBuilder::clock). Sessions
+    /// get their expiry from the session layer
+    /// ([`SessionConfigBuilder::idle_timeout`](crate::SessionConfigBuilder::idle_timeout));
+    /// this is for a signed cookie of your own, such as a preference.
+    ///
+    /// As for [`CodecBuilder::ttl`](crate::CodecBuilder::ttl), any duration is
+    /// accepted: an expiry past the end of the time range (year 9999) means no limit
+    /// and is written as that last second; one before 1970 fails with
+    /// [`Error::ExpiryOutOfRange`]. Fails otherwise like
+    /// [`encode_until`](CookieConfig::encode_until).
+    pub fn encode<T: Serialize + ?Sized>(
         &self,
         data: &T,
-        now: OffsetDateTime,
+        ttl: impl IntoDuration,
     ) -> Result<Cookie<'static>, Error> {
-        let expiry = crate::codec::expiry_after(now.unix_timestamp_nanos(), self.codec.ttl());
-        let expires_at =
-            OffsetDateTime::from_unix_timestamp(expiry).map_err(|_| Error::ExpiryOutOfRange)?;
+        let expires_at = self.expiry_after(ttl.into_duration())?;
         self.encode_until(data, expires_at)
+    }
+
+    /// The current time plus `ttl`, whole seconds; past the end of the time range, its
+    /// last second.
+    fn expiry_after(&self, ttl: Duration) -> Result<OffsetDateTime, Error> {
+        let expiry = crate::codec::expiry_after(self.now().unix_timestamp_nanos(), ttl);
+        OffsetDateTime::from_unix_timestamp(expiry).map_err(|_| Error::ExpiryOutOfRange)
     }
 
     /// A session cookie holding `data` whose signed expiry (and `Expires` attribute) is
@@ -64,17 +75,16 @@ impl CookieConfig {
         Ok(cookie)
     }
 
-    /// The session cookies holding `data`, expiring after the configured time-to-live:
-    /// one cookie when it fits, else up to [`max_chunks`](CookieConfigBuilder::max_chunks)
-    /// chunk cookies (see "Large sessions" in the module docs). Set them all.
+    /// The cookies holding `data`, expiring `ttl` after the current time as
+    /// [`encode`](CookieConfig::encode) does: one cookie when it fits, else up to
+    /// [`max_chunks`](CookieConfigBuilder::max_chunks) chunk cookies (see "Large
+    /// sessions" in the module docs). Set them all.
     pub fn encode_chunks<T: Serialize + ?Sized>(
         &self,
         data: &T,
+        ttl: impl IntoDuration,
     ) -> Result<Vec<Cookie<'static>>, Error> {
-        let now = OffsetDateTime::now_utc();
-        let expiry = crate::codec::expiry_after(now.unix_timestamp_nanos(), self.codec.ttl());
-        let expires_at =
-            OffsetDateTime::from_unix_timestamp(expiry).map_err(|_| Error::ExpiryOutOfRange)?;
+        let expires_at = self.expiry_after(ttl.into_duration())?;
         self.encode_chunks_until(data, expires_at)
     }
 
@@ -200,15 +210,17 @@ impl CookieConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{config, key, now};
+    use super::super::testing::{config, key};
     use super::*;
+
+    const DAY: Duration = Duration::DAY;
 
     #[test]
     fn size_limit_is_an_error_not_a_dropped_cookie() {
         let c = config();
         // Find the largest payload that fits, then one more byte. Fitting is monotone
         // in the length, so a binary search between a fit and a miss finds it.
-        let fits = |n: usize| c.encode_at(&"x".repeat(n), now());
+        let fits = |n: usize| c.encode(&"x".repeat(n), DAY);
         let (mut n, mut miss) = (0, 5000);
         assert!(fits(n).is_ok() && fits(miss).is_err());
         while miss - n > 1 {
@@ -229,7 +241,7 @@ mod tests {
             other => panic!("{:?}", other.map(|c| c.to_string().len())),
         }
         assert!(matches!(
-            c.encode_at(&"x".repeat(5000), now()),
+            c.encode(&"x".repeat(5000), DAY),
             Err(Error::CookieTooLarge { .. })
         ));
         // Longer attributes leave less room for the value.
@@ -238,7 +250,7 @@ mod tests {
             .try_build()
             .unwrap();
         assert!(matches!(
-            long.encode_at(&"x".repeat(n), now()),
+            long.encode(&"x".repeat(n), DAY),
             Err(Error::CookieTooLarge { .. })
         ));
     }

@@ -5,7 +5,7 @@
 //! [`CookieJar`].
 //!
 //! ```
-//! use sessionlib::cookie::CookieConfig;
+//! use sessionlib::cookies::CookieConfig;
 //! use sessionlib::{Key, Keyring};
 //! # fn main() -> Result<(), sessionlib::Error> {
 //! let config = CookieConfig::builder(Keyring::new(Key::generate())).try_build()?;
@@ -263,7 +263,7 @@ pub const BINDING_PREFIX: &[u8] = b"sessionlib.cookie.v1";
 /// part is longer than 2³² − 1 bytes.
 ///
 /// ```
-/// let salt = sessionlib::cookie::binding_salt(b"app", "sid")?;
+/// let salt = sessionlib::cookies::binding_salt(b"app", "sid")?;
 /// assert_eq!(salt, b"sessionlib.cookie.v1\0\0\0\x03app\0\0\0\x03sid");
 /// # Ok::<(), sessionlib::CookieConfigError>(())
 /// ```

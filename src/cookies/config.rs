@@ -7,8 +7,9 @@ use super::{
     binding_salt, SameSite, DEFAULT_COOKIE_NAME, DEFAULT_HOST_COOKIE_NAME,
     DEFAULT_SECURE_COOKIE_NAME, MAX_CHUNKS, MAX_COOKIE_LEN,
 };
-use crate::codec::{Codec, DEFAULT_SALT, DEFAULT_TTL};
-use crate::error::{CookieConfigError, Error};
+use crate::clock::{Clock, IntoDuration, SharedClock};
+use crate::codec::{Codec, DEFAULT_SALT};
+use crate::error::CookieConfigError;
 use crate::key::Keyring;
 
 /// A session cookie: its name and attributes, and the codec that signs its value with
@@ -26,6 +27,7 @@ pub struct CookieConfig {
     pub(super) same_site: SameSite,
     pub(super) partitioned: bool,
     pub(super) max_chunks: usize,
+    pub(super) clock: SharedClock,
 }
 
 impl std::fmt::Debug for CookieConfig {
@@ -39,6 +41,7 @@ impl std::fmt::Debug for CookieConfig {
             .field("same_site", &self.same_site)
             .field("partitioned", &self.partitioned)
             .field("max_chunks", &self.max_chunks)
+            .field("clock", &self.clock)
             .field("codec", &self.codec)
             .finish()
     }
@@ -50,8 +53,8 @@ impl std::fmt::Debug for CookieConfig {
 pub struct CookieConfigBuilder {
     keyring: Keyring,
     salt: Vec<u8>,
-    ttl: Duration,
     leeway: Duration,
+    clock: SharedClock,
     name: Option<String>,
     path: String,
     domain: Option<String>,
@@ -112,26 +115,26 @@ impl CookieConfigBuilder {
         self
     }
 
-    /// How long a cookie made by [`CookieConfig::encode`] stays valid (the signed
-    /// expiry, also written as `Expires`). The session layer sets expiries itself and
-    /// does not use this. As for [`CodecBuilder::ttl`](crate::codec::CodecBuilder::ttl),
-    /// any duration is accepted: an expiry past the end of the time range (year 9999)
-    /// means no limit and is written as that last second; one before 1970 makes
-    /// `encode` fail with [`Error::ExpiryOutOfRange`].
-    ///
-    /// Defaults to [`DEFAULT_TTL`] (14 days).
-    pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = ttl;
-        self
-    }
-
     /// How long after its expiry a token is still accepted, for clock differences
     /// between servers. Negative values count as zero; a leeway that reaches past the
     /// end of the time range means no limit.
     ///
     /// Defaults to zero.
-    pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
+    pub fn leeway(mut self, leeway: impl IntoDuration) -> Self {
+        self.leeway = leeway.into_duration();
+        self
+    }
+
+    /// The clock that the cookie layer, and the session layer built on this
+    /// configuration, read the current time from: any `Fn() -> OffsetDateTime` or a
+    /// [`ManualClock`](crate::clock::ManualClock). For tests, and for simulating a
+    /// server whose clock is off (`examples/` reads an offset from
+    /// `SESSIONLIB_CLOCK_SKEW_SECONDS`); clocks that differ between servers are
+    /// tolerated with [`leeway`](CookieConfigBuilder::leeway).
+    ///
+    /// Defaults to the system clock, [`OffsetDateTime::now_utc`](time::OffsetDateTime::now_utc).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = SharedClock::new(clock);
         self
     }
 
@@ -197,53 +200,53 @@ impl CookieConfigBuilder {
 
     /// Checks the settings and builds the configuration.
     ///
-    /// Fails with [`Error::CookieConfig`] for an invalid name, path or domain, or when
+    /// Fails with a [`CookieConfigError`] for an invalid name, path or domain, or when
     /// a rule of the `__Secure-`/`__Host-` prefixes, `Partitioned` or `SameSite=None`
-    /// is broken (see the module docs).
-    pub fn try_build(self) -> Result<CookieConfig, Error> {
+    /// is broken (see the module docs). `?` turns it into an
+    /// [`Error::CookieConfig`](crate::Error::CookieConfig) where needed.
+    pub fn try_build(self) -> Result<CookieConfig, CookieConfigError> {
         let name = match self.name {
             Some(name) => name,
             None => default_name(self.secure, &self.path, self.domain.is_some()).to_owned(),
         };
         if !is_token(name.as_bytes()) {
-            return Err(CookieConfigError::InvalidName.into());
+            return Err(CookieConfigError::InvalidName);
         }
         if !is_valid_path(self.path.as_bytes()) {
-            return Err(CookieConfigError::InvalidPath.into());
+            return Err(CookieConfigError::InvalidPath);
         }
         if let Some(domain) = &self.domain {
             if !is_valid_domain(domain.as_bytes()) {
-                return Err(CookieConfigError::InvalidDomain.into());
+                return Err(CookieConfigError::InvalidDomain);
             }
         }
         let name_bytes = name.as_bytes();
         if starts_with_ignore_case(name_bytes, b"__secure-") && !self.secure {
-            return Err(CookieConfigError::SecurePrefixWithoutSecure.into());
+            return Err(CookieConfigError::SecurePrefixWithoutSecure);
         }
         if starts_with_ignore_case(name_bytes, b"__host-") {
             if !self.secure {
-                return Err(CookieConfigError::HostPrefixWithoutSecure.into());
+                return Err(CookieConfigError::HostPrefixWithoutSecure);
             }
             if self.path != "/" {
-                return Err(CookieConfigError::HostPrefixWithPath.into());
+                return Err(CookieConfigError::HostPrefixWithPath);
             }
             if self.domain.is_some() {
-                return Err(CookieConfigError::HostPrefixWithDomain.into());
+                return Err(CookieConfigError::HostPrefixWithDomain);
             }
         }
         if self.partitioned && !self.secure {
-            return Err(CookieConfigError::PartitionedWithoutSecure.into());
+            return Err(CookieConfigError::PartitionedWithoutSecure);
         }
         if self.same_site == SameSite::None && !self.secure {
-            return Err(CookieConfigError::SameSiteNoneWithoutSecure.into());
+            return Err(CookieConfigError::SameSiteNoneWithoutSecure);
         }
         if !(1..=MAX_CHUNKS).contains(&self.max_chunks) {
-            return Err(CookieConfigError::InvalidMaxChunks.into());
+            return Err(CookieConfigError::InvalidMaxChunks);
         }
         let salt = binding_salt(&self.salt, &name)?;
         let codec = Codec::builder(self.keyring)
             .salt(salt)
-            .ttl(self.ttl)
             .leeway(self.leeway)
             .max_token_len(MAX_COOKIE_LEN * self.max_chunks);
         #[cfg(feature = "sealed")]
@@ -259,6 +262,7 @@ impl CookieConfigBuilder {
             same_site: self.same_site,
             partitioned: self.partitioned,
             max_chunks: self.max_chunks,
+            clock: self.clock,
         })
     }
 }
@@ -270,8 +274,8 @@ impl CookieConfig {
         CookieConfigBuilder {
             keyring: keyring.into(),
             salt: DEFAULT_SALT.as_bytes().to_vec(),
-            ttl: DEFAULT_TTL,
             leeway: Duration::ZERO,
+            clock: SharedClock::default(),
             name: None,
             path: "/".to_owned(),
             domain: None,
@@ -305,6 +309,11 @@ impl CookieConfig {
     /// salt.
     pub fn codec(&self) -> &Codec {
         &self.codec
+    }
+
+    /// The current time, from the [configured clock](CookieConfigBuilder::clock).
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
     }
 }
 
@@ -353,10 +362,13 @@ mod tests {
 
     #[test]
     fn defaults_are_safe() {
-        let config = CookieConfig::builder(key(1)).try_build().unwrap();
-        let cookie = config.encode_at(&json!({"a": 1}), now()).unwrap();
+        let config = CookieConfig::builder(key(1))
+            .clock(now)
+            .try_build()
+            .unwrap();
+        let cookie = config.encode(&json!({"a": 1}), Duration::days(14)).unwrap();
         let text = cookie.to_string();
-        let expiry = now() + DEFAULT_TTL;
+        let expiry = now() + Duration::days(14);
         assert_eq!(cookie.name(), "__Host-session");
         assert_eq!(cookie.http_only(), Some(true));
         assert_eq!(cookie.secure(), Some(true));
@@ -372,7 +384,7 @@ mod tests {
         );
         // The signed expiry is the `Expires` attribute.
         let verified = config
-            .decode_header_at::<Value>(format!("__Host-session={}", cookie.value()), now())
+            .decode_header::<Value>(format!("__Host-session={}", cookie.value()))
             .unwrap()
             .unwrap();
         assert_eq!(verified.expires_at, expiry);
@@ -389,7 +401,7 @@ mod tests {
             .partitioned(true)
             .try_build()
             .unwrap();
-        let text = config.encode_at(&json!(1), now()).unwrap().to_string();
+        let text = config.encode(&json!(1), Duration::DAY).unwrap().to_string();
         assert!(text.starts_with("__Secure-sid="));
         assert!(
             text.contains(
@@ -427,7 +439,7 @@ mod tests {
         assert_eq!(name(|b| b.name("sid").secure(false)), "sid");
         // The default cookie meets the `__Host-` rules, so browsers keep it.
         let config = CookieConfig::builder(key(1)).try_build().unwrap();
-        let text = config.encode_at(&json!(1), now()).unwrap().to_string();
+        let text = config.encode(&json!(1), Duration::DAY).unwrap().to_string();
         assert!(text.starts_with("__Host-session="), "{text}");
         assert!(text.contains("; Secure; Path=/;"), "{text}");
         assert!(!text.contains("Domain"), "{text}");
@@ -443,7 +455,7 @@ mod tests {
         let build = |f: fn(CookieConfigBuilder) -> CookieConfigBuilder| {
             f(CookieConfig::builder(key(1))).try_build().map(|_| ())
         };
-        let err = |e| Err(Error::CookieConfig(e));
+        let err = Err;
         assert_eq!(
             build(|b| b.name("__Secure-s").secure(false)),
             err(CookieConfigError::SecurePrefixWithoutSecure)

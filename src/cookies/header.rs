@@ -11,7 +11,8 @@ use crate::error::Error;
 
 impl CookieConfig {
     /// Reads and verifies the session cookie from a raw `Cookie:` request header value,
-    /// at the current time. `Ok(None)` when the header has no cookie of this name.
+    /// at the current time of the [clock](crate::CookieConfigBuilder::clock). `Ok(None)`
+    /// when the header has no cookie of this name.
     ///
     /// HTTP/2 clients may send several `Cookie:` headers: join them with `"; "` first.
     /// See "Reading" in the module docs for the exact rules.
@@ -19,19 +20,10 @@ impl CookieConfig {
         &self,
         header: impl AsRef<[u8]>,
     ) -> Result<Option<Verified<T>>, Error> {
-        self.decode_header_at(header, OffsetDateTime::now_utc())
+        self.decode_header_chunks_at(header, self.now()).0
     }
 
-    /// Like [`CookieConfig::decode_header`], with `now` as the current time.
-    pub fn decode_header_at<T: DeserializeOwned>(
-        &self,
-        header: impl AsRef<[u8]>,
-        now: OffsetDateTime,
-    ) -> Result<Option<Verified<T>>, Error> {
-        self.decode_header_chunks_at(header, now).0
-    }
-
-    /// Like [`CookieConfig::decode_header_at`], also returning the chunk names the header
+    /// Like [`CookieConfig::decode_header`] with `now` as the current time, also returning the chunk names the header
     /// carried (all of them, unread, for a header too large to parse), so that the
     /// session layer can remove those it no longer uses.
     pub(crate) fn decode_header_chunks_at<T: DeserializeOwned>(
@@ -51,25 +43,17 @@ impl CookieConfig {
         (self.decode_chunks(&chunks, now), chunks.seen())
     }
 
-    /// Reads and verifies the session cookie from a [`CookieJar`], at the current time.
-    /// `Ok(None)` when the jar has no cookie of this name.
+    /// Reads and verifies the session cookie from a [`CookieJar`], at the current time
+    /// of the [clock](crate::CookieConfigBuilder::clock). `Ok(None)` when the jar has
+    /// no cookie of this name.
     pub fn decode_jar<T: DeserializeOwned>(
         &self,
         jar: &CookieJar,
     ) -> Result<Option<Verified<T>>, Error> {
-        self.decode_jar_at(jar, OffsetDateTime::now_utc())
+        self.decode_jar_chunks_at(jar, self.now()).0
     }
 
-    /// Like [`CookieConfig::decode_jar`], with `now` as the current time.
-    pub fn decode_jar_at<T: DeserializeOwned>(
-        &self,
-        jar: &CookieJar,
-        now: OffsetDateTime,
-    ) -> Result<Option<Verified<T>>, Error> {
-        self.decode_jar_chunks_at(jar, now).0
-    }
-
-    /// Like [`CookieConfig::decode_jar_at`], also returning the chunk names the jar
+    /// Like [`CookieConfig::decode_jar`] with `now` as the current time, also returning the chunk names the jar
     /// holds.
     pub(crate) fn decode_jar_chunks_at<T: DeserializeOwned>(
         &self,
@@ -210,7 +194,7 @@ fn trim_ows(bytes: &[u8]) -> &[u8] {
 mod tests {
     use super::super::testing::{config, key, now, read, token};
     use super::*;
-    use crate::cookie::Cookie;
+    use crate::cookies::Cookie;
     use crate::{KeyUsed, Keyring};
     use serde_json::{json, Value};
     use time::Duration;
@@ -349,6 +333,7 @@ mod tests {
             .to_owned();
         let other = token(
             &CookieConfig::builder(key(2))
+                .clock(now)
                 .name("session")
                 .try_build()
                 .unwrap(),
@@ -382,12 +367,13 @@ mod tests {
     fn fallback_keys_are_reported() {
         let old = config();
         let rotated = CookieConfig::builder(Keyring::new(key(9)).with_fallback(key(1)))
+            .clock(now)
             .name("session")
             .try_build()
             .unwrap();
         let t = token(&old, &json!(1));
         let v = rotated
-            .decode_header_at::<Value>(format!("session={t}"), now())
+            .decode_header::<Value>(format!("session={t}"))
             .unwrap()
             .unwrap();
         assert_eq!(v.key_used, KeyUsed::Fallback(0));
@@ -398,11 +384,11 @@ mod tests {
     fn jar_reading() {
         let c = config();
         let mut jar = CookieJar::new();
-        assert_eq!(c.decode_jar_at::<Value>(&jar, now()), Ok(None));
-        jar.add_original(c.encode_at(&json!(5), now()).unwrap());
-        let v = c.decode_jar_at::<Value>(&jar, now()).unwrap().unwrap();
+        assert_eq!(c.decode_jar::<Value>(&jar), Ok(None));
+        jar.add_original(c.encode(&json!(5), Duration::DAY).unwrap());
+        let v = c.decode_jar::<Value>(&jar).unwrap().unwrap();
         assert_eq!(v.data, json!(5));
         jar.add_original(Cookie::new("session", "forged"));
-        assert_eq!(c.decode_jar_at::<Value>(&jar, now()), Err(Error::Malformed));
+        assert_eq!(c.decode_jar::<Value>(&jar), Err(Error::Malformed));
     }
 }

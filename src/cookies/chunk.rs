@@ -1,11 +1,11 @@
 //! The mechanics of chunked session cookies ([`CookieConfigBuilder::max_chunks`]):
 //! chunk names, splitting a token into cookie values and putting it back together.
-//! The rules are documented in "Large sessions" in the [`cookie`](crate::cookie)
+//! The rules are documented in "Large sessions" in the [`cookies`](crate::cookies)
 //! module docs.
 //!
-//! [`CookieConfigBuilder::max_chunks`]: crate::cookie::CookieConfigBuilder::max_chunks
+//! [`CookieConfigBuilder::max_chunks`]: crate::cookies::CookieConfigBuilder::max_chunks
 
-use crate::cookie::{MAX_CHUNKS, MAX_SAME_NAME_COOKIES};
+use crate::cookies::{MAX_CHUNKS, MAX_SAME_NAME_COOKIES};
 use crate::error::Error;
 
 /// The separator between the chunk count and the first part of the token in the first

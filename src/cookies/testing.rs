@@ -18,17 +18,22 @@ pub(super) fn key(byte: u8) -> Key {
 /// A configuration named `session` (the parsing tests read headers by that name).
 pub(super) fn config() -> CookieConfig {
     CookieConfig::builder(key(1))
+        .clock(now)
         .name("session")
         .try_build()
         .unwrap()
 }
 
 pub(super) fn token(config: &CookieConfig, data: &Value) -> String {
-    config.encode_at(data, now()).unwrap().value().to_owned()
+    config
+        .encode(data, time::Duration::DAY)
+        .unwrap()
+        .value()
+        .to_owned()
 }
 
 pub(super) fn read(config: &CookieConfig, header: &[u8]) -> Result<Option<Value>, Error> {
     config
-        .decode_header_at::<Value>(header, now())
+        .decode_header::<Value>(header)
         .map(|v| v.map(|v| v.data))
 }
