@@ -30,7 +30,7 @@ struct Planted {
 fn chunk_fixtures() -> &'static ChunkFixtures {
     static FIXTURES: OnceLock<ChunkFixtures> = OnceLock::new();
     FIXTURES.get_or_init(|| {
-        let cookie = CookieConfig::builder(native_ring())
+        let cookie = CookieConfig::builder(native_ring()).clock(now)
             .name(CHUNKED_NAME)
             .max_chunks(MAX_CHUNKS)
             .try_build()
@@ -44,14 +44,14 @@ fn chunk_fixtures() -> &'static ChunkFixtures {
             session
                 .insert("pad", &pad)
                 .unwrap_or_else(|e| panic!("fixture session refused: {e}"));
-            let set = match config.save_at(&session, now()) {
+            let set = match config.save(&session) {
                 Ok(Some(set)) => set,
                 other => panic!("fixture session not saved: {other:?}"),
             };
             let chunks: Vec<String> = set.cookies().iter().map(|c| c.value().to_owned()).collect();
             assert_eq!(chunks.len(), 3, "the fixture session has three chunks");
             let token = format!("{}{}{}", &chunks[0][2..], chunks[1], chunks[2]);
-            let loaded = config.load_at(planted_header(&chunks), now());
+            let loaded = config.load(planted_header(&chunks));
             let data = Value::Object(
                 loaded
                     .keys()
@@ -239,8 +239,8 @@ fn predict(header: &str, pairs: &[(String, String)]) -> Expected {
 
 fn check(header: &[u8], expected: Option<Expected>) {
     let f = chunk_fixtures();
-    let decoded = f.config.cookie().decode_header_at::<Value>(header, now());
-    let session = f.config.load_at(header, now());
+    let decoded = f.config.cookie().decode_header::<Value>(header);
+    let session = f.config.load(header);
     let loaded = session.source() == SessionSource::Cookie;
     assert_eq!(
         loaded,
@@ -265,7 +265,7 @@ fn check(header: &[u8], expected: Option<Expected>) {
     } else {
         None
     };
-    let saved = f.config.save_at(&session, now());
+    let saved = f.config.save(&session);
     let saved = match saved {
         Ok(saved) => saved,
         Err(e) => panic!("saving a loaded session failed: {e}"),

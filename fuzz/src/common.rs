@@ -3,8 +3,10 @@
 //! sign text.
 
 use sessionlib::signer::Signer;
-use sessionlib::{encoding, Key, Keyring};
+use sessionlib::{Key, Keyring};
 use time::{Duration, OffsetDateTime};
+
+use super::encoding;
 
 /// The fixed "current time" of every property: 2023-11-14T22:13:20Z.
 pub const NOW: i64 = 1_700_000_000;

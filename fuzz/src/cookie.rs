@@ -21,7 +21,7 @@ struct CookieFixtures {
 fn cookie_fixtures() -> &'static CookieFixtures {
     static FIXTURES: OnceLock<CookieFixtures> = OnceLock::new();
     FIXTURES.get_or_init(|| {
-        let cookie = sessionlib::CookieConfig::builder(native_ring())
+        let cookie = sessionlib::CookieConfig::builder(native_ring()).clock(now)
             .name(COOKIE_NAME)
             .try_build()
             .unwrap_or_else(|e| panic!("fixture cookie config refused: {e}"));
@@ -30,7 +30,7 @@ fn cookie_fixtures() -> &'static CookieFixtures {
         if let Err(e) = session.insert("user", COOKIE_USER) {
             panic!("fixture session refused: {e}");
         }
-        let value = match config.save_at(&session, now()) {
+        let value = match config.save(&session) {
             Ok(Some(set)) => set.cookie().value().to_string(),
             other => panic!("fixture session not saved: {other:?}"),
         };
@@ -79,7 +79,7 @@ pub fn planted_cookie_value() -> &'static str {
 
 fn check_header(f: &CookieFixtures, header: &[u8], must_find: bool) {
     let cookie = f.config.cookie();
-    let decoded = cookie.decode_header_at::<Value>(header, now());
+    let decoded = cookie.decode_header::<Value>(header);
     if let Ok(Some(v)) = &decoded {
         // Nothing the fuzzer writes can verify; only the planted cookie can.
         assert_eq!(
@@ -88,7 +88,7 @@ fn check_header(f: &CookieFixtures, header: &[u8], must_find: bool) {
             "a forged cookie loaded"
         );
     }
-    let session = f.config.load_at(header, now());
+    let session = f.config.load(header);
     let loaded = session.source() == sessionlib::SessionSource::Cookie;
     assert_eq!(
         loaded,
@@ -105,9 +105,9 @@ fn check_header(f: &CookieFixtures, header: &[u8], must_find: bool) {
         );
     }
     // Saving what was loaded never panics (a fresh session saves nothing or a removal).
-    let _ = f.config.save_at(&session, now());
+    let _ = f.config.save(&session);
     #[cfg(feature = "flask")]
     {
-        let _ = super::flask::flask_codec().decode_header_at(header, COOKIE_NAME, now());
+        let _ = super::flask::flask_codec().decode_header(header, COOKIE_NAME);
     }
 }

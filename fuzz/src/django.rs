@@ -6,9 +6,10 @@ use std::sync::OnceLock;
 use serde_json::Value;
 use sessionlib::django::{self, DjangoCodec, DjangoSession};
 use sessionlib::signer::{Sha256, Signer};
-use sessionlib::{encoding, Error, Keyring};
+use sessionlib::{Error, Keyring};
 use time::Duration;
 
+use super::encoding;
 use super::common::{as_token, now, MAX_INPUT};
 
 /// The Django test key of `tests/vectors/django.json`.

@@ -4,12 +4,12 @@
 use std::sync::OnceLock;
 
 use arbitrary::{Arbitrary, Unstructured};
-use sessionlib::encoding;
 use sessionlib::flask::FlaskCodec;
 use sessionlib::signer::{Sha1, Signer};
 use sessionlib::Error;
 use time::{Duration, OffsetDateTime};
 
+use super::encoding;
 use super::common::{
     as_token, now, sign, timestamp_text, ARB_MAX_DEPTH, MAX_DECODED_NESTING, MAX_INPUT,
 };
@@ -32,7 +32,7 @@ fn flask_fixtures() -> &'static FlaskFixtures {
             Err(e) => panic!("fixture Flask key refused: {e}"),
         };
         FlaskFixtures {
-            signer: Signer::new(&flask_ring, sessionlib::flask::DEFAULT_SALT.as_bytes()),
+            signer: Signer::new(&flask_ring, sessionlib::flask::SESSION_SALT.as_bytes()),
             codec: FlaskCodec::new(flask_ring),
         }
     })

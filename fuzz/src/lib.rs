@@ -34,6 +34,8 @@
 mod chunks;
 mod common;
 mod cookie;
+#[allow(dead_code)]
+mod encoding;
 #[cfg(feature = "django")]
 mod django;
 #[cfg(feature = "flask")]

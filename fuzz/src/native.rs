@@ -9,9 +9,10 @@ use arbitrary::{Arbitrary, Unstructured};
 use serde::Deserialize;
 use serde_json::Value;
 use sessionlib::signer::Signer;
-use sessionlib::{encoding, Codec, Error};
+use sessionlib::{Codec, Error};
 use time::Duration;
 
+use super::encoding;
 use super::common::{
     as_token, expiry, native_ring, now, sign, timestamp_text, ARB_MAX_DEPTH, MAX_DECODED_NESTING,
     MAX_INPUT, NATIVE_SALT,
