@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Flask side of the command-line tool's live check (tests/cli.rs).
+"""The Flask side of the command-line tool's live check (tests/it/cli.rs).
 
     FLASK_SECRET_KEY=... cli_flask_peer.py verify < cookie
         -> the session as Flask's tagged JSON, read by Flask's own session serializer

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Python side of the command-line tool's live check (tests/cli.rs).
+"""The Python side of the command-line tool's live check (tests/it/cli.rs).
 
     SESSIONLIB_SECRET_KEY=... cli_peer.py SALT < token
         -> the token's data as JSON, read by itsdangerous's URLSafeTimedSerializer

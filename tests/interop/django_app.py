@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A real Django app for the live interop tests (tests/interop_django.rs).
+"""A real Django app for the live interop tests (tests/it/interop_django.rs).
 
     DJANGO_SECRET_KEY=... [DJANGO_SECRET_KEY_FALLBACKS=a,b] PORT=8000 python3 django_app.py
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A real Flask app for the live interop tests (tests/interop_flask.rs).
+"""A real Flask app for the live interop tests (tests/it/interop_flask.rs).
 
     FLASK_SECRET_KEY=... [FLASK_SECRET_KEY_FALLBACKS=a,b] PORT=5000 python3 flask_app.py
 

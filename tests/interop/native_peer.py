@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Python side of the live native interop check (tests/interop_native.rs).
+"""The Python side of the live native interop check (tests/it/interop_native.rs).
 
     native_peer.py verify  < [{"secret_hex", "salt", "token"}, ...]
         -> [{"data": ..., "timestamp": UNIX}, ...] via URLSafeTimedSerializer.loads

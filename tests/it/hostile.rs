@@ -2,13 +2,6 @@
 //! compression on and for the Flask profile, each with the exact error kind it must
 //! get. Many are validly signed (made with `Signer`), so that the checks after the MAC
 //! (timestamp, decompression, JSON, tags) are reached. None may panic.
-#![cfg(feature = "flask")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use miniz_oxide::deflate::{compress_to_vec, compress_to_vec_zlib};
 use serde::Deserialize;
@@ -18,31 +11,19 @@ use sessionlib::django::{self, DjangoCodec, DjangoSession};
 use sessionlib::flask::{flask_keyring, Digest, FlaskCodec, FlaskSession, FlaskValue};
 use sessionlib::signer::{Sha1, Signer};
 use sessionlib::{
-    encoding, Codec, CookieConfig, Error, Inflate, Key, Keyring, PayloadErrorKind, SessionConfig,
-    SessionSource, SetCookie,
+    Codec, CookieConfig, Error, Inflate, Keyring, PayloadErrorKind, SessionConfig, SessionSource,
+    SetCookie,
 };
 use time::OffsetDateTime;
 
-const NOW: i64 = 1_700_000_000;
+#[cfg(feature = "django")]
+use crate::common::forge::base62;
+use crate::common::forge::{b64, later, native_signed, ts, unb64};
+use crate::common::{key, now, NOW};
+
 const FLASK_SECRET: &[u8] = b"flask dev secret";
 #[cfg(feature = "django")]
 const DJANGO_SECRET: &str = "django dev secret";
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(NOW).unwrap()
-}
-
-fn key(byte: u8) -> Key {
-    Key::from_bytes(&[byte; 32]).unwrap()
-}
-
-fn b64(bytes: &[u8]) -> String {
-    encoding::encode(bytes)
-}
-
-fn ts(value: u64) -> String {
-    b64(&value.to_be_bytes()[(value.leading_zeros() / 8) as usize..])
-}
 
 fn zlib(bytes: &[u8]) -> Vec<u8> {
     compress_to_vec_zlib(bytes, 6)
@@ -51,8 +32,7 @@ fn zlib(bytes: &[u8]) -> Vec<u8> {
 /// A native token over `text` (`payload.timestamp`), validly signed with key 1 and the
 /// default salt.
 fn nsigned(text: &str) -> String {
-    let signer: Signer = Signer::new(&Keyring::new(key(1)), b"sessionlib.session");
-    format!("{text}.{}", b64(signer.sign(text.as_bytes()).as_bytes()))
+    native_signed(text)
 }
 
 /// A Flask cookie over `text`, validly signed with the Flask test key (HMAC-SHA1,
@@ -90,13 +70,11 @@ fn dz(stream: &[u8]) -> String {
 
 #[cfg(feature = "django")]
 fn d62(value: u64) -> String {
-    encoding::encode_base62(value)
+    base62(value)
 }
 
-/// The native expiry an hour from now, and the Flask signing time a minute ago.
-fn later() -> String {
-    ts(NOW as u64 + 3600)
-}
+/// The Flask signing time a minute ago (the native expiry an hour from now is
+/// [`later`]).
 fn signed_at() -> String {
     ts(NOW as u64 - 60)
 }
@@ -1692,7 +1670,7 @@ fn extreme_durations_mean_no_limit() {
 /// Security review, defect 6 (login CSRF, logout CSRF): the requests a hostile page
 /// can make a browser send, against the same-origin guard the integrations use.
 /// Every state-changing one is refused; the app's own forms and non-browser clients
-/// pass. (`tests/examples_http.rs::cross_site_posts_are_refused` replays them against
+/// pass. (`cross_site_posts_are_refused` in `tests/it/examples_http.rs` replays them against
 /// the example apps over HTTP.)
 #[test]
 fn cross_site_state_changes_are_refused_by_the_origin_guard() {
@@ -1846,7 +1824,7 @@ mod sealed {
         use Kind::*;
         use P::*;
         let good = s(br#"{"user_id":1,"name":"a"}"#);
-        let raw = encoding::decode(good.as_bytes()).unwrap();
+        let raw = unb64(&good);
         let flip = |i: usize| {
             let mut r = raw.clone();
             r[i] ^= 0x20;

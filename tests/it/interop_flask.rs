@@ -3,24 +3,16 @@
 //!
 //! Skipped with a message when Python or Flask is missing, except under `CI=true`,
 //! where that is a failure.
-#![cfg(feature = "flask")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::process::Command;
 use std::time::Duration;
 
-use common::Server;
-
 use serde_json::{json, Value};
 use sessionlib::flask::{FlaskCodec, FlaskSession, FlaskValue};
 use sessionlib::KeyUsed;
+
+use crate::common;
+use crate::common::Server;
 
 const APP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/flask_app.py");
 const OLD: &str = "flask interop secret"; // short, as Flask keys often are

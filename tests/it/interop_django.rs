@@ -5,25 +5,17 @@
 //!
 //! Skipped with a message when Python or Django is missing, except under `CI=true`,
 //! where that is a failure.
-#![cfg(feature = "django")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::Server;
-
 use serde_json::{json, Value};
 use sessionlib::django::{self, DjangoCodec, DjangoSession};
 use sessionlib::KeyUsed;
+
+use crate::common;
+use crate::common::Server;
 
 const APP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/django_app.py");
 const OLD: &str = "django interop secret"; // hand-written, as Django keys often are

@@ -4,22 +4,15 @@
 //!
 //! Without `redis-server` these tests print SKIPPED and pass, except under `CI=true`,
 //! where they fail (`.ci/run` installs it).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::RedisServer;
 use sessionlib::redis::{RedisRevocation, RedisRevocationBuilder};
 use sessionlib::revocation::SESSION_REVOCATION_MARGIN;
 use sessionlib::{CookieConfig, Key, Keyring, Revocation, Session, SessionConfig, SessionSource};
+
+use crate::common::RedisServer;
 
 /// A server of the fleet: its store and its sessions, all with the same key.
 struct Node {

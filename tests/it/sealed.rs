@@ -5,42 +5,16 @@
 //!
 //! The live tests are skipped with a message when Python or PyNaCl is missing, except
 //! under `CI=true`, where that is a failure.
-#![cfg(feature = "sealed")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use serde_json::{json, Value};
 use sessionlib::cookie::CookieConfig;
 use sessionlib::{Codec, Error, Key, KeyUsed, Keyring, SessionConfig};
 use time::{Duration, OffsetDateTime};
 
+use crate::common::forge::{b64, unb64};
+use crate::common::{self, at, hex, key, now, unhex, vectors};
+
 const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/sealed_peer.py");
-
-fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/sealed.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn at(seconds: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(seconds).unwrap()
-}
 
 fn ring_of(v: &Value) -> Keyring {
     let mut keys = v["secrets_hex"]
@@ -93,7 +67,7 @@ fn error_name(e: &Error) -> &'static str {
 
 #[test]
 fn valid_vectors_open_with_their_data_expiry_and_key() {
-    let all = vectors();
+    let all = vectors("sealed.json");
     let valid = all["valid"].as_array().unwrap();
     assert!(valid.len() >= 9);
     for v in valid {
@@ -133,7 +107,7 @@ fn valid_vectors_open_with_their_data_expiry_and_key() {
 
 #[test]
 fn expect_fail_vectors_fail_with_the_named_error() {
-    let all = vectors();
+    let all = vectors("sealed.json");
     let fail = all["expect_fail"].as_array().unwrap();
     assert!(fail.len() >= 20);
     for v in fail {
@@ -295,14 +269,6 @@ fn python_sealed_tokens_open_in_rust() {
 
 // ---- Behaviour, in-process. ----
 
-fn now() -> OffsetDateTime {
-    at(1_700_000_000)
-}
-
-fn key(byte: u8) -> Key {
-    Key::from_bytes(&[byte; 32]).unwrap()
-}
-
 fn sealed(ring: impl Into<Keyring>) -> Codec {
     Codec::builder(ring).sealed(true).build()
 }
@@ -316,9 +282,9 @@ fn sealed_tokens_hide_the_data() {
     assert!(!token.contains('.'));
     assert!(sessionlib::inspect_unverified(&token).is_err());
     // Neither the base64 of the JSON nor any part of it appears.
-    let plain = sessionlib::encoding::encode(br#"{"user":"cobra","card":"4111"}"#);
+    let plain = b64(br#"{"user":"cobra","card":"4111"}"#);
     assert!(!token.contains(&plain[..8]));
-    let raw = sessionlib::encoding::decode(token.as_bytes()).unwrap();
+    let raw = unb64(&token);
     assert!(!raw.windows(5).any(|w| w == b"cobra"));
     assert!(!raw.windows(4).any(|w| w == b"4111"));
     // Two seals of the same data differ (random nonce) and both open.
@@ -398,9 +364,9 @@ fn expiry_is_checked_only_after_the_tag() {
         Err(Error::InvalidSignature)
     );
     // Changing the expiry in the header breaks the tag.
-    let mut raw = sessionlib::encoding::decode(token.as_bytes()).unwrap();
+    let mut raw = unb64(&token);
     raw[8] = raw[8].wrapping_add(100);
-    let extended = sessionlib::encoding::encode(&raw);
+    let extended = b64(&raw);
     assert_eq!(
         codec.decode_at::<Value>(&extended, expires + Duration::days(1)),
         Err(Error::InvalidSignature)

@@ -1,18 +1,7 @@
 //! The axum integration (and its tower layer), driven in-process with tower's
 //! `oneshot`: what every handler can rely on.
-#![cfg(feature = "axum")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::sync::Arc;
-
-use common::FlakyStore;
 
 use axum::body::Body;
 use axum::http::{header, Request, Response, StatusCode};
@@ -22,6 +11,8 @@ use axum::Router;
 use sessionlib::axum::{OriginGuard, Session, SessionLayer};
 use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig, SessionSource};
 use tower::ServiceExt;
+
+use crate::common::FlakyStore;
 
 const NAME: &str = "__Host-s";
 

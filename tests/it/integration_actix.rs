@@ -1,18 +1,7 @@
 //! The actix-web integration, driven in-process with `actix_web::test`: what every
 //! handler can rely on.
-#![cfg(feature = "actix")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::sync::Arc;
-
-use common::FlakyStore;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, StatusCode};
@@ -20,6 +9,8 @@ use actix_web::test::{self, TestRequest};
 use actix_web::{web, App, HttpResponse, Responder};
 use sessionlib::actix::{OriginGuard, Session, SessionMiddleware};
 use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig};
+
+use crate::common::FlakyStore;
 
 fn sessions_with(
     f: impl FnOnce(sessionlib::SessionConfigBuilder) -> sessionlib::SessionConfigBuilder,

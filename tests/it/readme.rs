@@ -2,12 +2,6 @@
 //! verbatim inside a function that supplies what the README leaves to the reader (the
 //! request's `Cookie:` header, a response to add headers to), and
 //! `readme_examples_are_the_ones_tested` fails when the README and this file drift apart.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 #[rustfmt::skip]
 mod api_tour {
@@ -413,7 +407,7 @@ fn django_example_reads_and_writes_a_cookie() {
 /// aside), so the examples above are the README's.
 #[test]
 fn readme_examples_are_the_ones_tested() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let this = include_str!("readme.rs");
     let normalize = |text: &str| -> String {
         text.lines()
@@ -429,12 +423,12 @@ fn readme_examples_are_the_ones_tested() {
         let example = normalize(code);
         assert!(
             tested.contains(&example),
-            "this README example is not in tests/readme.rs:\n{example}"
+            "this README example is not in tests/it/readme.rs:\n{example}"
         );
         blocks += 1;
     }
     assert_eq!(
         blocks, 10,
-        "a README example was added or removed: update tests/readme.rs"
+        "a README example was added or removed: update tests/it/readme.rs"
     );
 }

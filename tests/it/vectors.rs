@@ -1,38 +1,17 @@
 //! Checks every native test vector (made by Python itsdangerous, see
 //! `tests/interop/make_native_vectors.py`) without needing Python.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use serde_json::Value;
 use sessionlib::{Codec, Error, Key, KeyUsed, Keyring};
-use time::OffsetDateTime;
 
-fn load() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/vectors/native.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use crate::common::{at_field, unhex, vectors};
 
 fn keys(case: &Value) -> Vec<Key> {
     case["keys_hex"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|k| Key::from_bytes(&hex(k.as_str().unwrap())).unwrap())
+        .map(|k| Key::from_bytes(&unhex(k.as_str().unwrap())).unwrap())
         .collect()
 }
 
@@ -46,13 +25,9 @@ fn codec(keys: &[Key], case: &Value) -> Codec {
         .build()
 }
 
-fn at(case: &Value, field: &str) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(case[field].as_i64().unwrap()).unwrap()
-}
-
 #[test]
 fn valid_vectors_decode_and_reencode_byte_for_byte() {
-    let doc = load();
+    let doc = vectors("native.json");
     let cases = doc["valid"].as_array().unwrap();
     assert!(cases.len() >= 15);
     for case in cases {
@@ -60,14 +35,14 @@ fn valid_vectors_decode_and_reencode_byte_for_byte() {
         let token = case["token"].as_str().unwrap();
         let keys = keys(case);
         let v = codec(&keys, case)
-            .decode_at::<Value>(token, at(case, "now"))
+            .decode_at::<Value>(token, at_field(case, "now"))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             serde_json::to_string(&v.data).unwrap(),
             case["json"].as_str().unwrap(),
             "{name}"
         );
-        assert_eq!(v.expires_at, at(case, "expires"), "{name}");
+        assert_eq!(v.expires_at, at_field(case, "expires"), "{name}");
         assert_eq!(
             v.key_used.to_string(),
             case["key_used"].as_str().unwrap(),
@@ -88,13 +63,13 @@ fn valid_vectors_decode_and_reencode_byte_for_byte() {
 
 #[test]
 fn invalid_vectors_fail_with_the_stated_error() {
-    let doc = load();
+    let doc = vectors("native.json");
     let cases = doc["invalid"].as_array().unwrap();
     assert!(cases.len() >= 25);
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let err = codec(&keys(case), case)
-            .decode_at::<Value>(case["token"].as_str().unwrap(), at(case, "now"))
+            .decode_at::<Value>(case["token"].as_str().unwrap(), at_field(case, "now"))
             .expect_err(name);
         let kind = match err {
             Error::Malformed => "Malformed",

@@ -2,32 +2,20 @@
 //! round trip at every size, the 4096-byte limit per `Set-Cookie`, the removal of
 //! chunks a shrinking session no longer uses, and one test per chunk fault, each of
 //! which must fail closed as "no session", never a partial parse.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use sessionlib::cookie::{Cookie, CookieJar, MAX_CHUNKS, MAX_COOKIE_HEADER_LEN, MAX_COOKIE_LEN};
 use sessionlib::{
-    CookieConfig, CookieConfigBuilder, CookieConfigError, Error, Key, Session, SessionConfig,
+    CookieConfig, CookieConfigBuilder, CookieConfigError, Error, Session, SessionConfig,
     SessionSource, SetCookie,
 };
-use time::{Duration, OffsetDateTime};
+use time::Duration;
+
+use crate::common::{key, now};
 
 const NAME: &str = "__Host-session";
-
-fn t0() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
-}
-
-fn key(byte: u8) -> Key {
-    Key::from_bytes(&[byte; 32]).unwrap()
-}
 
 fn cookie_config(
     max_chunks: usize,
@@ -87,9 +75,9 @@ impl Browser {
 /// The chunk cookies of a new session holding `len` bytes of padding, as
 /// `(name, value)` pairs.
 fn chunked(config: &SessionConfig, len: usize, seed: u64) -> Vec<(String, String)> {
-    let mut session = config.load_at("", t0());
+    let mut session = config.load_at("", now());
     session.insert("pad", &padding(len, seed)).unwrap();
-    let update = config.save_at(&session, t0()).unwrap().unwrap();
+    let update = config.save_at(&session, now()).unwrap().unwrap();
     update
         .cookies()
         .iter()
@@ -117,19 +105,19 @@ fn removed_names(update: &SetCookie) -> Vec<&str> {
 /// Loads `header` and checks that it is no session with `source`, then returns what
 /// saving that (empty) session sends.
 fn refused(config: &SessionConfig, header: &str, source: SessionSource) -> Option<SetCookie> {
-    let session = config.load_at(header, t0());
+    let session = config.load_at(header, now());
     assert_eq!(session.source(), source, "{header:.80}");
     assert!(session.is_empty() && session.get_value("pad").is_none());
-    config.save_at(&session, t0()).unwrap()
+    config.save_at(&session, now()).unwrap()
 }
 
 #[test]
 fn a_9_kb_session_round_trips_in_three_prefixed_chunks() {
     let c = sessions(4);
     let pad = padding(7_000, 1);
-    let mut session = c.load_at("", t0());
+    let mut session = c.load_at("", now());
     session.insert("pad", &pad).unwrap();
-    let update = c.save_at(&session, t0()).unwrap().unwrap();
+    let update = c.save_at(&session, now()).unwrap().unwrap();
     let names: Vec<&str> = update.cookies().iter().map(Cookie::name).collect();
     assert_eq!(names, [NAME, "__Host-session.1", "__Host-session.2"]);
     assert!(!update.is_removal());
@@ -154,19 +142,19 @@ fn a_9_kb_session_round_trips_in_three_prefixed_chunks() {
     );
     let mut browser = Browser::default();
     browser.store(Some(&update));
-    let loaded = c.load_at(browser.header(), t0() + Duration::seconds(5));
+    let loaded = c.load_at(browser.header(), now() + Duration::seconds(5));
     assert_eq!(loaded.source(), SessionSource::Cookie);
     assert_eq!(loaded.get::<String>("pad"), Some(pad));
     // Nothing changed: nothing is sent.
     assert!(c
-        .save_at(&loaded, t0() + Duration::seconds(5))
+        .save_at(&loaded, now() + Duration::seconds(5))
         .unwrap()
         .is_none());
     // The order of the cookies in the header does not matter: the names carry it.
     let mut pairs: Vec<(String, String)> = browser.0.clone().into_iter().collect();
     pairs.reverse();
     assert_eq!(
-        c.load_at(header(&pairs), t0()).source(),
+        c.load_at(header(&pairs), now()).source(),
         SessionSource::Cookie
     );
 }
@@ -178,7 +166,7 @@ fn sealed_sessions_are_chunked_the_same_way() {
     let pairs = chunked(&c, 6_500, 2);
     assert_eq!(pairs.len(), 3);
     assert!(pairs.iter().all(|(_, v)| !v.contains("abcdefgh")));
-    let s = c.load_at(header(&pairs), t0());
+    let s = c.load_at(header(&pairs), now());
     assert_eq!(s.get::<String>("pad"), Some(padding(6_500, 2)));
     // A swapped pair of chunks does not open.
     let mut swapped = pairs.clone();
@@ -204,25 +192,25 @@ fn small_sessions_stay_one_plain_cookie() {
     // The same cookie as without chunking: each configuration reads the other's.
     let plain = sessions(1);
     assert_eq!(
-        plain.load_at(header(&pairs), t0()).source(),
+        plain.load_at(header(&pairs), now()).source(),
         SessionSource::Cookie
     );
     let plain_pairs = chunked(&plain, 100, 3);
     assert_eq!(
-        chunking.load_at(header(&plain_pairs), t0()).source(),
+        chunking.load_at(header(&plain_pairs), now()).source(),
         SessionSource::Cookie
     );
     // Without chunking, a large session is an error as before, and chunk names are
     // other cookies.
-    let mut big = plain.load_at("", t0());
+    let mut big = plain.load_at("", now());
     big.insert("pad", &padding(3_500, 3)).unwrap();
     assert!(matches!(
-        plain.save_at(&big, t0()),
+        plain.save_at(&big, now()),
         Err(Error::CookieTooLarge { .. })
     ));
     let with_stray = format!("{}; {NAME}.1=x", header(&plain_pairs));
     assert_eq!(
-        plain.load_at(with_stray, t0()).source(),
+        plain.load_at(with_stray, now()).source(),
         SessionSource::Cookie
     );
 }
@@ -243,7 +231,7 @@ fn every_set_cookie_fits_in_4096_bytes_at_every_size() {
         let mut len = 2_000;
         while len < 17_000 {
             let data = json!({ "pad": padding(len, len as u64) });
-            match config.encode_chunks_until(&data, t0() + Duration::hours(1)) {
+            match config.encode_chunks_until(&data, now() + Duration::hours(1)) {
                 Ok(cookies) => {
                     seen_counts[cookies.len()] = true;
                     for cookie in &cookies {
@@ -257,7 +245,7 @@ fn every_set_cookie_fits_in_4096_bytes_at_every_size() {
                     let request = request.join("; ");
                     assert!(request.len() <= MAX_COOKIE_HEADER_LEN);
                     let back = config
-                        .decode_header_at::<Value>(&request, t0())
+                        .decode_header_at::<Value>(&request, now())
                         .unwrap()
                         .unwrap();
                     assert_eq!(back.data, data);
@@ -276,7 +264,7 @@ fn every_set_cookie_fits_in_4096_bytes_at_every_size() {
     // Each chunk is filled to the limit: the first three of a 4-chunk session are
     // within a few bytes of 4096.
     let cookies = configs[0]
-        .encode_chunks_until(&json!({ "pad": padding(11_000, 9) }), t0())
+        .encode_chunks_until(&json!({ "pad": padding(11_000, 9) }), now())
         .unwrap();
     assert_eq!(cookies.len(), 4);
     for cookie in &cookies[..3] {
@@ -287,11 +275,11 @@ fn every_set_cookie_fits_in_4096_bytes_at_every_size() {
 #[test]
 fn a_session_larger_than_max_chunks_is_an_error_at_save() {
     let c = sessions(2);
-    let mut s = c.load_at("", t0());
+    let mut s = c.load_at("", now());
     s.insert("pad", &padding(5_000, 4)).unwrap();
-    assert_eq!(c.save_at(&s, t0()).unwrap().unwrap().cookies().len(), 2);
+    assert_eq!(c.save_at(&s, now()).unwrap().unwrap().cookies().len(), 2);
     s.insert("pad", &padding(7_000, 4)).unwrap();
-    match c.save_at(&s, t0()) {
+    match c.save_at(&s, now()) {
         Err(Error::CookieTooLarge { len, max }) => {
             assert!(len > 9_000);
             assert_eq!(max, MAX_COOKIE_LEN);
@@ -330,38 +318,38 @@ fn max_chunks_is_checked_at_build() {
 fn stale_chunks_are_removed_when_the_session_shrinks_or_ends() {
     let c = sessions(4);
     let mut browser = Browser::default();
-    let mut session = c.load_at("", t0());
+    let mut session = c.load_at("", now());
     session.insert("pad", &padding(7_000, 5)).unwrap();
-    browser.store(c.save_at(&session, t0()).unwrap().as_ref());
+    browser.store(c.save_at(&session, now()).unwrap().as_ref());
     assert_eq!(browser.0.len(), 3);
     // 3 chunks to 2: chunk 2 is removed in the same response.
-    let mut session = c.load_at(browser.header(), t0());
+    let mut session = c.load_at(browser.header(), now());
     session.insert("pad", &padding(4_000, 5)).unwrap();
-    let update = c.save_at(&session, t0()).unwrap().unwrap();
+    let update = c.save_at(&session, now()).unwrap().unwrap();
     assert_eq!(update.cookies().len(), 3);
     assert_eq!(removed_names(&update), ["__Host-session.2"]);
     browser.store(Some(&update));
     assert_eq!(browser.0.len(), 2);
     // 2 chunks to 1.
-    let mut session = c.load_at(browser.header(), t0());
+    let mut session = c.load_at(browser.header(), now());
     assert_eq!(session.source(), SessionSource::Cookie);
     session.insert("pad", "small").unwrap();
-    let update = c.save_at(&session, t0()).unwrap().unwrap();
+    let update = c.save_at(&session, now()).unwrap().unwrap();
     assert_eq!(removed_names(&update), ["__Host-session.1"]);
     browser.store(Some(&update));
     assert_eq!(browser.0.keys().collect::<Vec<_>>(), [NAME]);
     // Growing again removes nothing.
-    let mut session = c.load_at(browser.header(), t0());
+    let mut session = c.load_at(browser.header(), now());
     session.insert("pad", &padding(8_000, 6)).unwrap();
-    let update = c.save_at(&session, t0()).unwrap().unwrap();
+    let update = c.save_at(&session, now()).unwrap().unwrap();
     assert_eq!(update.cookies().len(), 3);
     assert!(removed_names(&update).is_empty());
     browser.store(Some(&update));
     // Logout removes every chunk and nothing more.
-    let mut session = c.load_at(browser.header(), t0());
+    let mut session = c.load_at(browser.header(), now());
     assert_eq!(session.get::<String>("pad"), Some(padding(8_000, 6)));
     session.clear();
-    let update = c.save_at(&session, t0()).unwrap().unwrap();
+    let update = c.save_at(&session, now()).unwrap().unwrap();
     assert!(update.is_removal());
     assert_eq!(
         removed_names(&update),
@@ -378,11 +366,11 @@ fn a_revoked_or_expired_chunked_session_loses_every_chunk() {
         .idle_timeout(Duration::minutes(30))
         .validate(|s| s.get::<bool>("banned") != Some(true))
         .build();
-    let mut s = c.load_at("", t0());
+    let mut s = c.load_at("", now());
     s.insert("pad", &padding(3_500, 7)).unwrap();
     s.insert("banned", &true).unwrap();
     let pairs: Vec<(String, String)> = c
-        .save_at(&s, t0())
+        .save_at(&s, now())
         .unwrap()
         .unwrap()
         .cookies()
@@ -395,10 +383,10 @@ fn a_revoked_or_expired_chunked_session_loses_every_chunk() {
     let plain = SessionConfig::builder(cookie_config(4, |b| b))
         .idle_timeout(Duration::minutes(30))
         .build();
-    let later = plain.load_at(header(&pairs), t0() + Duration::hours(1));
+    let later = plain.load_at(header(&pairs), now() + Duration::hours(1));
     assert_eq!(later.source(), SessionSource::Expired);
     let update = plain
-        .save_at(&later, t0() + Duration::hours(1))
+        .save_at(&later, now() + Duration::hours(1))
         .unwrap()
         .unwrap();
     assert_eq!(removed_names(&update).len(), 2);
@@ -411,10 +399,10 @@ fn jars_hold_chunks_too() {
     for (name, value) in chunked(&c, 7_000, 8) {
         jar.add_original(Cookie::new(name, value));
     }
-    let s = c.load_jar_at(&jar, t0());
+    let s = c.load_jar_at(&jar, now());
     assert_eq!(s.get::<String>("pad"), Some(padding(7_000, 8)));
     jar.remove(Cookie::from("__Host-session.1"));
-    assert_eq!(c.load_jar_at(&jar, t0()).source(), SessionSource::Invalid);
+    assert_eq!(c.load_jar_at(&jar, now()).source(), SessionSource::Invalid);
 }
 
 // The chunk faults. Each must leave the request without a session.
@@ -481,16 +469,16 @@ fn fault_duplicated_chunk() {
     let mut same = pairs.clone();
     same.push(pairs[1].clone());
     assert_eq!(
-        c.load_at(header(&same), t0()).source(),
+        c.load_at(header(&same), now()).source(),
         SessionSource::Cookie
     );
     for (index, planted) in other.iter().enumerate() {
         let mut doubled = pairs.clone();
         doubled.push(planted.clone());
         assert!(refused(&c, &header(&doubled), SessionSource::Ambiguous).is_none());
-        let mut session = c.load_at(header(&doubled), t0());
+        let mut session = c.load_at(header(&doubled), now());
         session.insert("pad", "small").unwrap();
-        let update = c.save_at(&session, t0()).unwrap().unwrap();
+        let update = c.save_at(&session, now()).unwrap().unwrap();
         assert!(removed_names(&update).is_empty(), "{index}");
         assert_eq!(update.cookies().len(), 1);
     }
@@ -500,7 +488,7 @@ fn fault_duplicated_chunk() {
     let mut many = pairs.clone();
     many.extend(std::iter::repeat_n(pairs[1].clone(), 7));
     assert_eq!(
-        c.load_at(header(&many), t0()).source(),
+        c.load_at(header(&many), now()).source(),
         SessionSource::Cookie
     );
     many.push(pairs[1].clone());
@@ -528,15 +516,15 @@ fn fault_reordered_chunks() {
 #[test]
 fn fault_mixed_generations() {
     let c = sessions(4);
-    let mut session = c.load_at("", t0());
+    let mut session = c.load_at("", now());
     session.insert("pad", &padding(7_000, 15)).unwrap();
-    let first = c.save_at(&session, t0()).unwrap().unwrap();
+    let first = c.save_at(&session, now()).unwrap().unwrap();
     let mut browser = Browser::default();
     browser.store(Some(&first));
-    let mut loaded = c.load_at(browser.header(), t0());
+    let mut loaded = c.load_at(browser.header(), now());
     loaded.insert("pad", &padding(7_000, 115)).unwrap();
     let second = c
-        .save_at(&loaded, t0() + Duration::seconds(1))
+        .save_at(&loaded, now() + Duration::seconds(1))
         .unwrap()
         .unwrap();
     let (a, b) = (first.cookies(), second.cookies());
@@ -575,7 +563,7 @@ fn fault_chunks_of_another_cookie_name() {
     refused(&c, &header(&ours), SessionSource::Invalid);
     // And the other name's cookies are not ours at all.
     assert_eq!(
-        c.load_at(header(&pairs), t0()).source(),
+        c.load_at(header(&pairs), now()).source(),
         SessionSource::NoCookie
     );
 }
@@ -604,7 +592,7 @@ fn fault_too_many_chunks() {
     pairs.push(("__Host-session.4".into(), "x".into()));
     pairs.push(("__Host-session.01".into(), "x".into()));
     assert_eq!(
-        four.load_at(header(&pairs), t0()).source(),
+        four.load_at(header(&pairs), now()).source(),
         SessionSource::Cookie
     );
 }
@@ -619,7 +607,7 @@ fn fault_oversized_header() {
     h.push_str("; other=");
     let fill = MAX_COOKIE_HEADER_LEN - h.len();
     h.push_str(&"x".repeat(fill));
-    assert_eq!(c.load_at(&h, t0()).source(), SessionSource::Cookie);
+    assert_eq!(c.load_at(&h, now()).source(), SessionSource::Cookie);
     h.push('x');
     let update = refused(&c, &h, SessionSource::Invalid).unwrap();
     assert_eq!(
@@ -659,9 +647,9 @@ fn fault_tampered_chunk() {
 #[test]
 fn session_debug_and_set_cookie_debug_show_no_values() {
     let c = sessions(4);
-    let mut s: Session = c.load_at("", t0());
+    let mut s: Session = c.load_at("", now());
     s.insert("pad", &padding(6_500, 22)).unwrap();
-    let update = c.save_at(&s, t0()).unwrap().unwrap();
+    let update = c.save_at(&s, now()).unwrap().unwrap();
     let debug = format!("{update:?}");
     assert!(debug.contains("__Host-session.2"), "{debug}");
     for cookie in update.cookies() {

@@ -2,24 +2,14 @@
 //!
 //! Skipped with a message when Python or itsdangerous is missing, except under
 //! `CI=true`, where that is a failure.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use serde_json::{json, Value};
 use sessionlib::{Codec, Key, KeyUsed, Keyring};
 use time::{Duration, OffsetDateTime};
 
-const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/native_peer.py");
+use crate::common::{self, hex};
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/native_peer.py");
 
 fn samples() -> Vec<Value> {
     vec![

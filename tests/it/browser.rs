@@ -13,24 +13,17 @@
 //! screenshot of the logged-in page is written to `target/browser/logged_in.png` on
 //! every run, and one of the page a failed wait was looking at to
 //! `target/browser/failure.png`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use common::{free_port, in_ci, Server};
 use serde_json::{json, Value};
+
+use crate::common::peers::browser_paths;
+use crate::common::{free_port, one_at_a_time, Server};
 
 const KEY: &str = "browser-test-key-0123456789abcdef0123456789abcdef";
 const DEV: [(&str, &str); 2] = [("SESSIONLIB_DEV", "1"), ("SESSIONLIB_SECRET_KEY", KEY)];
@@ -43,38 +36,6 @@ const PLAIN_HOST: &str = "sessionlib.test";
 const DEADLINE: Duration = Duration::from_secs(15);
 /// The WebDriver name of an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-/// Chromium and chromedriver, or `None` (after printing why) when they are missing
-/// outside CI.
-fn browser_paths() -> Option<(PathBuf, PathBuf)> {
-    let path = |var: &str, default: &str| {
-        PathBuf::from(std::env::var_os(var).unwrap_or_else(|| default.into()))
-    };
-    let chromium = path("CHROMIUM", "/usr/bin/chromium");
-    let driver = path("CHROMEDRIVER", "/usr/bin/chromedriver");
-    let missing: Vec<String> = [&chromium, &driver]
-        .iter()
-        .filter(|p| !p.is_file())
-        .map(|p| p.display().to_string())
-        .collect();
-    if missing.is_empty() {
-        return Some((chromium, driver));
-    }
-    let why = format!(
-        "{} not found; install Debian's chromium and chromium-driver \
-         (`apt-get install chromium chromium-driver`) to run the browser tests",
-        missing.join(" and ")
-    );
-    assert!(!in_ci(), "CI=true and {why}");
-    eprintln!("SKIPPED: {why}");
-    None
-}
-
-/// One browser at a time: each is a few processes, and CI machines have two cores.
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// `target/` (the parent of Cargo's `target/tmp`), where screenshots go.
 fn target_dir() -> PathBuf {

@@ -1,25 +1,16 @@
 //! Properties of `Cookie:` header reading, on arbitrary input.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use sessionlib::cookie::CookieConfig;
-use sessionlib::{Key, Session, SessionConfig, SessionSource};
-use time::OffsetDateTime;
+use sessionlib::{Session, SessionConfig, SessionSource};
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
-}
+use crate::common::{key, now};
 
 /// Named `session` explicitly (the default is `__Host-session`), so the strategies
 /// below can spell it.
 fn config() -> CookieConfig {
-    CookieConfig::builder(Key::from_bytes(&[3; 32]).unwrap())
+    CookieConfig::builder(key(3))
         .name("session")
         .try_build()
         .unwrap()

@@ -1,12 +1,5 @@
 //! The Flask profile against vectors made by the real Flask (no Python needed), plus
 //! its tampering, rotation and divergence tests.
-#![cfg(feature = "flask")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use serde_json::Value;
 use sessionlib::flask::{
@@ -16,18 +9,7 @@ use sessionlib::flask::{
 use sessionlib::{Error, Inflate, Key, KeyUsed, Keyring};
 use time::{Duration, OffsetDateTime};
 
-fn load() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/vectors/flask.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn at(case: &Value, field: &str) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(case[field].as_i64().unwrap()).unwrap()
-}
+use crate::common::{at_field, now, vectors};
 
 fn codec_for(case: &Value) -> FlaskCodec {
     let fallbacks: Vec<&[u8]> = case["fallbacks"]
@@ -49,7 +31,7 @@ fn codec_for(case: &Value) -> FlaskCodec {
 
 #[test]
 fn flask_vectors_decode_and_reencode() {
-    let doc = load();
+    let doc = vectors("flask.json");
     let cases = doc["valid"].as_array().unwrap();
     assert!(cases.len() >= 16);
     for case in cases {
@@ -57,9 +39,9 @@ fn flask_vectors_decode_and_reencode() {
         let token = case["token"].as_str().unwrap();
         let codec = codec_for(case);
         let v = codec
-            .decode_at(token, at(case, "now"))
+            .decode_at(token, at_field(case, "now"))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(v.signed_at, at(case, "signed_at"), "{name}");
+        assert_eq!(v.signed_at, at_field(case, "signed_at"), "{name}");
         assert_eq!(
             v.key_used.to_string(),
             case["key_used"].as_str().unwrap(),
@@ -86,7 +68,7 @@ fn flask_vectors_decode_and_reencode() {
         if case["compressed"].as_bool().unwrap() {
             // zlib output differs between implementations (and so, near the one-byte
             // threshold, whether compressing pays at all); the data must survive.
-            let back = codec.decode_at(&reencoded, at(case, "now")).unwrap();
+            let back = codec.decode_at(&reencoded, at_field(case, "now")).unwrap();
             assert_eq!(back.data, v.data, "{name}");
         } else {
             assert_eq!(reencoded, token, "{name}");
@@ -96,14 +78,14 @@ fn flask_vectors_decode_and_reencode() {
 
 #[test]
 fn flask_expect_fail_vectors() {
-    let doc = load();
+    let doc = vectors("flask.json");
     let cases = doc["invalid"].as_array().unwrap();
     assert!(cases.len() >= 20);
     let mut divergences = 0;
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let err = codec_for(case)
-            .decode_at(case["token"].as_str().unwrap(), at(case, "now"))
+            .decode_at(case["token"].as_str().unwrap(), at_field(case, "now"))
             .expect_err(name);
         let kind = match err {
             Error::Malformed => "Malformed",
@@ -123,10 +105,6 @@ fn flask_expect_fail_vectors() {
 
 fn key() -> Keyring {
     flask_keyring(b"dev", &[]).unwrap()
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
 }
 
 fn sample() -> FlaskSession {

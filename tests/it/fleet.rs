@@ -10,21 +10,14 @@
 //! `--nocapture` to see them) and asserts the requirements.
 //!
 //! Without `redis-server` the tests print SKIPPED and pass, except under `CI=true`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{free_port, RedisServer, Server};
 use sessionlib::{CookieConfig, Key, Keyring, SessionConfig, SessionSource};
+
+use crate::common::{free_port, one_at_a_time, RedisServer, Server};
 
 const USERS: usize = 50;
 const KEY_OLD: &str = "fleet-key-old-0123456789abcdef0123456789abcdef";
@@ -32,12 +25,6 @@ const KEY_NEW: &str = "fleet-key-new-0123456789abcdef0123456789abcdef";
 const KEY_NEWER: &str = "fleet-key-newer-0123456789abcdef0123456789abcdef";
 /// The examples' per-call Redis timeout in these tests.
 const REDIS_TIMEOUT_MS: u64 = 200;
-
-/// One scenario at a time: each starts four processes and 50 users.
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Three axum example servers on fixed ports, restartable one by one.
 struct Fleet {

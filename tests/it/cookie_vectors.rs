@@ -1,11 +1,5 @@
 //! The cookie token format, pinned by `tests/vectors/cookie.json` (written by the
 //! standard-library-only Python script `tests/vectors/gen_cookie_vectors.py`).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::path::Path;
 use std::process::Command;
@@ -13,22 +7,11 @@ use std::process::Command;
 use serde_json::Value;
 use sessionlib::cookie::{binding_salt, CookieConfig};
 use sessionlib::{Error, Key};
-use time::OffsetDateTime;
 
-fn vectors() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/cookie.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn hex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
-}
+use crate::common::{at_field, unhex, vectors};
 
 fn config(v: &Value) -> CookieConfig {
-    let key = Key::from_bytes(&hex(v["key_hex"].as_str().unwrap())).unwrap();
+    let key = Key::from_bytes(&unhex(v["key_hex"].as_str().unwrap())).unwrap();
     CookieConfig::builder(key)
         .salt(v["salt"].as_str().unwrap())
         .name(v["cookie_name"].as_str().unwrap())
@@ -36,13 +19,9 @@ fn config(v: &Value) -> CookieConfig {
         .unwrap()
 }
 
-fn at(seconds: &Value) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(seconds.as_i64().unwrap()).unwrap()
-}
-
 #[test]
 fn valid_vectors_encode_and_decode_exactly() {
-    let all = vectors();
+    let all = vectors("cookie.json");
     let valid = all["valid"].as_array().unwrap();
     assert!(valid.len() >= 5);
     for v in valid {
@@ -52,10 +31,14 @@ fn valid_vectors_encode_and_decode_exactly() {
             v["cookie_name"].as_str().unwrap(),
         )
         .unwrap();
-        assert_eq!(salt, hex(v["signing_salt_hex"].as_str().unwrap()), "{what}");
+        assert_eq!(
+            salt,
+            unhex(v["signing_salt_hex"].as_str().unwrap()),
+            "{what}"
+        );
         let config = config(v);
         let data: Value = serde_json::from_str(v["payload_json"].as_str().unwrap()).unwrap();
-        let expires = at(&v["expires"]);
+        let expires = at_field(v, "expires");
         let cookie = config.encode_until(&data, expires).unwrap();
         assert_eq!(cookie.value(), v["token"].as_str().unwrap(), "{what}");
         let header = format!("{}={}", v["cookie_name"].as_str().unwrap(), cookie.value());
@@ -70,7 +53,7 @@ fn valid_vectors_encode_and_decode_exactly() {
 
 #[test]
 fn expect_fail_vectors_fail_with_the_named_error() {
-    let all = vectors();
+    let all = vectors("cookie.json");
     let fail = all["expect_fail"].as_array().unwrap();
     assert!(fail.len() >= 8);
     for v in fail {
@@ -80,7 +63,7 @@ fn expect_fail_vectors_fail_with_the_named_error() {
             v["cookie_name"].as_str().unwrap(),
             v["token"].as_str().unwrap()
         );
-        let result = config(v).decode_header_at::<Value>(&header, at(&v["now"]));
+        let result = config(v).decode_header_at::<Value>(&header, at_field(v, "now"));
         let name = match &result {
             Err(Error::InvalidSignature) => "InvalidSignature",
             Err(Error::Expired { .. }) => "Expired",

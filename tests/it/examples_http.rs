@@ -4,21 +4,14 @@
 //!
 //! The examples are built (with `cargo build --all-features --example …`, a no-op
 //! after `cargo test --all-features`) before the first server starts.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine;
-use common::{Server, EXAMPLES};
+
+use crate::common::{Server, EXAMPLES};
 
 const KEY_A: &str = "example-key-A-0123456789abcdef0123456789abcdef";
 const KEY_B: &str = "example-key-B-0123456789abcdef0123456789abcdef";

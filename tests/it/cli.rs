@@ -1,22 +1,16 @@
 //! The `sessionlib` command-line tool, run as a real process.
 //!
 //! Every run checks that nothing it wrote to stderr contains a token or a key.
-#![cfg(feature = "cli")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 use sessionlib::signer::Signer;
-use sessionlib::{encoding, Key, Keyring};
+use sessionlib::{Key, Keyring};
+
+use crate::common;
+use crate::common::forge::{b64, ts, unb64};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sessionlib");
 const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/cli_peer.py");
@@ -208,7 +202,7 @@ fn keygen_prints_a_fresh_usable_secret() {
     let b = cli(&["keygen"]).ok();
     assert_ne!(a, b);
     let secret = a.strip_suffix('\n').unwrap();
-    assert_eq!(encoding::decode(secret.as_bytes()).unwrap().len(), 64);
+    assert_eq!(unb64(secret).len(), 64);
     assert!(secret.len() >= Key::MIN_LEN);
     let token = token_at(r#"{"a":1}"#, secret);
     let data = cli(&["decode", "--now", NOW, &token]).key(secret).ok();
@@ -237,7 +231,7 @@ fn sealed_tokens_round_trip_and_inspect_shows_only_the_header() {
     let codec = sessionlib::Codec::builder(Key::from_bytes(KEY.as_bytes()).unwrap())
         .sealed(true)
         .build();
-    let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    let now = common::now();
     assert_eq!(codec.decode_at::<Value>(&token, now).unwrap().data, data);
     // Without --sealed it is not a token; with another key or salt it does not open;
     // after its expiry it is expired.
@@ -303,7 +297,7 @@ fn encode_then_decode_round_trips() {
     assert!(out.ends_with("}\n") && out.lines().count() == 1);
     // The library agrees.
     let codec = sessionlib::Codec::new(Key::from_bytes(KEY.as_bytes()).unwrap());
-    let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    let now = common::now();
     assert_eq!(codec.decode_at::<Value>(&token, now).unwrap().data, data);
     // Any JSON value is session data, not only objects.
     let list = token_at("[1, 2, 3]", KEY);
@@ -467,7 +461,7 @@ fn exit_code_3_for_malformed_tokens() {
 fn exit_code_4_for_bad_signatures() {
     let token = token_at(r#"{"role":"user"}"#, KEY);
     // Tampered payload: a valid token for other data, with this token's signature.
-    let forged_payload = encoding::encode(br#"{"role":"admin"}"#);
+    let forged_payload = b64(br#"{"role":"admin"}"#);
     let parts: Vec<&str> = token.split('.').collect();
     let forged = format!("{forged_payload}.{}.{}", parts[1], parts[2]);
     let err = cli(&["decode", "--now", NOW, &forged]).key(KEY).fails(4);
@@ -514,12 +508,7 @@ fn exit_code_5_for_expired_tokens() {
     cli(&["decode", &token]).key(KEY).fails(5);
     // Expired and tampered is a signature error, not an expiry.
     let parts: Vec<&str> = token.split('.').collect();
-    let tampered = format!(
-        "{}.{}.{}",
-        encoding::encode(br#"{"a":2}"#),
-        parts[1],
-        parts[2]
-    );
+    let tampered = format!("{}.{}.{}", b64(br#"{"a":2}"#), parts[1], parts[2]);
     cli(&["decode", &tampered]).key(KEY).fails(4);
 }
 
@@ -546,12 +535,12 @@ fn exit_code_1_for_other_errors() {
         &Keyring::new(Key::from_bytes(KEY.as_bytes()).unwrap()),
         b"sessionlib.session",
     );
-    let mut token = encoding::encode(b"not json at all");
+    let mut token = b64(b"not json at all");
     token.push('.');
-    encoding::encode_timestamp_into(1_800_000_000, &mut token);
+    token.push_str(&ts(1_800_000_000));
     let signature = signer.sign(token.as_bytes());
     token.push('.');
-    token.push_str(&encoding::encode(signature.as_bytes()));
+    token.push_str(&b64(signature.as_bytes()));
     let err = cli(&["decode", "--now", NOW, &token]).key(KEY).fails(1);
     assert!(err.contains("not valid JSON"), "{err}");
 }
@@ -1529,7 +1518,7 @@ fn django_cli(args: &[&str], vector: &Value) -> Cli {
 }
 
 fn django_vectors() -> Value {
-    serde_json::from_str(include_str!("vectors/django.json")).unwrap()
+    serde_json::from_str(include_str!("../vectors/django.json")).unwrap()
 }
 
 /// Every token Django made decodes to Django's data, with the key that signed it, and

@@ -1,30 +1,13 @@
 //! The Django profile against vectors made by the real Django (no Python needed), plus
 //! its tampering, rotation and helper tests.
-#![cfg(feature = "django")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use serde_json::{json, Value};
 use sessionlib::django::{self, django_keyring, DjangoCodec, DjangoSession, Message, SESSION_SALT};
-use sessionlib::{encoding, Error, Key, KeyUsed, PayloadErrorKind};
+use sessionlib::{Error, Key, KeyUsed, PayloadErrorKind};
 use time::{Duration, OffsetDateTime};
 
-fn load() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/vectors/django.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn at(case: &Value, field: &str) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(case[field].as_i64().unwrap()).unwrap()
-}
+use crate::common::forge::{b64, unb64};
+use crate::common::{at_field, now, vectors};
 
 fn strs(case: &Value, field: &str) -> Vec<String> {
     case[field]
@@ -58,18 +41,18 @@ fn codec(case: &Value) -> DjangoCodec {
 
 #[test]
 fn django_vectors_decode_and_reencode() {
-    let doc = load();
+    let doc = vectors("django.json");
     let cases = doc["valid"].as_array().unwrap();
     assert_eq!(cases.len(), 17);
     let mut identical = 0;
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let token = case["token"].as_str().unwrap();
-        let now = at(case, "now");
+        let now = at_field(case, "now");
         let v = codec(case)
             .decode_at::<Value>(token, now)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(v.signed_at, at(case, "signed_at"), "{name}");
+        assert_eq!(v.signed_at, at_field(case, "signed_at"), "{name}");
         assert_eq!(
             v.key_used.to_string(),
             case["key_used"].as_str().unwrap(),
@@ -103,14 +86,14 @@ fn django_vectors_decode_and_reencode() {
 
 #[test]
 fn session_vectors_read_as_sessions() {
-    let doc = load();
+    let doc = vectors("django.json");
     for case in doc["valid"].as_array().unwrap() {
         if case["kind"] != "session" {
             continue;
         }
         let name = case["name"].as_str().unwrap();
         let v = codec(case)
-            .decode_at::<DjangoSession>(case["token"].as_str().unwrap(), at(case, "now"))
+            .decode_at::<DjangoSession>(case["token"].as_str().unwrap(), at_field(case, "now"))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             Value::Object(v.data),
@@ -131,10 +114,10 @@ fn case(doc: &Value, list: &str, name: &str) -> Value {
 
 #[test]
 fn django_messages_read_and_written_byte_for_byte() {
-    let doc = load();
+    let doc = vectors("django.json");
     let case = case(&doc, "valid", "messages");
     let mut v = codec(&case)
-        .decode_at::<DjangoSession>(case["token"].as_str().unwrap(), at(&case, "now"))
+        .decode_at::<DjangoSession>(case["token"].as_str().unwrap(), at_field(&case, "now"))
         .unwrap();
     let expected: Vec<Message> = case["messages"]
         .as_array()
@@ -165,10 +148,10 @@ fn django_messages_read_and_written_byte_for_byte() {
 
 #[test]
 fn django_login_is_recognised_and_its_hash_checked() {
-    let doc = load();
+    let doc = vectors("django.json");
     let case = case(&doc, "valid", "auth login");
     let v = codec(&case)
-        .decode_at::<DjangoSession>(case["token"].as_str().unwrap(), at(&case, "now"))
+        .decode_at::<DjangoSession>(case["token"].as_str().unwrap(), at_field(&case, "now"))
         .unwrap();
     let user = django::auth_user(&v.data).unwrap();
     assert_eq!(user.user_id, "7");
@@ -197,14 +180,14 @@ fn django_login_is_recognised_and_its_hash_checked() {
 
 #[test]
 fn session_expiry_is_not_enforced_like_django() {
-    let doc = load();
+    let doc = vectors("django.json");
     let case = case(&doc, "valid", "session expiry not enforced (ticket 19201)");
     let v = codec(&case)
-        .decode_at::<DjangoSession>(case["token"].as_str().unwrap(), at(&case, "now"))
+        .decode_at::<DjangoSession>(case["token"].as_str().unwrap(), at_field(&case, "now"))
         .unwrap();
     // `_session_expiry` is 60 seconds, the cookie was signed an hour ago: still read.
     assert_eq!(v.data["_session_expiry"], json!(60));
-    assert!(at(&case, "now") - v.signed_at > Duration::seconds(60));
+    assert!(at_field(&case, "now") - v.signed_at > Duration::seconds(60));
 }
 
 fn kind(err: &Error) -> &'static str {
@@ -224,7 +207,7 @@ fn kind(err: &Error) -> &'static str {
 
 #[test]
 fn django_expect_fail_vectors() {
-    let doc = load();
+    let doc = vectors("django.json");
     let cases = doc["invalid"].as_array().unwrap();
     assert_eq!(cases.len(), 30);
     let mut divergences = Vec::new();
@@ -245,7 +228,7 @@ fn django_expect_fail_vectors() {
         .max_age(Duration::seconds(case["max_age"].as_i64().unwrap()))
         .build();
         let err = c
-            .decode_at::<DjangoSession>(token, at(case, "now"))
+            .decode_at::<DjangoSession>(token, at_field(case, "now"))
             .expect_err(name);
         assert_eq!(kind(&err), case["error"].as_str().unwrap(), "{name}");
         // No error shows the token or any part of it.
@@ -276,10 +259,6 @@ fn django_expect_fail_vectors() {
             "signed: session not an object",
         ]
     );
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
 }
 
 fn sessions() -> DjangoCodec {
@@ -396,10 +375,7 @@ fn typed_data_and_header_reading() {
     let token = codec.encode_at(&cart, now()).unwrap();
     // Struct fields keep their order: the JSON is exactly what json.dumps writes.
     let payload = token.split(':').next().unwrap();
-    assert_eq!(
-        encoding::decode(payload.as_bytes()).unwrap(),
-        br#"{"user":"cobra","items":[1,2]}"#
-    );
+    assert_eq!(unb64(payload), br#"{"user":"cobra","items":[1,2]}"#);
     let header = format!("csrftoken=abc; sessionid={token}; theme=dark");
     let v = codec
         .decode_header_at::<Cart>(&header, django::SESSION_COOKIE_NAME, now())
@@ -420,14 +396,11 @@ fn typed_data_and_header_reading() {
 #[test]
 fn signer_is_djangos_salted_hmac() {
     // django.core.signing.Signer(key="dev", salt=SESSION_SALT).signature("e30:1r30im")
-    let doc = load();
+    let doc = vectors("django.json");
     let case = case(&doc, "valid", "empty");
     let token = case["token"].as_str().unwrap();
     let (text, sig) = token.rsplit_once(':').unwrap();
     let ring = django_keyring(case["secret_key"].as_str().unwrap(), &[]).unwrap();
     let signer = django::signer(&ring, SESSION_SALT.as_bytes());
-    assert_eq!(
-        encoding::encode(signer.sign(text.as_bytes()).as_bytes()),
-        sig
-    );
+    assert_eq!(b64(signer.sign(text.as_bytes()).as_bytes()), sig);
 }
