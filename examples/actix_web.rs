@@ -21,7 +21,7 @@
 //!   production settings apply: a `__Host-session` cookie with `Secure`, which
 //!   browsers keep only over HTTPS (run it behind a TLS-terminating proxy); Chromium
 //!   also keeps it on `http://localhost` and `http://127.0.0.1`, which it treats as
-//!   secure (see tests/browser.rs).
+//!   secure (see tests/it/browser.rs).
 //! - `SESSIONLIB_TTL_SECONDS`: the idle timeout in seconds. Default 1800.
 //! - `SESSIONLIB_LEEWAY_SECONDS`: how long after its signed expiry a cookie is still
 //!   accepted, for clocks that differ between servers; at least the largest difference
@@ -38,7 +38,7 @@
 //!   cookie is kept).
 //! - `SESSIONLIB_CLOCK_SKEW_SECONDS`: a testing aid that sets this server's session
 //!   clock off by that many seconds (negative: behind), to try clock differences
-//!   between servers (tests/fleet.rs). Default 0.
+//!   between servers (tests/it/fleet.rs). Default 0.
 //! - `SESSIONLIB_MAX_CHUNKS`: the most cookies a session may be split into, 1 to 4
 //!   (`CookieConfigBuilder::max_chunks`). Default 1. Above 1 the app also serves
 //!   `GET /padding` (how many bytes of padding the session holds, and a form) and

@@ -21,7 +21,7 @@
 //!   production settings apply: a `__Host-session` cookie with `Secure`, which
 //!   browsers keep only over HTTPS (run it behind a TLS-terminating proxy); Chromium
 //!   also keeps it on `http://localhost` and `http://127.0.0.1`, which it treats as
-//!   secure (see tests/browser.rs).
+//!   secure (see tests/it/browser.rs).
 //! - `SESSIONLIB_TTL_SECONDS`: the idle timeout in seconds. Default 1800.
 //! - `SESSIONLIB_LEEWAY_SECONDS`: how long after its signed expiry a cookie is still
 //!   accepted, for clocks that differ between servers; at least the largest difference
@@ -38,7 +38,7 @@
 //!   cookie is kept).
 //! - `SESSIONLIB_CLOCK_SKEW_SECONDS`: a testing aid that sets this server's session
 //!   clock off by that many seconds (negative: behind), to try clock differences
-//!   between servers (tests/fleet.rs). Default 0.
+//!   between servers (tests/it/fleet.rs). Default 0.
 //! - `SESSIONLIB_NO_SESSIONS=1`: serve `GET /greeting` without the session layer (the
 //!   same answer as a first visit, no counter, no cookie), as the baseline of the load
 //!   test (benches/load.sh). The other routes are not served.
@@ -46,7 +46,7 @@
 //!   (`CookieConfigBuilder::max_chunks`). Default 1. Above 1 the app also serves
 //!   `GET /padding` (how many bytes of padding the session holds, and a form) and
 //!   `POST /padding` (form field `bytes`, 0 to 12000), to grow and shrink the session
-//!   across chunks (tests/browser.rs).
+//!   across chunks (tests/it/browser.rs).
 //! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
 //!   browser cannot read the session) instead of only signing it. Needs the `sealed`
 //!   feature (`--features sealed`); without it the app refuses to start.

@@ -1,11 +1,13 @@
-//! Time as the library sees it: the [`Clock`] the cookie and session layers read the
-//! current time from, a [`ManualClock`] for tests, and [`IntoDuration`], which lets
-//! every builder take a `time::Duration` or a `std::time::Duration`.
+//! Time as the library sees it: the [`Clock`] that configurations read the current
+//! time from, a [`ManualClock`] for tests, and [`IntoDuration`], which lets every
+//! builder take a `time::Duration` or a `std::time::Duration`.
 //!
-//! The cookie and session layers have one clock hook,
-//! [`CookieConfigBuilder::clock`](crate::CookieConfigBuilder::clock); the session
-//! layer reads the clock of its cookie configuration. The codecs take the time
-//! explicitly instead ([`Codec::encode_at`](crate::Codec::encode_at),
+//! Every builder whose calls read the time has one clock hook:
+//! [`CookieConfigBuilder::clock`](crate::CookieConfigBuilder::clock) for the cookie
+//! layer and the session layer built on it, and `clock` on the codec builders
+//! ([`CodecBuilder::clock`](crate::CodecBuilder::clock), and the Flask and Django
+//! ones). The codecs also take the time explicitly
+//! ([`Codec::encode_at`](crate::Codec::encode_at),
 //! [`Codec::decode_at`](crate::Codec::decode_at)), and every `_at` in the crate means
 //! the same: "with this as the current time".
 //!
@@ -137,11 +139,11 @@ impl fmt::Debug for SharedClock {
     }
 }
 
-/// A duration as the builders take it: a [`time::Duration`](Duration) or a
+/// A duration as the builders take it: a [`time::Duration`] or a
 /// [`std::time::Duration`]. A `std` duration too long for `time`'s range becomes
 /// [`Duration::MAX`], which every setter treats as "no limit".
 pub trait IntoDuration {
-    /// The duration as a [`time::Duration`](Duration).
+    /// The duration as a [`time::Duration`].
     fn into_duration(self) -> Duration;
 }
 

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
-use crate::clock::IntoDuration;
+use crate::clock::{Clock, IntoDuration, SharedClock};
 use crate::error::{Error, PayloadError, PayloadErrorKind};
 use crate::key::{KeyUsed, Keyring};
 use crate::signer::{Sha256, Signer};
@@ -95,6 +95,7 @@ struct Inner {
     framer: Framer<Sha256>,
     ttl: Duration,
     leeway: Duration,
+    clock: SharedClock,
     /// Set when tokens are sealed instead of signed (feature `sealed`).
     #[cfg(feature = "sealed")]
     sealer: Option<crate::sealed::Sealer>,
@@ -123,6 +124,7 @@ pub struct CodecBuilder {
     max_token_len: usize,
     compression: bool,
     inflate: Inflate,
+    clock: SharedClock,
     #[cfg(feature = "sealed")]
     sealed: bool,
 }
@@ -209,6 +211,23 @@ impl CodecBuilder {
         self
     }
 
+    /// The clock that the calls without an `_at` suffix ([`Codec::encode`],
+    /// [`Codec::decode`], [`Codec::verify`]) read the current time from: any
+    /// `Fn() -> OffsetDateTime` or a [`ManualClock`](crate::clock::ManualClock). The
+    /// `_at` calls take the time as an argument instead.
+    ///
+    /// Defaults to the system clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = SharedClock::new(clock);
+        self
+    }
+
+    /// The clock of the cookie configuration that builds this codec.
+    pub(crate) fn shared_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Builds the codec, deriving the per-key MAC states once.
     pub fn build(self) -> Codec {
         Codec {
@@ -220,6 +239,7 @@ impl CodecBuilder {
                 ),
                 ttl: self.ttl,
                 leeway: self.leeway,
+                clock: self.clock,
                 #[cfg(feature = "sealed")]
                 sealer: self
                     .sealed
@@ -246,6 +266,7 @@ impl Codec {
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             compression: false,
             inflate: Inflate::default(),
+            clock: SharedClock::default(),
             #[cfg(feature = "sealed")]
             sealed: false,
         }
@@ -277,7 +298,7 @@ impl Codec {
 
     /// Encodes `data` into a token that expires after the configured time-to-live.
     pub fn encode<T: Serialize + ?Sized>(&self, data: &T) -> Result<String, Error> {
-        self.encode_after(data, system_now())
+        self.encode_after(data, self.now_nanos())
     }
 
     /// Like [`Codec::encode`], with `now` as the current time.
@@ -338,7 +359,7 @@ impl Codec {
     /// signature), the signature against each key (primary first, constant-time), the
     /// expiry, and only then decodes the payload. Nothing unverified is parsed.
     pub fn decode<T: DeserializeOwned>(&self, token: &str) -> Result<Verified<T>, Error> {
-        self.decode_with_clock(token, system_now)
+        self.decode_with_clock(token, || self.now_nanos())
     }
 
     /// Like [`Codec::decode`], with `now` as the current time (for tests and replays).
@@ -372,7 +393,7 @@ impl Codec {
     /// # }
     /// ```
     pub fn verify(&self, token: &str) -> Result<Verified<()>, Error> {
-        self.verify_with_clock(token, system_now)
+        self.verify_with_clock(token, || self.now_nanos())
     }
 
     /// Like [`Codec::verify`], with `now` as the current time.
@@ -445,6 +466,17 @@ impl Codec {
             key_used: opened.key_used,
         };
         Ok((opened, verified))
+    }
+}
+
+impl Codec {
+    /// The current Unix time in nanoseconds from the [clock](CodecBuilder::clock).
+    fn now_nanos(&self) -> i128 {
+        if self.inner.clock.is_set() {
+            self.inner.clock.now().unix_timestamp_nanos()
+        } else {
+            system_now()
+        }
     }
 }
 

@@ -39,14 +39,15 @@
 //!
 //! Each module builds only on the ones before it:
 //!
-//! 1. [`encoding`]: strict base64url and the timestamp integer codec.
+//! 1. `encoding` (private): strict base64url and the timestamp integer codec.
 //! 2. [`key`]: [`Key`] (a secret, redacted in `Debug`, zeroized on drop) and
 //!    [`Keyring`] (a primary key that signs, fallback keys that only verify).
 //! 3. [`signer`]: HMAC-SHA256 with derived keys, constant-time verification against a
 //!    keyring.
 //! 4. [`codec`]: [`Codec`], typed encoding and decoding with expiry, and opt-in zlib
-//!    compression (feature `zlib`).
-//! 5. [`cookie`]: [`CookieConfig`], the session cookie: safe attributes, the cookie
+//!    compression (feature `zlib`). Every builder whose calls read the time takes a
+//!    [`clock`] ([`clock::ManualClock`] for tests).
+//! 5. [`cookies`]: [`CookieConfig`], the session cookie: safe attributes, the cookie
 //!    name bound into the signature, `__Host-`/`__Secure-` rules, strict reading of
 //!    the `Cookie:` request header, the 4096-byte limit.
 //! 6. [`session`]: [`Session`] (a JSON map with flash messages) and [`SessionConfig`]

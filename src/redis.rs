@@ -69,7 +69,7 @@
 //!         .cache_ttl(std::time::Duration::from_millis(500))
 //!         .build(),
 //! );
-//! let cookie = CookieConfig::builder(Keyring::new(Key::generate())).clock(crate::clock::testing::clock).try_build()?;
+//! let cookie = CookieConfig::builder(Keyring::new(Key::generate())).try_build()?;
 //! let sessions = SessionConfig::builder(cookie)
 //!     .revocation(revocations.clone())
 //!     .build();

@@ -31,7 +31,7 @@
 //! use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig, SessionSource};
 //! # fn main() -> Result<(), sessionlib::Error> {
 //! let revocations = Arc::new(MemoryRevocation::new());
-//! let cookie = CookieConfig::builder(Keyring::new(Key::generate())).clock(crate::clock::testing::clock).try_build()?;
+//! let cookie = CookieConfig::builder(Keyring::new(Key::generate())).try_build()?;
 //! let sessions = SessionConfig::builder(cookie)
 //!     .revocation(revocations.clone())
 //!     .build();

@@ -82,8 +82,8 @@
 //!
 //! 1. The length of the text, against the configured maximum: [`Error::TooLarge`],
 //!    before anything is decoded.
-//! 2. The shape: canonical base64url (one spelling per token, as in
-//!    [`encoding`]), at least [`OVERHEAD`] + 1 bytes, version byte `0x01`; anything
+//! 2. The shape: canonical base64url (one spelling per token), at
+//!    least [`OVERHEAD`] + 1 bytes, version byte `0x01`; anything
 //!    else is [`Error::Malformed`], before any cryptography.
 //! 3. The tag, with each key of the ring, primary first: the Poly1305 tag over the
 //!    header and the ciphertext is checked before anything is decrypted, and nothing
@@ -110,7 +110,6 @@
 //! [`Keyring`]: crate::Keyring
 //! [`KeyUsed`]: crate::KeyUsed
 //! [`Error`]: crate::Error
-//! [`encoding`]: crate::encoding
 
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};

@@ -34,7 +34,7 @@ use crate::key::{KeyUsed, Keyring};
 pub const SIGNATURE_LEN: usize = 32;
 
 /// The longest signature any supported digest makes, in bytes.
-pub const MAX_SIGNATURE_LEN: usize = 32;
+pub(crate) const MAX_SIGNATURE_LEN: usize = 32;
 
 mod sealed {
     pub trait Sealed {}

@@ -154,7 +154,7 @@ impl fmt::Debug for UnverifiedToken {
 /// The token is split at its last two dots, so a compressed payload (which starts with
 /// a dot) is recognised; with the `zlib` feature it is inflated within the default
 /// [`Inflate`](crate::Inflate) limits. Each part is decoded strictly, as by
-/// [`crate::encoding`]; a part that does not decode is reported as `None` and makes the
+/// the verifying readers; a part that does not decode is reported as `None` and makes the
 /// shape invalid.
 ///
 /// Fails with [`Error::TooLarge`] for input longer than [`MAX_UNVERIFIED_LEN`] and

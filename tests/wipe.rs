@@ -167,7 +167,7 @@ fn needles(alg: Alg, label: &str, secret: &[u8], salt: &[u8], out: &mut Vec<Need
 }
 
 fn cookie_salt() -> Vec<u8> {
-    sessionlib::cookie::binding_salt(sessionlib::codec::DEFAULT_SALT.as_bytes(), "__Host-session")
+    sessionlib::cookies::binding_salt(sessionlib::codec::DEFAULT_SALT.as_bytes(), "__Host-session")
         .unwrap()
 }
 
@@ -234,7 +234,9 @@ fn codec_in_use() {
 fn cookie_config_in_use() -> CookieConfig {
     let config = CookieConfig::builder(key(1)).try_build().unwrap();
     assert_eq!(config.name(), "__Host-session");
-    let cookie = config.encode(&json!({"user": "cobra"})).unwrap();
+    let cookie = config
+        .encode(&json!({"user": "cobra"}), time::Duration::DAY)
+        .unwrap();
     let header = format!("__Host-session={}", cookie.value());
     assert!(config.decode_header::<Value>(&header).unwrap().is_some());
     config

@@ -30,7 +30,8 @@ struct Planted {
 fn chunk_fixtures() -> &'static ChunkFixtures {
     static FIXTURES: OnceLock<ChunkFixtures> = OnceLock::new();
     FIXTURES.get_or_init(|| {
-        let cookie = CookieConfig::builder(native_ring()).clock(now)
+        let cookie = CookieConfig::builder(native_ring())
+            .clock(now)
             .name(CHUNKED_NAME)
             .max_chunks(MAX_CHUNKS)
             .try_build()

@@ -21,7 +21,8 @@ struct CookieFixtures {
 fn cookie_fixtures() -> &'static CookieFixtures {
     static FIXTURES: OnceLock<CookieFixtures> = OnceLock::new();
     FIXTURES.get_or_init(|| {
-        let cookie = sessionlib::CookieConfig::builder(native_ring()).clock(now)
+        let cookie = sessionlib::CookieConfig::builder(native_ring())
+            .clock(now)
             .name(COOKIE_NAME)
             .try_build()
             .unwrap_or_else(|e| panic!("fixture cookie config refused: {e}"));

@@ -9,8 +9,8 @@ use sessionlib::signer::{Sha256, Signer};
 use sessionlib::{Error, Keyring};
 use time::Duration;
 
-use super::encoding;
 use super::common::{as_token, now, MAX_INPUT};
+use super::encoding;
 
 /// The Django test key of `tests/vectors/django.json`.
 pub const DJANGO_SECRET: &str = "django dev secret";

@@ -9,10 +9,10 @@ use sessionlib::signer::{Sha1, Signer};
 use sessionlib::Error;
 use time::{Duration, OffsetDateTime};
 
-use super::encoding;
 use super::common::{
     as_token, now, sign, timestamp_text, ARB_MAX_DEPTH, MAX_DECODED_NESTING, MAX_INPUT,
 };
+use super::encoding;
 
 /// The Flask test key of `tests/vectors/flask.json`.
 pub const FLASK_SECRET: &[u8] = b"flask dev secret";

@@ -34,10 +34,10 @@
 mod chunks;
 mod common;
 mod cookie;
-#[allow(dead_code)]
-mod encoding;
 #[cfg(feature = "django")]
 mod django;
+#[allow(dead_code)]
+mod encoding;
 #[cfg(feature = "flask")]
 mod flask;
 mod native;

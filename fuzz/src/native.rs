@@ -12,11 +12,11 @@ use sessionlib::signer::Signer;
 use sessionlib::{Codec, Error};
 use time::Duration;
 
-use super::encoding;
 use super::common::{
     as_token, expiry, native_ring, now, sign, timestamp_text, ARB_MAX_DEPTH, MAX_DECODED_NESTING,
     MAX_INPUT, NATIVE_SALT,
 };
+use super::encoding;
 
 /// The salt of the compressed codec in `decode_never_panics` and `tamper`.
 pub const ZLIB_SALT: &str = "sessionlib.fuzz.zlib";

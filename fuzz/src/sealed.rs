@@ -7,8 +7,8 @@ use serde_json::Value;
 use sessionlib::cookies::CookieConfig;
 use sessionlib::{Codec, Error, Keyring};
 
-use super::encoding;
 use super::common::{expiry, fixture_key, now, MAX_INPUT, NATIVE_SALT, NATIVE_SECRET};
+use super::encoding;
 
 /// The salt of `sealed_forged_never_opens`: no committed seed is sealed for it, so any
 /// token that opens under it was forged by the fuzzer.
@@ -54,7 +54,8 @@ fn sealed_fixtures() -> &'static SealedFixtures {
                 .salt(NATIVE_SALT)
                 .sealed(true)
                 .build(),
-            cookie: CookieConfig::builder(ring).clock(now)
+            cookie: CookieConfig::builder(ring)
+                .clock(now)
                 .name("session")
                 .sealed(true)
                 .try_build()

@@ -85,7 +85,7 @@ impl CookieConfigBuilder {
     /// module docs), from 1 to [`MAX_CHUNKS`] (4); [`try_build`](Self::try_build)
     /// refuses other values. A session too large for one cookie is split into chunk
     /// cookies named `<name>`, `<name>.1`, … `<name>.3`; one that does not fit in this
-    /// many is refused with [`Error::CookieTooLarge`] when it is written.
+    /// many is refused with [`Error::CookieTooLarge`](crate::Error::CookieTooLarge) when it is written.
     ///
     /// Defaults to 1: no chunking, a session must fit in one cookie.
     pub fn max_chunks(mut self, max_chunks: usize) -> Self {
@@ -125,8 +125,8 @@ impl CookieConfigBuilder {
         self
     }
 
-    /// The clock that the cookie layer, and the session layer built on this
-    /// configuration, read the current time from: any `Fn() -> OffsetDateTime` or a
+    /// The clock that the cookie layer, its codec and the session layer built on this
+    /// configuration read the current time from: any `Fn() -> OffsetDateTime` or a
     /// [`ManualClock`](crate::clock::ManualClock). For tests, and for simulating a
     /// server whose clock is off (`examples/` reads an offset from
     /// `SESSIONLIB_CLOCK_SKEW_SECONDS`); clocks that differ between servers are
@@ -248,6 +248,7 @@ impl CookieConfigBuilder {
         let codec = Codec::builder(self.keyring)
             .salt(salt)
             .leeway(self.leeway)
+            .shared_clock(self.clock.clone())
             .max_token_len(MAX_COOKIE_LEN * self.max_chunks);
         #[cfg(feature = "sealed")]
         let codec = codec.sealed(self.sealed);

@@ -10,8 +10,8 @@
 //! # fn main() -> Result<(), sessionlib::Error> {
 //! let config = CookieConfig::builder(Keyring::new(Key::generate())).try_build()?;
 //!
-//! // Writing: a `Set-Cookie` value with the signed expiry as `Expires`.
-//! let cookie = config.encode(&serde_json::json!({"user": "cobra"}))?;
+//! // Writing: a `Set-Cookie` value with the signed expiry (here a day away) as `Expires`.
+//! let cookie = config.encode(&serde_json::json!({"user": "cobra"}), sessionlib::time::Duration::DAY)?;
 //! let set_cookie = cookie.to_string();
 //! assert!(set_cookie.starts_with("__Host-session="));
 //! assert!(set_cookie.contains("; HttpOnly; SameSite=Lax; Secure; Path=/; Expires="));

@@ -41,7 +41,7 @@
 //! # Deliberate differences from Flask
 //!
 //! sessionlib is stricter than Flask where Flask accepts more than it writes. Each
-//! point is pinned by a test (`tests/flask.rs`):
+//! point is pinned by a test (`tests/it/flask.rs`):
 //!
 //! - Non-canonical base64 (non-zero unused bits, `=` padding, characters outside the
 //!   alphabet), which Python's decoder tolerates, is [`Error::Malformed`].
@@ -64,7 +64,7 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
-use crate::clock::IntoDuration;
+use crate::clock::{Clock, IntoDuration, SharedClock};
 use crate::codec::{timestamp_to_time, Inflate};
 use crate::error::Error;
 use crate::key::{Key, KeyUsed, Keyring};
@@ -146,6 +146,7 @@ struct Inner {
     framer: AnyFramer,
     max_age: Duration,
     leeway: Duration,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for FlaskCodec {
@@ -173,6 +174,7 @@ pub struct FlaskCodecBuilder {
     leeway: Duration,
     max_token_len: usize,
     inflate: Inflate,
+    clock: SharedClock,
 }
 
 impl FlaskCodecBuilder {
@@ -231,6 +233,17 @@ impl FlaskCodecBuilder {
         self
     }
 
+    /// The clock that the calls without an `_at` suffix (`encode`, `decode`,
+    /// `decode_header`) read the current time from: any `Fn() -> OffsetDateTime` or a
+    /// [`ManualClock`](crate::clock::ManualClock). The `_at` calls take the time as an
+    /// argument instead.
+    ///
+    /// Defaults to the system clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = SharedClock::new(clock);
+        self
+    }
+
     /// Builds the codec, deriving the per-key MAC states once.
     pub fn build(self) -> FlaskCodec {
         let (ring, salt) = (&self.keyring, self.salt.as_slice());
@@ -252,6 +265,7 @@ impl FlaskCodecBuilder {
                 framer,
                 max_age: self.max_age,
                 leeway: self.leeway,
+                clock: self.clock,
             }),
         }
     }
@@ -274,6 +288,7 @@ impl FlaskCodec {
             leeway: DEFAULT_LEEWAY,
             max_token_len: crate::codec::DEFAULT_MAX_TOKEN_LEN,
             inflate: Inflate::default(),
+            clock: SharedClock::default(),
         }
     }
 
@@ -287,7 +302,7 @@ impl FlaskCodec {
 
     /// Signs `session` with the current time as its signing time.
     pub fn encode(&self, session: &FlaskSession) -> Result<String, Error> {
-        self.encode_at(session, OffsetDateTime::now_utc())
+        self.encode_at(session, self.inner.clock.now())
     }
 
     /// Signs `session` with `now` as the current time: the signing time it carries is
@@ -306,7 +321,7 @@ impl FlaskCodec {
 
     /// Verifies a Flask session cookie value at the current time.
     pub fn decode(&self, token: &str) -> Result<FlaskVerified, Error> {
-        self.decode_at(token, OffsetDateTime::now_utc())
+        self.decode_at(token, self.inner.clock.now())
     }
 
     /// Verifies a Flask session cookie value with `now` as the current time.
@@ -343,7 +358,7 @@ impl FlaskCodec {
         header: impl AsRef<[u8]>,
         name: &str,
     ) -> Result<Option<FlaskVerified>, Error> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.inner.clock.now();
         let values = crate::cookies::cookie_values_in_header(header.as_ref(), name)?;
         crate::cookies::pick_one(values, |token| self.decode_at(token, now))
     }

@@ -162,25 +162,28 @@ mod testing;
 mod wire;
 
 /// The reserved key holding the creation time of the session, in Unix seconds.
-pub const CREATED_KEY: &str = "_created";
+pub(crate) const CREATED_KEY: &str = "_created";
 
 /// The reserved key holding a per-session idle timeout, in seconds.
-pub const LIFETIME_KEY: &str = "_lifetime";
+pub(crate) const LIFETIME_KEY: &str = "_lifetime";
 
 /// The reserved key holding the pending flash messages.
-pub const FLASHES_KEY: &str = "_flashes";
+pub(crate) const FLASHES_KEY: &str = "_flashes";
 
 /// The reserved key holding the user a session was logged in for
 /// ([`Session::log_in`]).
-pub const USER_KEY: &str = "_user";
+pub(crate) const USER_KEY: &str = "_user";
 
 /// The reserved key holding the moment of login, in Unix milliseconds.
-pub const LOGIN_KEY: &str = "_login";
+pub(crate) const LOGIN_KEY: &str = "_login";
 
 /// The reserved key holding the session id ([`Session::id`]).
-pub const SESSION_ID_KEY: &str = "_sid";
+pub(crate) const SESSION_ID_KEY: &str = "_sid";
 
-/// Every reserved key.
+/// Every reserved key, which [`Session::insert`] refuses: `_created` (the creation
+/// time, Unix seconds), `_lifetime` (a per-session lifetime, seconds), `_flashes`
+/// (pending flash messages), `_user` (the user of [`Session::log_in`]), `_login` (the
+/// moment of login, Unix milliseconds) and `_sid` (the session id, [`Session::id`]).
 pub const RESERVED_KEYS: [&str; 6] = [
     CREATED_KEY,
     LIFETIME_KEY,

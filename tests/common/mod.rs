@@ -7,11 +7,13 @@
 //! little of it: hence the `allow` below.
 #![allow(dead_code, unused_imports)]
 
+pub mod clock;
 pub mod forge;
 pub mod peers;
 pub mod servers;
 pub mod store;
 
+pub use clock::{clock, with_now, At, CookieAt};
 pub use peers::{assert_generator_reproduces, python_with, run_with_input};
 pub use servers::{example_binary, free_port, one_at_a_time, RedisServer, Server, EXAMPLES};
 pub use store::FlakyStore;

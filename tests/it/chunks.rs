@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use sessionlib::cookie::{Cookie, CookieJar, MAX_CHUNKS, MAX_COOKIE_HEADER_LEN, MAX_COOKIE_LEN};
+use sessionlib::cookies::{Cookie, CookieJar, MAX_CHUNKS, MAX_COOKIE_HEADER_LEN, MAX_COOKIE_LEN};
 use sessionlib::{
     CookieConfig, CookieConfigBuilder, CookieConfigError, Error, Session, SessionConfig,
     SessionSource, SetCookie,
@@ -14,6 +14,7 @@ use sessionlib::{
 use time::Duration;
 
 use crate::common::{key, now};
+use crate::common::{At, CookieAt};
 
 const NAME: &str = "__Host-session";
 
@@ -21,9 +22,11 @@ fn cookie_config(
     max_chunks: usize,
     f: fn(CookieConfigBuilder) -> CookieConfigBuilder,
 ) -> CookieConfig {
-    f(CookieConfig::builder(key(1)).max_chunks(max_chunks))
-        .try_build()
-        .unwrap()
+    f(CookieConfig::builder(key(1))
+        .clock(crate::common::clock)
+        .max_chunks(max_chunks))
+    .try_build()
+    .unwrap()
 }
 
 fn sessions(max_chunks: usize) -> SessionConfig {
@@ -291,14 +294,15 @@ fn a_session_larger_than_max_chunks_is_an_error_at_save() {
 #[test]
 fn max_chunks_is_checked_at_build() {
     for bad in [0, MAX_CHUNKS + 1, 100] {
-        let r = CookieConfig::builder(key(1)).max_chunks(bad).try_build();
-        assert_eq!(
-            r.map(|_| ()),
-            Err(Error::CookieConfig(CookieConfigError::InvalidMaxChunks))
-        );
+        let r = CookieConfig::builder(key(1))
+            .clock(crate::common::clock)
+            .max_chunks(bad)
+            .try_build();
+        assert_eq!(r.map(|_| ()), Err(CookieConfigError::InvalidMaxChunks));
     }
     for good in 1..=MAX_CHUNKS {
         let c = CookieConfig::builder(key(1))
+            .clock(crate::common::clock)
             .max_chunks(good)
             .try_build()
             .unwrap();
@@ -307,6 +311,7 @@ fn max_chunks_is_checked_at_build() {
     }
     assert_eq!(
         CookieConfig::builder(key(1))
+            .clock(crate::common::clock)
             .try_build()
             .unwrap()
             .max_chunks(),

@@ -2,15 +2,17 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use sessionlib::cookie::CookieConfig;
+use sessionlib::cookies::CookieConfig;
 use sessionlib::{Session, SessionConfig, SessionSource};
 
 use crate::common::{key, now};
+use crate::common::{At, CookieAt};
 
 /// Named `session` explicitly (the default is `__Host-session`), so the strategies
 /// below can spell it.
 fn config() -> CookieConfig {
     CookieConfig::builder(key(3))
+        .clock(crate::common::clock)
         .name("session")
         .try_build()
         .unwrap()
@@ -74,7 +76,7 @@ proptest! {
     ) {
         let c = config();
         let data = json!({"_created": 1_699_999_000, "user": "cobra"});
-        let token = c.encode_at(&data, now()).unwrap().value().to_owned();
+        let token = c.encode_at(&data, time::Duration::DAY, now()).unwrap().value().to_owned();
         let mut pairs = before;
         pairs.push(format!("session={token}").into_bytes());
         pairs.extend(after);

@@ -5,14 +5,16 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use sessionlib::cookie::{binding_salt, CookieConfig};
+use sessionlib::cookies::{binding_salt, CookieConfig};
 use sessionlib::{Error, Key};
 
+use crate::common::CookieAt;
 use crate::common::{at_field, unhex, vectors};
 
 fn config(v: &Value) -> CookieConfig {
     let key = Key::from_bytes(&unhex(v["key_hex"].as_str().unwrap())).unwrap();
     CookieConfig::builder(key)
+        .clock(crate::common::clock)
         .salt(v["salt"].as_str().unwrap())
         .name(v["cookie_name"].as_str().unwrap())
         .try_build()

@@ -336,6 +336,7 @@ fn logout_everywhere_reaches_every_server() {
 /// A session configuration that accepts only cookies signed with `key`.
 fn verifier(key: &str) -> SessionConfig {
     let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(key.as_bytes()).unwrap()))
+        .clock(crate::common::clock)
         .name("session")
         .secure(false)
         .salt("sessionlib.example")

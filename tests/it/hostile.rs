@@ -16,10 +16,11 @@ use sessionlib::{
 };
 use time::OffsetDateTime;
 
-#[cfg(feature = "django")]
 use crate::common::forge::base62;
 use crate::common::forge::{b64, later, native_signed, ts, unb64};
 use crate::common::{key, now, NOW};
+#[cfg(feature = "django")]
+use crate::common::{At, CookieAt};
 
 const FLASK_SECRET: &[u8] = b"flask dev secret";
 #[cfg(feature = "django")]
@@ -168,7 +169,11 @@ enum Profile {
 
 /// The value of the cookie `config` makes for `data` at `now()`.
 fn cookie_value(config: &CookieConfig, data: &Value) -> String {
-    config.encode_at(data, now()).unwrap().value().to_string()
+    config
+        .encode_at(data, time::Duration::DAY, now())
+        .unwrap()
+        .value()
+        .to_string()
 }
 
 struct Codecs {
@@ -183,28 +188,29 @@ struct Codecs {
 }
 
 fn codecs() -> Codecs {
-    let loose = Inflate {
-        max_len: 1 << 21,
-        max_ratio: 1 << 20,
-    };
+    let loose = Inflate::new(1 << 21, 1 << 20);
     let flask = FlaskCodec::builder(flask_keyring(FLASK_SECRET, &[]).unwrap());
     Codecs {
         z: Codec::builder(key(1)).compression(true).build(),
         z_big: Codec::builder(key(1))
-            .compression_limits(loose)
+            .compression(true)
+            .inflate_limits(loose)
             .max_token_len(1 << 20)
             .build(),
         plain: Codec::new(key(1)),
-        flask: flask.clone().build(),
+        flask: flask.clone().clock(now).build(),
         flask_big: flask.inflate_limits(loose).max_token_len(1 << 20).build(),
         cookie: cookie_config("session", "sessionlib.session"),
         #[cfg(feature = "django")]
-        django: DjangoCodec::from_django_settings(DJANGO_SECRET, &[]).unwrap(),
+        django: DjangoCodec::session_builder(django::django_keyring(DJANGO_SECRET, &[]).unwrap())
+            .clock(now)
+            .build(),
     }
 }
 
 fn cookie_config(name: &str, salt: &str) -> CookieConfig {
     CookieConfig::builder(key(1))
+        .clock(crate::common::clock)
         .name(name)
         .salt(salt)
         .try_build()
@@ -224,10 +230,7 @@ fn decode(c: &Codecs, profile: Profile, token: &str) -> Result<bool, Error> {
             .cookie
             .decode_header_at::<Value>(token, now())
             .map(|v| v.is_some()),
-        Profile::FlaskHeader => c
-            .flask
-            .decode_header_at(token, "session", now())
-            .map(|v| v.is_some()),
+        Profile::FlaskHeader => c.flask.decode_header(token, "session").map(|v| v.is_some()),
         #[cfg(feature = "django")]
         Profile::Django => c
             .django
@@ -236,7 +239,7 @@ fn decode(c: &Codecs, profile: Profile, token: &str) -> Result<bool, Error> {
         #[cfg(feature = "django")]
         Profile::DjangoHeader => c
             .django
-            .decode_header_at::<DjangoSession>(token, "sessionid", now())
+            .decode_header::<DjangoSession>(token, "sessionid")
             .map(|v| v.is_some()),
     }
 }
@@ -1270,7 +1273,10 @@ fn a_valid_cookie_is_found_among_hostile_ones() {
 #[test]
 fn headers_that_are_not_utf8() {
     let c = codecs();
-    let valid = c.cookie.encode_at(&json!({"a": 1}), now()).unwrap();
+    let valid = c
+        .cookie
+        .encode_at(&json!({"a": 1}), time::Duration::DAY, now())
+        .unwrap();
     let bad: &[u8] = b"session=\xff\xfe.\xc3";
     assert_eq!(
         c.cookie.decode_header_at::<Value>(bad, now()),
@@ -1346,11 +1352,11 @@ fn hostile_looking_inputs_that_are_accepted() {
 /// The decompression limit is the configured one, and a payload exactly at it decodes.
 #[test]
 fn decompression_limits_are_exact() {
-    let limits = Inflate {
-        max_len: 1000,
-        max_ratio: 1000,
-    };
-    let codec = Codec::builder(key(1)).compression_limits(limits).build();
+    let limits = Inflate::new(1000, 1000);
+    let codec = Codec::builder(key(1))
+        .compression(true)
+        .inflate_limits(limits)
+        .build();
     let at = format!("\"{}\"", "x".repeat(998));
     let over = format!("\"{}\"", "x".repeat(999));
     let v = codec
@@ -1473,7 +1479,10 @@ fn cookie_tossing_is_refused_for_the_default_host_name() {
     use cookie_store::CookieStore;
     let app = url::Url::parse("https://app.example.com/").unwrap();
     let sibling = url::Url::parse("https://evil.example.com/").unwrap();
-    let cookie = CookieConfig::builder(key(1)).try_build().unwrap();
+    let cookie = CookieConfig::builder(key(1))
+        .clock(crate::common::clock)
+        .try_build()
+        .unwrap();
     assert_eq!(cookie.name(), "__Host-session");
     let sessions = SessionConfig::builder(cookie).build();
     let mut jar = CookieStore::default();
@@ -1562,9 +1571,9 @@ proptest::proptest! {
             let _ = codec.verify_at(token, read_at);
         }
 
-        let cookie = CookieConfig::builder(key(1)).name("s").ttl(a).leeway(b).try_build().unwrap();
+        let cookie = CookieConfig::builder(key(1)).clock(crate::common::clock).name("s").leeway(b).try_build().unwrap();
         let mut headers = vec![format!("s={junk}")];
-        if let Ok(made) = cookie.encode_at(&data, made_at) {
+        if let Ok(made) = cookie.encode_at(&data, a, made_at) {
             headers.push(format!("s={}", made.value()));
         }
         for header in &headers {
@@ -1592,6 +1601,7 @@ proptest::proptest! {
         let flask = FlaskCodec::builder(flask_keyring(FLASK_SECRET, &[]).unwrap())
             .max_age(a)
             .leeway(b)
+            .clock(crate::common::clock)
             .build();
         let mut session = FlaskSession::new();
         session.insert("user".into(), "cobra".into());
@@ -1600,7 +1610,9 @@ proptest::proptest! {
         for token in &tokens {
             for at in [made_at, read_at] {
                 let _ = flask.decode_at(token, at);
-                let _ = flask.decode_header_at(format!("session={token}"), "session", at);
+                let _ = crate::common::with_now(at, || {
+                    flask.decode_header(format!("session={token}"), "session")
+                });
             }
         }
     }
@@ -1625,10 +1637,10 @@ fn extreme_durations_mean_no_limit() {
     assert!(lenient.decode_at::<Value>(&token, last).is_ok());
     // Cookie: the same, with `Expires` at that second.
     let cookie = CookieConfig::builder(key(1))
-        .ttl(Duration::MAX)
+        .clock(crate::common::clock)
         .try_build()
         .unwrap();
-    let made = cookie.encode_at(&data, now()).unwrap();
+    let made = cookie.encode_at(&data, Duration::MAX, now()).unwrap();
     assert_eq!(made.expires_datetime(), Some(last));
     // Session: an idle timeout and an absolute lifetime past the range.
     let sessions = SessionConfig::builder(cookie)
@@ -1751,7 +1763,7 @@ mod sealed {
     use super::*;
     use chacha20poly1305::aead::{AeadInPlace, KeyInit};
     use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-    use sessionlib::cookie::binding_salt;
+    use sessionlib::cookies::binding_salt;
 
     const SALT: &[u8] = b"sessionlib.session";
 
@@ -1811,6 +1823,7 @@ mod sealed {
                 .decode_at::<Value>(token, now())
                 .map(|_| true),
             P::Header => CookieConfig::builder(key(1))
+                .clock(crate::common::clock)
                 .name("session")
                 .sealed(true)
                 .try_build()

@@ -16,6 +16,7 @@ fn sessions_with(
     f: impl FnOnce(sessionlib::SessionConfigBuilder) -> sessionlib::SessionConfigBuilder,
 ) -> SessionConfig {
     let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .clock(crate::common::clock)
         .name("__Host-s")
         .try_build()
         .unwrap();
@@ -369,6 +370,7 @@ async fn the_origin_guard_refuses_cross_origin_state_changes() {
 
 fn chunked_sessions() -> SessionConfig {
     let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .clock(crate::common::clock)
         .name("__Host-s")
         .max_chunks(4)
         .try_build()

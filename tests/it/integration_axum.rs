@@ -24,6 +24,7 @@ fn sessions_with(
     f: impl FnOnce(sessionlib::SessionConfigBuilder) -> sessionlib::SessionConfigBuilder,
 ) -> SessionConfig {
     let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .clock(crate::common::clock)
         .name(NAME)
         .try_build()
         .unwrap();
@@ -463,6 +464,7 @@ fn the_synchronous_load_cannot_wait_for_a_store() {
 
 fn chunked_sessions() -> SessionConfig {
     let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .clock(crate::common::clock)
         .name(NAME)
         .max_chunks(4)
         .try_build()

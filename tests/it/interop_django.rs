@@ -196,7 +196,7 @@ fn sessions_made_in_rust_are_read_by_django() {
     let (state, _) = get_json(&django_app, "/state", &codec(NEW).encode(&session).unwrap());
     assert_eq!(state["keys"], json!([]));
     let other_salt = DjangoCodec::builder(django::django_keyring(OLD, &[]).unwrap())
-        .compress(true)
+        .compression(true)
         .build();
     let (state, _) = get_json(&django_app, "/state", &other_salt.encode(&session).unwrap());
     assert_eq!(state["keys"], json!([]));

@@ -23,6 +23,7 @@ struct Node {
 fn node(builder: RedisRevocationBuilder) -> Node {
     let store = Arc::new(builder.build());
     let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .clock(crate::common::clock)
         .try_build()
         .unwrap();
     let sessions = SessionConfig::builder(cookie)
@@ -262,6 +263,7 @@ async fn fail_closed_by_default_keeps_cookies_and_recovers() {
 /// The session in `header` as the store is asked about it (before the check).
 fn loaded_unchecked(header: &str) -> Session {
     let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .clock(crate::common::clock)
         .try_build()
         .unwrap();
     let s = SessionConfig::builder(cookie).build().load(header);

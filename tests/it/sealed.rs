@@ -7,12 +7,13 @@
 //! under `CI=true`, where that is a failure.
 
 use serde_json::{json, Value};
-use sessionlib::cookie::CookieConfig;
+use sessionlib::cookies::CookieConfig;
 use sessionlib::{Codec, Error, Key, KeyUsed, Keyring, SessionConfig};
 use time::{Duration, OffsetDateTime};
 
 use crate::common::forge::{b64, unb64};
 use crate::common::{self, at, hex, key, now, unhex, vectors};
+use crate::common::{At, CookieAt};
 
 const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/sealed_peer.py");
 
@@ -43,6 +44,7 @@ fn open(v: &Value) -> Result<sessionlib::Verified<Value>, Error> {
             .decode_at(token, now),
         Some(name) => {
             let config = CookieConfig::builder(ring_of(v))
+                .clock(crate::common::clock)
                 .salt(salt)
                 .name(name)
                 .sealed(true)
@@ -83,7 +85,7 @@ fn valid_vectors_open_with_their_data_expiry_and_key() {
         // The purpose the peer derived its key for is the cookie binding salt.
         if let Some(name) = v["cookie_name"].as_str() {
             let purpose =
-                sessionlib::cookie::binding_salt(v["salt"].as_str().unwrap().as_bytes(), name)
+                sessionlib::cookies::binding_salt(v["salt"].as_str().unwrap().as_bytes(), name)
                     .unwrap();
             assert_eq!(hex(&purpose), v["purpose_hex"], "{what}");
         }
@@ -174,6 +176,7 @@ fn rust_sealed_tokens_open_in_the_python_peer() {
             }
             1 => {
                 let config = CookieConfig::builder(ring.clone())
+                    .clock(crate::common::clock)
                     .salt("interop.sealed")
                     .name("__Host-sid")
                     .sealed(true)
@@ -238,6 +241,7 @@ fn python_sealed_tokens_open_in_rust() {
     let ring = Keyring::new(primary.clone()).with_fallback(fallback.clone());
     let codec = Codec::builder(ring.clone()).sealed(true).build();
     let cookie = CookieConfig::builder(ring)
+        .clock(crate::common::clock)
         .name("session")
         .sealed(true)
         .try_build()
@@ -413,12 +417,15 @@ fn size_limit_is_checked_before_and_when_sealing() {
 #[test]
 fn cookie_and_session_layers_seal_with_one_switch() {
     let config = CookieConfig::builder(key(1))
+        .clock(crate::common::clock)
         .name("__Host-s")
         .sealed(true)
         .try_build()
         .unwrap();
     assert!(config.codec().is_sealed());
-    let cookie = config.encode_at(&json!({"user": "cobra"}), now()).unwrap();
+    let cookie = config
+        .encode_at(&json!({"user": "cobra"}), Duration::DAY, now())
+        .unwrap();
     assert!(!cookie.value().contains('.'));
     let header = format!("__Host-s={}", cookie.value());
     let v = config
@@ -428,6 +435,7 @@ fn cookie_and_session_layers_seal_with_one_switch() {
     assert_eq!(v.data["user"], "cobra");
     // The cookie name is bound: the same token under another name does not open.
     let other = CookieConfig::builder(key(1))
+        .clock(crate::common::clock)
         .name("__Host-t")
         .sealed(true)
         .try_build()
@@ -438,10 +446,13 @@ fn cookie_and_session_layers_seal_with_one_switch() {
     );
     // A signed cookie of the same name and key is not read by the sealed one.
     let signed = CookieConfig::builder(key(1))
+        .clock(crate::common::clock)
         .name("__Host-s")
         .try_build()
         .unwrap();
-    let s = signed.encode_at(&json!({"user": "cobra"}), now()).unwrap();
+    let s = signed
+        .encode_at(&json!({"user": "cobra"}), Duration::DAY, now())
+        .unwrap();
     assert_eq!(
         config.decode_header_at::<Value>(format!("__Host-s={}", s.value()), now()),
         Err(Error::Malformed)
