@@ -146,8 +146,9 @@ impl SessionConfigBuilder {
 }
 
 impl SessionConfig {
-    /// Starts a configuration around a cookie configuration. Expiry comes from the
-    /// session settings; the cookie configuration's time-to-live is not used.
+    /// Starts a configuration around a cookie configuration, whose attributes, keys and
+    /// [clock](crate::CookieConfigBuilder::clock) it uses. Expiry comes from the session
+    /// settings below.
     pub fn builder(cookie: CookieConfig) -> SessionConfigBuilder {
         SessionConfigBuilder {
             inner: Inner {
