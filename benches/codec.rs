@@ -12,7 +12,6 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use common::{baseline::Pipeline, Large, Small};
 use cookie::{Cookie, CookieJar};
@@ -336,16 +335,9 @@ fn sealed_sizes(c: &mut Criterion) {
 #[cfg(not(feature = "sealed"))]
 fn sealed_sizes(_: &mut Criterion) {}
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(50)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::criterion();
     targets = sizes, rejects, rotation, signer, compressed, sealed_sizes
 }
 criterion_main!(benches);

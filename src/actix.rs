@@ -39,6 +39,7 @@ use std::fmt;
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
@@ -61,7 +62,8 @@ pub type Session = crate::handle::SessionHandle;
 #[derive(Clone)]
 pub struct SessionMiddleware {
     config: SessionConfig,
-    guard: Option<OriginGuard>,
+    // Shared: the layer is cloned for every request.
+    guard: Option<Arc<OriginGuard>>,
 }
 
 impl fmt::Debug for SessionMiddleware {
@@ -87,7 +89,7 @@ impl SessionMiddleware {
     ///
     /// Defaults to no guard.
     pub fn origin_guard(mut self, guard: OriginGuard) -> Self {
-        self.guard = Some(guard);
+        self.guard = Some(Arc::new(guard));
         self
     }
 }

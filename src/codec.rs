@@ -108,6 +108,7 @@ impl std::fmt::Debug for Codec {
             .field("leeway", &self.inner.leeway)
             .field("max_token_len", &self.inner.framer.max_token_len)
             .field("compression", &self.inner.framer.compression.is_some())
+            .field("clock", &self.inner.clock)
             .field("sealed", &self.is_sealed())
             .finish_non_exhaustive()
     }
@@ -470,6 +471,11 @@ impl Codec {
 }
 
 impl Codec {
+    /// The current time from the [clock](CodecBuilder::clock).
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
     /// The current Unix time in nanoseconds from the [clock](CodecBuilder::clock).
     fn now_nanos(&self) -> i128 {
         if self.inner.clock.is_set() {

@@ -22,6 +22,7 @@
 //! `String`, `http_body_util::Full<Bytes>` are), for those two fixed answers.
 
 use std::fmt;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response, StatusCode};
@@ -38,7 +39,8 @@ use crate::session::SessionConfig;
 #[derive(Clone)]
 pub struct SessionLayer {
     config: SessionConfig,
-    guard: Option<OriginGuard>,
+    // Shared: the layer is cloned for every request.
+    guard: Option<Arc<OriginGuard>>,
 }
 
 impl fmt::Debug for SessionLayer {
@@ -64,7 +66,7 @@ impl SessionLayer {
     ///
     /// Defaults to no guard.
     pub fn origin_guard(mut self, guard: OriginGuard) -> Self {
-        self.guard = Some(guard);
+        self.guard = Some(Arc::new(guard));
         self
     }
 }

@@ -8,6 +8,9 @@
     clippy::indexing_slicing
 )]
 
+use std::time::Duration;
+
+use criterion::Criterion;
 use serde::{Deserialize, Serialize};
 use sessionlib::{Codec, Key, Keyring};
 
@@ -215,4 +218,12 @@ pub mod unwiped {
             })
         }
     }
+}
+
+/// The criterion settings of every benchmark: short warm-up and measurement, 50 samples.
+pub fn criterion() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50)
 }

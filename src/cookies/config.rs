@@ -27,7 +27,6 @@ pub struct CookieConfig {
     pub(super) same_site: SameSite,
     pub(super) partitioned: bool,
     pub(super) max_chunks: usize,
-    pub(super) clock: SharedClock,
 }
 
 impl std::fmt::Debug for CookieConfig {
@@ -41,7 +40,6 @@ impl std::fmt::Debug for CookieConfig {
             .field("same_site", &self.same_site)
             .field("partitioned", &self.partitioned)
             .field("max_chunks", &self.max_chunks)
-            .field("clock", &self.clock)
             .field("codec", &self.codec)
             .finish()
     }
@@ -248,7 +246,7 @@ impl CookieConfigBuilder {
         let codec = Codec::builder(self.keyring)
             .salt(salt)
             .leeway(self.leeway)
-            .shared_clock(self.clock.clone())
+            .shared_clock(self.clock)
             .max_token_len(MAX_COOKIE_LEN * self.max_chunks);
         #[cfg(feature = "sealed")]
         let codec = codec.sealed(self.sealed);
@@ -263,7 +261,6 @@ impl CookieConfigBuilder {
             same_site: self.same_site,
             partitioned: self.partitioned,
             max_chunks: self.max_chunks,
-            clock: self.clock,
         })
     }
 }
@@ -314,7 +311,7 @@ impl CookieConfig {
 
     /// The current time, from the [configured clock](CookieConfigBuilder::clock).
     pub fn now(&self) -> time::OffsetDateTime {
-        self.clock.now()
+        self.codec.now()
     }
 }
 

@@ -233,10 +233,8 @@ impl FlaskCodecBuilder {
         self
     }
 
-    /// The clock that the calls without an `_at` suffix (`encode`, `decode`,
-    /// `decode_header`) read the current time from: any `Fn() -> OffsetDateTime` or a
-    /// [`ManualClock`](crate::clock::ManualClock). The `_at` calls take the time as an
-    /// argument instead.
+    /// The clock that `encode`, `decode` and `decode_header` read the current time
+    /// from, as for [`CodecBuilder::clock`](crate::CodecBuilder::clock).
     ///
     /// Defaults to the system clock.
     pub fn clock(mut self, clock: impl Clock) -> Self {
