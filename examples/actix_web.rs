@@ -67,7 +67,7 @@ mod common;
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use sessionlib::actix::{OriginGuard, Session, SessionMiddleware};
+use sessionlib::actix::{Session, SessionMiddleware};
 
 const FRAMEWORK: &str = "actix-web";
 
@@ -166,7 +166,7 @@ async fn main() -> std::io::Result<()> {
     let padding = settings.max_chunks > 1;
     let server = HttpServer::new(move || {
         let app = App::new()
-            .wrap(SessionMiddleware::new(sessions.clone()).origin_guard(OriginGuard::new()))
+            .wrap(SessionMiddleware::new(sessions.clone()))
             .route("/", web::get().to(index))
             .route("/login", web::get().to(login_form))
             .route("/login", web::post().to(login))

@@ -72,7 +72,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use sessionlib::axum::{OriginGuard, Session, SessionLayer};
+use sessionlib::axum::{Session, SessionLayer};
 
 const FRAMEWORK: &str = "axum";
 
@@ -181,7 +181,7 @@ async fn main() {
         if settings.max_chunks > 1 {
             router = router.route("/padding", get(padding_page).post(set_padding));
         }
-        router.layer(SessionLayer::new(settings.sessions).origin_guard(OriginGuard::new()))
+        router.layer(SessionLayer::new(settings.sessions))
     };
     let port = settings.port;
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {

@@ -31,9 +31,10 @@
 //! no response to carry a cookie, so the session is not saved then): `Set-Cookie`, `Vary: Cookie` and a
 //! private `Cache-Control` when a cookie is sent, nothing when nothing changed. A
 //! session too large for its cookie turns the response into a `500` with a fixed body
-//! (logged with `tracing`); with an [`OriginGuard`]
-//! ([`SessionMiddleware::origin_guard`]) a cross-origin state-changing request gets a
-//! `403` before the handler runs.
+//! (logged with `tracing`). The same-origin guard is on by default ([`OriginGuard`];
+//! replace it with [`SessionMiddleware::origin_guard`], turn it off with
+//! [`SessionMiddleware::without_origin_guard`]): a cross-origin state-changing request
+//! from a browser gets a `403` before the handler runs.
 
 use std::fmt;
 use std::future::{ready, Future, Ready};
@@ -49,13 +50,14 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 
 pub use crate::guard::OriginGuard;
 use crate::handle::{body, join_cookie_headers, private_cache_control, varies_on_cookie};
+pub use crate::handle::{Typed, TypedSession};
 use crate::session::SessionConfig;
 
-/// The request's session, as an extractor: a cheap `Clone` handle with the methods of
-/// [`crate::Session`] (see [`SessionHandle`](crate::handle::SessionHandle)). It needs
+/// The request's session, as an extractor: [`crate::Session`], a cheap `Clone` handle
+/// whose methods need no lock and no `mut`. It needs
 /// the [`SessionMiddleware`]; without it the request gets a `500` naming the missing
 /// middleware.
-pub type Session = crate::handle::SessionHandle;
+pub use crate::handle::Session;
 
 /// An actix-web middleware that gives every request a session; see the
 /// [module docs](self).
@@ -76,20 +78,35 @@ impl fmt::Debug for SessionMiddleware {
 }
 
 impl SessionMiddleware {
-    /// A middleware loading and saving sessions with `config`.
+    /// A middleware loading and saving sessions with `config`, with the same-origin guard
+    /// on: a cross-origin state-changing request from a browser (`Origin` or
+    /// `Sec-Fetch-Site` says another site) gets `403 Forbidden` before it reaches the
+    /// handler. Requests without those headers (non-browser clients, same-origin
+    /// `GET`s) are not affected. See [`OriginGuard`]; to trust other origins, pass your
+    /// own guard to [`SessionMiddleware::origin_guard`]; to turn it off, call
+    /// [`SessionMiddleware::without_origin_guard`].
     pub fn new(config: SessionConfig) -> Self {
         Self {
             config,
-            guard: None,
+            guard: Some(Arc::new(OriginGuard::new())),
         }
     }
 
-    /// Refuses cross-origin state-changing requests with `403 Forbidden` before they
-    /// reach the handler; see [`OriginGuard`].
+    /// Uses `guard` as the same-origin guard (for example one that
+    /// [trusts](OriginGuard::trust) another origin of yours).
     ///
-    /// Defaults to no guard.
+    /// Defaults to [`OriginGuard::new`].
     pub fn origin_guard(mut self, guard: OriginGuard) -> Self {
         self.guard = Some(Arc::new(guard));
+        self
+    }
+
+    /// Turns the same-origin guard off, for an app that protects its state-changing
+    /// requests against cross-site request forgery some other way (a CSRF token on
+    /// every form, say). Without either, a page on another site can make a logged-in
+    /// user's browser post to this app.
+    pub fn without_origin_guard(mut self) -> Self {
+        self.guard = None;
         self
     }
 }
@@ -281,6 +298,21 @@ impl FromRequest for Session {
                 .extensions()
                 .get::<Session>()
                 .cloned()
+                .ok_or(MissingSessionMiddleware),
+        )
+    }
+}
+
+impl<T: crate::handle::TypedSession> FromRequest for crate::handle::Typed<T> {
+    type Error = MissingSessionMiddleware;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(
+            request
+                .extensions()
+                .get::<Session>()
+                .map(crate::handle::Typed::load)
                 .ok_or(MissingSessionMiddleware),
         )
     }

@@ -34,12 +34,13 @@ use http::request::Parts;
 use http::StatusCode;
 
 pub use crate::guard::OriginGuard;
+pub use crate::handle::{Typed, TypedSession};
 pub use crate::tower::{SessionLayer, SessionService};
 
-/// The request's session, as an extractor: a cheap `Clone` handle with the methods of
-/// [`crate::Session`] (see [`SessionHandle`](crate::handle::SessionHandle)). It needs
+/// The request's session, as an extractor: [`crate::Session`], a cheap `Clone` handle
+/// whose methods need no lock and no `mut`. It needs
 /// the [`SessionLayer`]; without it the request gets a `500` naming the missing layer.
-pub type Session = crate::handle::SessionHandle;
+pub use crate::handle::Session;
 
 /// The rejection of the [`Session`] extractor when no [`SessionLayer`] is installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,5 +73,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
             .get::<Session>()
             .cloned()
             .ok_or(MissingSessionLayer)
+    }
+}
+
+impl<S: Send + Sync, T: crate::handle::TypedSession + Send> FromRequestParts<S>
+    for crate::handle::Typed<T>
+{
+    type Rejection = MissingSessionLayer;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        Ok(crate::handle::Typed::load(&session))
     }
 }

@@ -1,9 +1,10 @@
-//! The request's session as the framework integrations hand it to handlers.
+//! [`Session`]: the request's session as handlers take it, in every framework
+//! integration.
 //!
-//! A [`SessionHandle`] is a cheap `Clone` handle over the [`Session`] of one request:
-//! the integration loads the session before the handler, lends the handle to it, and
-//! saves the session after it. Its methods are those of [`Session`], taking `&self`;
-//! each holds a short lock and none is held across an `.await`.
+//! A [`Session`] is a cheap `Clone` handle over the [`SessionData`] of one request:
+//! the integration loads the data before the handler, lends the handle to it, and
+//! saves the data after it. Every method takes `&self`; each holds a short lock and
+//! none is held across an `.await`, so handlers need no `mut`, no lock and no unwrap.
 //!
 //! Every request gets its own handle. A clone kept past the response (moved into a
 //! spawned task, say) still works, but the session was saved when the response left:
@@ -19,43 +20,57 @@ use time::{Duration, OffsetDateTime};
 
 use crate::error::Error;
 use crate::revocation::RevocationError;
-use crate::session::{Flash, Session, SessionConfig, SessionSource};
+#[cfg(doc)]
+use crate::session::RESERVED_KEYS;
+use crate::session::{Flash, SessionConfig, SessionData, SessionSource};
 
-/// A request's session, shared between an integration and the handler. See the
-/// [module docs](self).
+/// The request's session, as handlers take it: `sessionlib::axum::Session` and
+/// `sessionlib::actix::Session` are this type. See the [module docs](self).
+///
+/// ```
+/// # use sessionlib::Session;
+/// // The same handler body works in axum and actix-web.
+/// fn visit(session: &Session) -> String {
+///     let n: u32 = session.get("visits").unwrap_or(0) + 1;
+///     session.insert("visits", &n).expect("a number serializes");
+///     format!("visit #{n}")
+/// }
+/// ```
 #[derive(Clone)]
-pub struct SessionHandle {
+pub struct Session {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    session: Mutex<Session>,
+    session: Mutex<SessionData>,
     config: SessionConfig,
 }
 
-impl fmt::Debug for SessionHandle {
+impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `try_lock`: printing the handle inside `SessionHandle::with` must not deadlock.
+        // `try_lock`: printing the handle inside `Session::with` must not deadlock.
         match self.inner.session.try_lock() {
-            Ok(session) => f.debug_tuple("SessionHandle").field(&*session).finish(),
-            Err(_) => f.debug_tuple("SessionHandle").field(&"<in use>").finish(),
+            Ok(session) => f.debug_tuple("Session").field(&*session).finish(),
+            Err(_) => f.debug_tuple("Session").field(&"<in use>").finish(),
         }
     }
 }
 
-impl SessionHandle {
-    /// A handle over `session`, loaded with `config`.
-    pub fn new(session: Session, config: SessionConfig) -> Self {
+impl Session {
+    /// A handle over `data`, loaded with `config`. The integrations make one per
+    /// request; call it yourself only for a framework without an integration, or in
+    /// tests.
+    pub fn new(data: SessionData, config: SessionConfig) -> Self {
         Self {
             inner: Arc::new(Inner {
-                session: Mutex::new(session),
+                session: Mutex::new(data),
                 config,
             }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Session> {
-        // A handler that panicked while holding the lock left a usable session: every
+    fn lock(&self) -> MutexGuard<'_, SessionData> {
+        // A handler that panicked while holding the lock left usable data: every
         // method leaves it consistent.
         self.inner
             .session
@@ -63,18 +78,21 @@ impl SessionHandle {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `f` on the session, under the lock, for anything the other methods do not
-    /// cover. Do not call other methods of this handle inside `f` (the lock is held).
-    pub fn with<R>(&self, f: impl FnOnce(&mut Session) -> R) -> R {
+    /// Runs `f` on the session's data, under the lock, for anything the other methods
+    /// do not cover. Do not call other methods of this handle inside `f` (the lock is
+    /// held).
+    pub fn with<R>(&self, f: impl FnOnce(&mut SessionData) -> R) -> R {
         f(&mut self.lock())
     }
 
-    /// A copy of the session as it is now.
-    pub fn snapshot(&self) -> Session {
+    /// A copy of the session's data as it is now.
+    pub fn snapshot(&self) -> SessionData {
         self.lock().clone()
     }
 
-    /// The configuration the session was loaded with.
+    /// The configuration the session was loaded with: its revocation operations
+    /// ([`SessionConfig::revoke_user`], [`SessionConfig::ban`], …) are reached from here
+    /// without any application state.
     pub fn config(&self) -> &SessionConfig {
         &self.inner.config
     }
@@ -85,32 +103,38 @@ impl SessionHandle {
         self.inner.config.save(&self.lock())
     }
 
-    /// See [`Session::get`].
+    /// The value under `key` as a `T`; `None` when it is missing or not a `T` (use
+    /// [`Session::try_get`] to tell these apart).
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         self.lock().get(key)
     }
 
-    /// See [`Session::try_get`].
+    /// The value under `key` as a `T`: `Ok(None)` when it is missing,
+    /// [`Error::Deserialize`] when it is not a `T`.
     pub fn try_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
         self.lock().try_get(key)
     }
 
-    /// A copy of the raw JSON value under `key`; see [`Session::get_value`].
+    /// A copy of the raw JSON value under `key`.
     pub fn get_value(&self, key: &str) -> Option<Value> {
         self.lock().get_value(key).cloned()
     }
 
-    /// See [`Session::contains_key`].
+    /// Whether there is a value under `key`.
     pub fn contains_key(&self, key: &str) -> bool {
         self.lock().contains_key(key)
     }
 
-    /// The keys, in sorted order; see [`Session::keys`].
+    /// The keys, in sorted order.
     pub fn keys(&self) -> Vec<String> {
         self.lock().keys().map(str::to_owned).collect()
     }
 
-    /// See [`Session::insert`].
+    /// Stores `value` under `key`. The session counts as modified (and gets a new
+    /// cookie) only when the stored value changes.
+    ///
+    /// Fails with [`Error::ReservedKey`] for a [reserved key](RESERVED_KEYS) and
+    /// [`Error::Serialize`] when `value` cannot be written as JSON.
     pub fn insert<T: Serialize + ?Sized>(
         &self,
         key: impl Into<String>,
@@ -119,107 +143,253 @@ impl SessionHandle {
         self.lock().insert(key, value)
     }
 
-    /// See [`Session::remove`].
+    /// Removes and returns the value under `key`. Fails with [`Error::ReservedKey`] for
+    /// a reserved key.
     pub fn remove(&self, key: &str) -> Result<Option<Value>, Error> {
         self.lock().remove(key)
     }
 
-    /// See [`Session::clear`] (the logout recipe).
+    /// Logs out: removes the data, the user and the per-session lifetime, so the
+    /// cookie is deleted when the response leaves. Flash messages set during this
+    /// request are kept (so "flash 'Logged out', then clear" shows its message on the
+    /// next page, in a new anonymous session); those the request brought are dropped.
+    ///
+    /// A copy of the cookie taken before still verifies until it expires; to end it
+    /// too, see [`Session::log_out_everywhere`].
     pub fn clear(&self) {
         self.lock().clear();
     }
 
-    /// See [`Session::log_in`] (the login recipe).
+    /// Logs the session in for `user`: the login recipe. It always starts the session
+    /// anew (a new session id, a new creation time and a new cookie), and records the
+    /// user and the moment of login, which "log out everywhere" compares with.
+    ///
+    /// When the session belonged to **another user**, it starts from empty data: every
+    /// value and flash message it held is dropped (flash messages set earlier in this
+    /// request included, since they may be the previous user's), and so is its own
+    /// lifetime; what is set after this call is kept. For **the same user or an
+    /// anonymous visitor**, the data and flash messages are kept (a cart filled before
+    /// login survives it).
     pub fn log_in(&self, user: impl Into<String>) {
         self.lock().log_in(user);
     }
 
-    /// See [`Session::user_id`].
+    /// Logs the user out on every device: every session of the user logged in until
+    /// now is refused from its next request, on every server sharing the configured
+    /// [revocation store](crate::SessionConfigBuilder::revocation), and this session
+    /// is [cleared](Session::clear) (flash messages set during this request are kept).
+    /// A session without a user is only cleared.
+    ///
+    /// Fails, changing nothing, when no revocation store is configured
+    /// ([`RevocationError::is_not_configured`]) or the store cannot answer: show the
+    /// user that it did not work rather than pretend it did.
+    pub async fn log_out_everywhere(&self) -> Result<(), RevocationError> {
+        if let Some(user) = self.user_id() {
+            self.inner.config.revoke_user(&user).await?;
+        }
+        self.clear();
+        Ok(())
+    }
+
+    /// The user the session was logged in for with [`Session::log_in`].
     pub fn user_id(&self) -> Option<String> {
         self.lock().user_id().map(str::to_owned)
     }
 
-    /// See [`Session::logged_in_at`].
+    /// When the session was logged in; `None` when it has no user or the login has not
+    /// been saved yet (it is stamped when the response leaves).
     pub fn logged_in_at(&self) -> Option<OffsetDateTime> {
         self.lock().logged_in_at()
     }
 
-    /// See [`Session::id`].
+    /// The session id: 128 random bits in base64url, the same in every cookie of this
+    /// session until [`Session::regenerate`], [`Session::log_in`] or
+    /// [`Session::clear`]. It names one session for
+    /// [`SessionConfig::revoke_session`]. Not a secret and not a credential.
     pub fn id(&self) -> Option<String> {
         self.lock().id().map(str::to_owned)
     }
 
-    /// See [`Session::regenerate`].
+    /// Starts the session anew while keeping its data: a new creation time, a new
+    /// session id and a new cookie. Call it when the user's privileges change;
+    /// [`Session::log_in`] calls it.
     pub fn regenerate(&self) {
         self.lock().regenerate();
     }
 
-    /// See [`Session::is_empty`].
+    /// Whether the session has no data, no flash messages and no user.
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()
     }
 
-    /// See [`Session::len`].
+    /// The number of entries (flash messages not counted).
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
-    /// See [`Session::is_modified`].
+    /// Whether the session changed during this request.
     pub fn is_modified(&self) -> bool {
         self.lock().is_modified()
     }
 
-    /// See [`Session::is_new`].
+    /// Whether the session did not come from a valid cookie (a new visitor, or a
+    /// cookie that was refused: see [`Session::source`]).
     pub fn is_new(&self) -> bool {
         self.lock().is_new()
     }
 
-    /// See [`Session::source`].
+    /// Where the session came from: a valid cookie, no cookie, or why the cookie was
+    /// refused (for logging).
     pub fn source(&self) -> SessionSource {
         self.lock().source()
     }
 
-    /// See [`Session::expires_at`].
+    /// The signed expiry of the cookie the session was loaded from.
     pub fn expires_at(&self) -> Option<OffsetDateTime> {
         self.lock().expires_at()
     }
 
-    /// See [`Session::created_at`].
+    /// When the session was created; `None` before its first save.
     pub fn created_at(&self) -> Option<OffsetDateTime> {
         self.lock().created_at()
     }
 
-    /// See [`Session::set_lifetime`] ("remember me").
+    /// Gives this session its own lifetime ("remember me"): it replaces the configured
+    /// idle timeout, and the session may last that long from its creation even past
+    /// the absolute lifetime, and is kept by the browser across restarts. Fails with
+    /// [`Error::LifetimeTooLong`] above the configured
+    /// [maximum](crate::SessionConfigBuilder::max_lifetime).
     pub fn set_lifetime(&self, lifetime: impl crate::clock::IntoDuration) -> Result<(), Error> {
         self.lock().set_lifetime(lifetime)
     }
 
-    /// See [`Session::lifetime`].
+    /// This session's own lifetime, if [`Session::set_lifetime`] set one.
     pub fn lifetime(&self) -> Option<Duration> {
         self.lock().lifetime()
     }
 
-    /// See [`Session::flash`].
+    /// Adds a flash message, to be shown on a later page (and taken there with
+    /// [`Session::take_flashes`]).
     pub fn flash(&self, category: impl Into<String>, message: impl Into<String>) {
         self.lock().flash(category, message);
     }
 
-    /// See [`Session::take_flashes`].
+    /// Takes the pending flash messages, oldest first; they are gone afterwards.
     pub fn take_flashes(&self) -> Vec<Flash> {
         self.lock().take_flashes()
     }
 
-    /// A copy of the pending flash messages; see [`Session::peek_flashes`].
+    /// A copy of the pending flash messages, without taking them.
     pub fn peek_flashes(&self) -> Vec<Flash> {
         self.lock().peek_flashes().to_vec()
     }
 
     /// Asks the configured revocation store about the session as it is now (for
-    /// example after [`SessionHandle::log_in`], to refuse a banned user); see
+    /// example after [`Session::log_in`], to refuse a banned user); see
     /// [`SessionConfig::is_revoked`].
     pub async fn is_revoked(&self) -> Result<bool, RevocationError> {
         let session = self.snapshot();
         self.inner.config.is_revoked(&session).await
+    }
+}
+
+/// A struct kept in the session under one key, for [`Typed`]: the type says where it
+/// lives, so handlers read and write it as a whole.
+///
+/// ```
+/// #[derive(Default, serde::Serialize, serde::Deserialize)]
+/// struct Cart {
+///     items: Vec<String>,
+/// }
+///
+/// impl sessionlib::handle::TypedSession for Cart {
+///     const KEY: &'static str = "cart";
+/// }
+/// ```
+pub trait TypedSession: Serialize + DeserializeOwned + Default {
+    /// The session key the value is stored under (not a
+    /// [reserved key](crate::session::RESERVED_KEYS)).
+    const KEY: &'static str;
+}
+
+/// One typed value of the request's session: `T` as read when the handler started,
+/// written back with [`Typed::set`] or [`Typed::update`]. In axum and actix-web it is an
+/// extractor like [`Session`] (`async fn cart(cart: Typed<Cart>)`); elsewhere, make one
+/// with [`Typed::load`].
+///
+/// A value that is missing, or that no longer fits `T` (a field added in a new
+/// version, say), reads as `T::default()`, and the next write replaces it.
+pub struct Typed<T> {
+    session: Session,
+    value: T,
+}
+
+impl<T: fmt::Debug> fmt::Debug for Typed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The value is the application's own type: its `Debug` decides what shows.
+        f.debug_struct("Typed").field("value", &self.value).finish()
+    }
+}
+
+impl<T: TypedSession> Typed<T> {
+    /// The value stored under `T::KEY` in `session` (the default when it is missing or
+    /// does not fit `T`).
+    pub fn load(session: &Session) -> Self {
+        let value = session
+            .try_get::<T>(T::KEY)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        Self {
+            session: session.clone(),
+            value,
+        }
+    }
+
+    /// The value.
+    pub fn get(&self) -> &T {
+        &self.value
+    }
+
+    /// Replaces the value and stores it in the session. Fails with
+    /// [`Error::ReservedKey`] when `T::KEY` is reserved and [`Error::Serialize`] when
+    /// the value cannot be written as JSON (the session is then unchanged).
+    pub fn set(&mut self, value: T) -> Result<(), Error> {
+        self.session.insert(T::KEY, &value)?;
+        self.value = value;
+        Ok(())
+    }
+
+    /// Changes the value with `f` and stores it in the session; fails as
+    /// [`Typed::set`] does.
+    pub fn update(&mut self, f: impl FnOnce(&mut T)) -> Result<(), Error> {
+        f(&mut self.value);
+        self.session.insert(T::KEY, &self.value)
+    }
+
+    /// Removes the value from the session; [`Typed::get`] gives the default after.
+    pub fn remove(&mut self) -> Result<(), Error> {
+        self.session.remove(T::KEY)?;
+        self.value = T::default();
+        Ok(())
+    }
+
+    /// The whole session, for what is not this value (login, flash messages, …).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The value, taken out.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T> std::ops::Deref for Typed<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
     }
 }
 
@@ -237,7 +407,7 @@ pub(crate) mod body {
 /// [`SessionSource::Unreadable`]): at most once a minute per process, since during an
 /// outage every such request would say the same.
 #[cfg(any(feature = "tower", feature = "actix"))]
-pub(crate) fn log_unsaved_change(session: &Session) {
+pub(crate) fn log_unsaved_change(session: &SessionData) {
     use std::time::{Duration as StdDuration, Instant};
     static LAST: Mutex<Option<Instant>> = Mutex::new(None);
     let source = session.source();
@@ -261,6 +431,7 @@ pub(crate) fn log_unsaved_change(session: &Session) {
     );
 }
 
+#[cfg(any(feature = "http", feature = "actix"))]
 /// All `Cookie:` header values of a request joined with `"; "` (HTTP/2 clients may
 /// send one header per cookie).
 pub(crate) fn join_cookie_headers<'a>(
@@ -280,6 +451,7 @@ pub(crate) fn join_cookie_headers<'a>(
     std::borrow::Cow::Owned(joined)
 }
 
+#[cfg(any(feature = "http", feature = "actix"))]
 /// The `Cache-Control` value for a response that sets a session cookie, given the one
 /// it has: `private` when it has none; unchanged when it already says `private` or
 /// `no-store`; otherwise `private` followed by its directives without `public`.
@@ -314,6 +486,7 @@ pub(crate) fn private_cache_control(existing: Option<&[u8]>) -> Option<String> {
     Some(merged)
 }
 
+#[cfg(any(feature = "http", feature = "actix"))]
 /// Whether a `Vary` value already names `Cookie` (or `*`).
 pub(crate) fn varies_on_cookie(vary: &[u8]) -> bool {
     vary.split(|&b| b == b',').any(|field| {
@@ -322,7 +495,7 @@ pub(crate) fn varies_on_cookie(vary: &[u8]) -> bool {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "http", feature = "actix")))]
 mod tests {
     use super::*;
 

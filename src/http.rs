@@ -34,7 +34,7 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 use crate::error::Error;
 use crate::guard::OriginGuard;
 use crate::handle::{join_cookie_headers, private_cache_control, varies_on_cookie};
-use crate::session::{Session, SessionConfig};
+use crate::session::{SessionConfig, SessionData};
 
 /// All `Cookie:` headers of a request, joined with `"; "`.
 pub(crate) fn cookie_header(headers: &HeaderMap) -> Cow<'_, [u8]> {
@@ -43,13 +43,13 @@ pub(crate) fn cookie_header(headers: &HeaderMap) -> Cow<'_, [u8]> {
 
 impl SessionConfig {
     /// The session of a request, from its headers; see [`SessionConfig::load`].
-    pub fn load_headers(&self, headers: &HeaderMap) -> Session {
+    pub fn load_headers(&self, headers: &HeaderMap) -> SessionData {
         self.load(cookie_header(headers))
     }
 
     /// The session of a request, from its headers, waiting for the revocation store;
     /// see [`SessionConfig::load_async`].
-    pub async fn load_headers_async(&self, headers: &HeaderMap) -> Session {
+    pub async fn load_headers_async(&self, headers: &HeaderMap) -> SessionData {
         self.load_async(cookie_header(headers)).await
     }
 
@@ -60,7 +60,11 @@ impl SessionConfig {
     /// set or removed.
     ///
     /// Fails as [`SessionConfig::save`] does, with nothing added to `headers`.
-    pub fn save_headers(&self, session: &Session, headers: &mut HeaderMap) -> Result<bool, Error> {
+    pub fn save_headers(
+        &self,
+        session: &SessionData,
+        headers: &mut HeaderMap,
+    ) -> Result<bool, Error> {
         let Some(update) = self.save(session)? else {
             return Ok(false);
         };

@@ -165,7 +165,6 @@ pub mod error;
 #[cfg(feature = "flask")]
 pub mod flask;
 pub mod guard;
-#[cfg(any(feature = "http", feature = "actix"))]
 pub mod handle;
 #[cfg(feature = "http")]
 pub mod http;
@@ -188,9 +187,12 @@ pub use codec::{Codec, CodecBuilder, Inflate, Verified};
 pub use cookies::{CookieConfig, CookieConfigBuilder};
 pub use error::{CookieConfigError, Error, KeyError, PayloadError, PayloadErrorKind};
 pub use guard::OriginGuard;
+pub use handle::{Session, Typed, TypedSession};
 pub use key::{Key, KeyUsed, Keyring};
 pub use revocation::{MemoryRevocation, Revocation, RevocationError};
-pub use session::{Flash, Session, SessionConfig, SessionConfigBuilder, SessionSource, SetCookie};
+pub use session::{
+    Flash, SessionConfig, SessionConfigBuilder, SessionData, SessionSource, SetCookie,
+};
 /// The `time` crate, whose `Duration` and `OffsetDateTime` the whole API uses: write
 /// `sessionlib::time::Duration::minutes(30)` without adding `time` to your own
 /// dependencies.

@@ -11,7 +11,7 @@
 //!   [`SessionConfig::unban`](crate::SessionConfig::unban));
 //! - **revoke one session**
 //!   ([`SessionConfig::revoke_session`](crate::SessionConfig::revoke_session)): a
-//!   per-session deny list keyed by the [session id](crate::Session::id), each entry
+//!   per-session deny list keyed by the [session id](crate::SessionData::id), each entry
 //!   with a Redis TTL of as long as any cookie of the session can be valid, so entries
 //!   expire by themselves.
 //!
@@ -94,7 +94,7 @@ use time::OffsetDateTime;
 use crate::revocation::{
     unix_millis, user_revokes, BoxFuture, Revocation, RevocationError, UserState,
 };
-use crate::session::Session;
+use crate::session::SessionData;
 
 /// The per-call timeout used when none is set: 250 milliseconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
@@ -473,7 +473,7 @@ impl RedisRevocation {
         Ok(values)
     }
 
-    async fn check(&self, session: &Session) -> Result<bool, Failure> {
+    async fn check(&self, session: &SessionData) -> Result<bool, Failure> {
         let user = session.user_id();
         let id = session.id();
         let mut keys = Vec::with_capacity(2);
@@ -506,7 +506,7 @@ impl RedisRevocation {
 impl Revocation for RedisRevocation {
     fn is_revoked<'a>(
         &'a self,
-        session: &'a Session,
+        session: &'a SessionData,
     ) -> BoxFuture<'a, Result<bool, RevocationError>> {
         Box::pin(async move {
             match self.check(session).await {

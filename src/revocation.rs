@@ -19,7 +19,7 @@
 //! - **ban** ([`SessionConfig::ban`]): every session of the user is refused, and
 //!   so are new ones, until [`SessionConfig::unban`];
 //! - **revoke one session** ([`SessionConfig::revoke_session`]): the session with
-//!   this [id](Session::id) is refused, whoever holds a copy of its cookie, for as long
+//!   this [id](SessionData::id) is refused, whoever holds a copy of its cookie, for as long
 //!   as any cookie of it can be valid (its creation plus the longer of the absolute
 //!   and the maximum lifetime, plus the margin); then the entry may go.
 //!
@@ -77,9 +77,9 @@ use std::time::Instant;
 
 use time::OffsetDateTime;
 
-use crate::session::Session;
 #[cfg(doc)]
 use crate::session::SessionConfig;
+use crate::session::SessionData;
 
 /// A boxed, sendable future, as [`Revocation`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -104,7 +104,7 @@ pub trait Revocation: Send + Sync + 'static {
     /// Whether `session` has been revoked.
     fn is_revoked<'a>(
         &'a self,
-        session: &'a Session,
+        session: &'a SessionData,
     ) -> BoxFuture<'a, Result<bool, RevocationError>>;
 
     /// Refuses every session of `user` logged in at or before `until`. The moment only
@@ -137,7 +137,7 @@ pub trait Revocation: Send + Sync + 'static {
         unsupported()
     }
 
-    /// Refuses every cookie of the session with this [id](Session::id) for at least
+    /// Refuses every cookie of the session with this [id](SessionData::id) for at least
     /// `ttl` from now; the entry may be dropped after that. A later call for the same
     /// id never shortens it.
     fn revoke_session_for<'a>(
@@ -157,7 +157,7 @@ fn unsupported<'a>() -> BoxFuture<'a, Result<(), RevocationError>> {
 impl<R: Revocation + ?Sized> Revocation for Arc<R> {
     fn is_revoked<'a>(
         &'a self,
-        session: &'a Session,
+        session: &'a SessionData,
     ) -> BoxFuture<'a, Result<bool, RevocationError>> {
         (**self).is_revoked(session)
     }
@@ -292,7 +292,7 @@ pub(crate) enum UserState {
 /// its operations are called through the session configuration
 /// ([`SessionConfig::revoke_user`] and the others).
 ///
-/// Sessions without a user ([`Session::log_in`] never called) are revoked by it only
+/// Sessions without a user ([`SessionData::log_in`] never called) are revoked by it only
 /// one by one ([`SessionConfig::revoke_session`]).
 #[derive(Default)]
 pub struct MemoryRevocation {
@@ -345,7 +345,7 @@ impl MemoryRevocation {
     }
 
     /// Whether `session` is revoked, synchronously.
-    pub fn is_revoked_now(&self, session: &Session) -> bool {
+    pub fn is_revoked_now(&self, session: &SessionData) -> bool {
         if session.id().is_some_and(|id| self.is_session_revoked(id)) {
             return true;
         }
@@ -379,7 +379,7 @@ fn done<'a>() -> BoxFuture<'a, Result<(), RevocationError>> {
 impl Revocation for MemoryRevocation {
     fn is_revoked<'a>(
         &'a self,
-        session: &'a Session,
+        session: &'a SessionData,
     ) -> BoxFuture<'a, Result<bool, RevocationError>> {
         let revoked = self.is_revoked_now(session);
         Box::pin(std::future::ready(Ok(revoked)))
@@ -448,7 +448,7 @@ impl Revocation for MemoryRevocation {
 }
 
 /// Whether what a store remembers of a session's user revokes the session.
-pub(crate) fn user_revokes(state: Option<UserState>, session: &Session) -> bool {
+pub(crate) fn user_revokes(state: Option<UserState>, session: &SessionData) -> bool {
     match state {
         None => false,
         Some(UserState::Banned) => true,
@@ -533,7 +533,7 @@ mod tests {
         assert_eq!(c.load(&phone).source(), SessionSource::Revoked);
         assert_eq!(c.load(&laptop).source(), SessionSource::Cookie);
         // Nothing to revoke in a session that never came from a cookie.
-        assert!(!ready(c.revoke_session(&Session::new())).unwrap());
+        assert!(!ready(c.revoke_session(&SessionData::new())).unwrap());
         assert_eq!(store.len(), 0);
     }
 
@@ -685,7 +685,7 @@ mod tests {
         impl Revocation for CheckOnly {
             fn is_revoked<'a>(
                 &'a self,
-                _: &'a Session,
+                _: &'a SessionData,
             ) -> BoxFuture<'a, Result<bool, RevocationError>> {
                 Box::pin(std::future::ready(Ok(false)))
             }

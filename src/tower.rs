@@ -1,12 +1,12 @@
 //! A tower [`Layer`] for sessions (feature `tower`): axum, hyper or any tower stack.
 //!
 //! [`SessionLayer`] loads the session before the inner service (waiting for the
-//! revocation store, if one is configured), puts a [`SessionHandle`] into the request's
+//! revocation store, if one is configured), puts a [`Session`] into the request's
 //! extensions, and saves the session into the response after it: `Set-Cookie`,
 //! `Vary: Cookie` and a private `Cache-Control` when a cookie is sent, nothing when
 //! nothing changed. With axum, take the handle as an extractor
 //! ([`sessionlib::axum::Session`](crate::axum::Session), feature `axum`); elsewhere,
-//! read it from `request.extensions().get::<SessionHandle>()`.
+//! read it from `request.extensions().get::<Session>()`.
 //!
 //! - Every response of the inner service is saved, whatever its status: a flash
 //!   message set before a redirect or an error page arrives. An `Err` from the inner
@@ -14,9 +14,10 @@
 //!   the session is not saved.
 //! - A session that cannot be saved (too large for its cookie) turns the response into
 //!   a `500` with a fixed body that shows no session data, logged with `tracing`.
-//! - With an [`OriginGuard`] ([`SessionLayer::origin_guard`]), a cross-origin
-//!   state-changing request gets a `403` with a fixed body and never reaches the
-//!   inner service.
+//! - The same-origin guard is on by default ([`OriginGuard`]; replace it with
+//!   [`SessionLayer::origin_guard`], turn it off with
+//!   [`SessionLayer::without_origin_guard`]): a cross-origin state-changing request
+//!   from a browser gets a `403` with a fixed body and never reaches the inner service.
 //!
 //! The response body type must be buildable from a `&'static str` (axum's `Body`,
 //! `String`, `http_body_util::Full<Bytes>` are), for those two fixed answers.
@@ -31,7 +32,7 @@ use tower_service::Service;
 
 pub use crate::guard::OriginGuard;
 use crate::handle::body;
-pub use crate::handle::SessionHandle;
+pub use crate::handle::Session;
 use crate::revocation::BoxFuture;
 use crate::session::SessionConfig;
 
@@ -53,20 +54,35 @@ impl fmt::Debug for SessionLayer {
 }
 
 impl SessionLayer {
-    /// A layer loading and saving sessions with `config`.
+    /// A layer loading and saving sessions with `config`, with the same-origin guard
+    /// on: a cross-origin state-changing request from a browser (`Origin` or
+    /// `Sec-Fetch-Site` says another site) gets `403 Forbidden` before it reaches the
+    /// handler. Requests without those headers (non-browser clients, same-origin
+    /// `GET`s) are not affected. See [`OriginGuard`]; to trust other origins, pass your
+    /// own guard to [`SessionLayer::origin_guard`]; to turn it off, call
+    /// [`SessionLayer::without_origin_guard`].
     pub fn new(config: SessionConfig) -> Self {
         Self {
             config,
-            guard: None,
+            guard: Some(Arc::new(OriginGuard::new())),
         }
     }
 
-    /// Refuses cross-origin state-changing requests with `403 Forbidden` before they
-    /// reach the inner service; see [`OriginGuard`].
+    /// Uses `guard` as the same-origin guard (for example one that
+    /// [trusts](OriginGuard::trust) another origin of yours).
     ///
-    /// Defaults to no guard.
+    /// Defaults to [`OriginGuard::new`].
     pub fn origin_guard(mut self, guard: OriginGuard) -> Self {
         self.guard = Some(Arc::new(guard));
+        self
+    }
+
+    /// Turns the same-origin guard off, for an app that protects its state-changing
+    /// requests against cross-site request forgery some other way (a CSRF token on
+    /// every form, say). Without either, a page on another site can make a logged-in
+    /// user's browser post to this app.
+    pub fn without_origin_guard(mut self) -> Self {
+        self.guard = None;
         self
     }
 }
@@ -125,7 +141,7 @@ where
                 }
             }
             let session = layer.config.load_headers_async(request.headers()).await;
-            let handle = SessionHandle::new(session, layer.config.clone());
+            let handle = Session::new(session, layer.config.clone());
             request.extensions_mut().insert(handle.clone());
             let mut response = inner.call(request).await?;
             let saved = handle.with(|session| {

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use base64::Engine;
-use sessionlib::handle::SessionHandle;
+use sessionlib::Session;
 use sessionlib::{
     CookieConfig, Key, KeyError, Keyring, MemoryRevocation, Revocation, SessionConfig,
 };
@@ -184,7 +184,7 @@ pub struct Page {
 }
 
 /// `GET /`: the login state and the flash messages (which it takes).
-pub fn index(session: &SessionHandle, framework: &str) -> String {
+pub fn index(session: &Session, framework: &str) -> String {
     let mut body = String::new();
     for flash in session.take_flashes() {
         body.push_str(&format!(
@@ -212,7 +212,7 @@ pub fn login_form(framework: &str) -> String {
 
 /// `POST /login` with the form's `username`: logs the session in and sets a flash
 /// message (the caller redirects to `/`), or answers 400 with the form again.
-pub fn login(session: &SessionHandle, username: &str, framework: &str) -> Result<(), Page> {
+pub fn login(session: &Session, username: &str, framework: &str) -> Result<(), Page> {
     let username = username.trim();
     if username.is_empty() || username.len() > 64 {
         let body = format!(
@@ -234,7 +234,7 @@ pub fn logout_page(framework: &str) -> String {
 }
 
 /// `POST /logout`: ends this session (the caller redirects to `/`).
-pub fn logout(session: &SessionHandle) {
+pub fn logout(session: &Session) {
     session.clear();
 }
 
@@ -242,7 +242,7 @@ pub fn logout(session: &SessionHandle) {
 /// included (the caller redirects to `/`): on this server with the in-memory store, on
 /// every server with Redis. When the store cannot be reached, nothing changes and the
 /// answer is a 503 page.
-pub async fn logout_everywhere(session: &SessionHandle, framework: &str) -> Result<(), Page> {
+pub async fn logout_everywhere(session: &Session, framework: &str) -> Result<(), Page> {
     if let Some(user) = session.user_id() {
         if session.config().revoke_user(&user).await.is_err() {
             let body = format!(
@@ -264,7 +264,7 @@ pub const MAX_PADDING: usize = 12_000;
 
 /// `GET /padding` (with `SESSIONLIB_MAX_CHUNKS` above 1): how many bytes of padding the
 /// session holds, and a form to change it.
-pub fn padding_page(session: &SessionHandle, framework: &str) -> String {
+pub fn padding_page(session: &Session, framework: &str) -> String {
     let bytes = session.get::<String>("padding").map_or(0, |p| p.len());
     let body = format!(
         "<p>Padding: {bytes} bytes</p>\n\
@@ -278,7 +278,7 @@ pub fn padding_page(session: &SessionHandle, framework: &str) -> String {
 /// `POST /padding` with the form's `bytes` (0 to [`MAX_PADDING`]): stores that many
 /// bytes of padding in the session (the caller redirects to `/padding`), or answers
 /// 400.
-pub fn set_padding(session: &SessionHandle, bytes: &str, framework: &str) -> Result<(), Page> {
+pub fn set_padding(session: &Session, bytes: &str, framework: &str) -> Result<(), Page> {
     let Some(bytes) = bytes
         .trim()
         .parse::<usize>()
@@ -323,7 +323,7 @@ pub fn greeting_without_session(authorization: Option<&[u8]>) -> (u16, serde_jso
 
 /// `GET /greeting` with HTTP Basic auth: the visit counter kept in the session.
 /// Answers the status and the JSON body; 401 asks for credentials.
-pub fn greeting(session: &SessionHandle, authorization: Option<&[u8]>) -> (u16, serde_json::Value) {
+pub fn greeting(session: &Session, authorization: Option<&[u8]>) -> (u16, serde_json::Value) {
     let Some(user) = authorization.and_then(basic_auth_user) else {
         return (
             401,

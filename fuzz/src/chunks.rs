@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use arbitrary::Unstructured;
 use serde_json::Value;
 use sessionlib::cookies::{CookieConfig, MAX_CHUNKS, MAX_COOKIE_HEADER_LEN, MAX_SAME_NAME_COOKIES};
-use sessionlib::{Session, SessionConfig, SessionSource};
+use sessionlib::{SessionConfig, SessionData, SessionSource};
 
 use super::common::{native_ring, now, MAX_INPUT};
 
@@ -41,7 +41,7 @@ fn chunk_fixtures() -> &'static ChunkFixtures {
             let pad: String = (0..7_000)
                 .map(|i: usize| char::from(b'a' + ((i * 7919 + i / 26 + seed) % 26) as u8))
                 .collect();
-            let mut session = Session::new();
+            let mut session = SessionData::new();
             session
                 .insert("pad", &pad)
                 .unwrap_or_else(|e| panic!("fixture session refused: {e}"));

@@ -27,7 +27,7 @@ fn cookie_fixtures() -> &'static CookieFixtures {
             .try_build()
             .unwrap_or_else(|e| panic!("fixture cookie config refused: {e}"));
         let config = sessionlib::SessionConfig::builder(cookie).build();
-        let mut session = sessionlib::Session::new();
+        let mut session = sessionlib::SessionData::new();
         if let Err(e) = session.insert("user", COOKIE_USER) {
             panic!("fixture session refused: {e}");
         }

@@ -1,4 +1,4 @@
-//! The session itself: [`Session`], a map of JSON values with flash messages, the
+//! The session itself: [`SessionData`], a map of JSON values with flash messages, the
 //! user and the session id.
 
 use std::fmt;
@@ -15,12 +15,12 @@ use crate::clock::IntoDuration;
 use crate::cookies::chunk::ChunkSet;
 use crate::error::Error;
 
-/// Where a loaded [`Session`] came from.
+/// Where a loaded [`SessionData`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionSource {
     /// The request had no session cookie (or the session was made with
-    /// [`Session::new`]).
+    /// [`SessionData::new`]).
     NoCookie,
     /// A valid session cookie.
     Cookie,
@@ -66,7 +66,7 @@ pub struct Flash {
 }
 
 impl Flash {
-    /// A message of a category, as [`Session::flash`] stores it.
+    /// A message of a category, as [`SessionData::flash`] stores it.
     pub fn new(category: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             category: category.into(),
@@ -81,9 +81,12 @@ impl Flash {
 /// [`SessionConfig::save`] knows to send a new cookie. `Debug` shows the number of
 /// entries and the flags, never the data.
 #[derive(Clone)]
-pub struct Session {
+pub struct SessionData {
     pub(super) data: Map<String, Value>,
     pub(super) flashes: Vec<Flash>,
+    /// How many of the last `flashes` were added during this request (they survive
+    /// [`SessionData::clear`]).
+    pub(super) fresh_flashes: usize,
     pub(super) created_at: Option<OffsetDateTime>,
     pub(super) lifetime: Option<Duration>,
     /// The longest lifetime `set_lifetime` may ask for, when a configuration loaded
@@ -102,9 +105,9 @@ pub struct Session {
     pub(super) chunks: ChunkSet,
 }
 
-impl fmt::Debug for Session {
+impl fmt::Debug for SessionData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
+        f.debug_struct("SessionData")
             .field("len", &self.data.len())
             .field("flashes", &self.flashes.len())
             .field("source", &self.source)
@@ -114,13 +117,13 @@ impl fmt::Debug for Session {
     }
 }
 
-impl Default for Session {
+impl Default for SessionData {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Session {
+impl SessionData {
     /// A new, empty session that did not come from a cookie.
     pub fn new() -> Self {
         Self::fresh(SessionSource::NoCookie)
@@ -130,6 +133,7 @@ impl Session {
         Self {
             data: Map::new(),
             flashes: Vec::new(),
+            fresh_flashes: 0,
             created_at: None,
             lifetime: None,
             max_lifetime: None,
@@ -146,7 +150,7 @@ impl Session {
     }
 
     /// The value under `key` as a `T`; `None` when it is missing or not a `T` (use
-    /// [`Session::try_get`] to tell these apart).
+    /// [`SessionData::try_get`] to tell these apart).
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         self.try_get(key).ok().flatten()
     }
@@ -213,9 +217,12 @@ impl Session {
         Ok(old)
     }
 
-    /// Removes everything: data, flash messages, the user and the per-session
-    /// lifetime. Data added afterwards starts a new session (with a new creation time);
-    /// a session left empty is deleted from the browser by [`SessionConfig::save`].
+    /// Removes the data, the user, the per-session lifetime and the flash messages the
+    /// request brought. Flash messages added during this request are kept, so the
+    /// logout recipe "flash 'Logged out', then clear" shows its message on the next
+    /// page (in a new, anonymous session with a new id). Data added afterwards starts a
+    /// new session (with a new creation time); a session left empty is deleted from the
+    /// browser by [`SessionConfig::save`].
     ///
     /// This is the logout recipe: `session.clear()` (then, for "log out everywhere",
     /// also [`SessionConfig::revoke_user`]).
@@ -224,7 +231,8 @@ impl Session {
             self.modified = true;
         }
         self.data.clear();
-        self.flashes.clear();
+        let brought = self.flashes.len().saturating_sub(self.fresh_flashes);
+        self.flashes.drain(..brought);
         self.lifetime = None;
         self.created_at = None;
         self.user = None;
@@ -233,7 +241,7 @@ impl Session {
     }
 
     /// Logs the session in for `user`: the login recipe. It always starts the session
-    /// anew ([`Session::regenerate`]: a new session id, a new creation time and a new
+    /// anew ([`SessionData::regenerate`]: a new session id, a new creation time and a new
     /// cookie), and records the user and the moment of login, which a revocation store
     /// compares with the moment a user was logged out everywhere
     /// ([`SessionConfig::revoke_user`]). The moment is the time the session is saved,
@@ -244,7 +252,7 @@ impl Session {
     /// - **another user**: the session starts empty. Every value and every flash
     ///   message it held is dropped (flash messages set before this call included, since
     ///   they may be the previous user's), and so is its own lifetime
-    ///   ([`Session::set_lifetime`]). Flash messages and data set after this call are
+    ///   ([`SessionData::set_lifetime`]). Flash messages and data set after this call are
     ///   kept. A second user logging in on the same browser never sees the first one's
     ///   data.
     /// - **the same user, or nobody** (an anonymous visitor logging in): the data and
@@ -254,6 +262,7 @@ impl Session {
         if self.user.as_ref().is_some_and(|previous| *previous != user) {
             self.data.clear();
             self.flashes.clear();
+            self.fresh_flashes = 0;
             self.lifetime = None;
         }
         self.regenerate();
@@ -261,21 +270,21 @@ impl Session {
         self.logged_in_at = None;
     }
 
-    /// The user the session was logged in for with [`Session::log_in`].
+    /// The user the session was logged in for with [`SessionData::log_in`].
     pub fn user_id(&self) -> Option<&str> {
         self.user.as_deref()
     }
 
-    /// When the session was logged in ([`Session::log_in`]); `None` when it has no
+    /// When the session was logged in ([`SessionData::log_in`]); `None` when it has no
     /// user or the login has not been saved yet.
     pub fn logged_in_at(&self) -> Option<OffsetDateTime> {
         self.logged_in_at
     }
 
     /// Starts the session anew while keeping its data: a new creation time (so the
-    /// absolute lifetime starts again), a new [session id](Session::id) and a new
+    /// absolute lifetime starts again), a new [session id](SessionData::id) and a new
     /// cookie. Call it when the user's privileges change; at login,
-    /// [`Session::log_in`] calls it.
+    /// [`SessionData::log_in`] calls it.
     ///
     /// The server keeps no sessions, so there is nothing to fixate; the new cookie
     /// carries the new data and id, and an attacker's earlier copy of the cookie does
@@ -289,8 +298,8 @@ impl Session {
     }
 
     /// The session id: 128 random bits in base64url (22 characters), the same in every
-    /// cookie of this session until [`Session::regenerate`], [`Session::log_in`] or
-    /// [`Session::clear`]. A revocation store uses it to refuse one session
+    /// cookie of this session until [`SessionData::regenerate`], [`SessionData::log_in`] or
+    /// [`SessionData::clear`]. A revocation store uses it to refuse one session
     /// ([`SessionConfig::revoke_session`]).
     /// `None` for a session that has not been saved yet (unless regenerated) and for
     /// a cookie written before ids existed.
@@ -371,7 +380,7 @@ impl Session {
         Ok(())
     }
 
-    /// This session's own idle timeout, if [`Session::set_lifetime`] set one.
+    /// This session's own idle timeout, if [`SessionData::set_lifetime`] set one.
     pub fn lifetime(&self) -> Option<Duration> {
         self.lifetime
     }
@@ -382,6 +391,7 @@ impl Session {
             category: category.into(),
             message: message.into(),
         });
+        self.fresh_flashes += 1;
         self.modified = true;
     }
 
@@ -391,6 +401,7 @@ impl Session {
         if !self.flashes.is_empty() {
             self.modified = true;
         }
+        self.fresh_flashes = 0;
         std::mem::take(&mut self.flashes)
     }
 
@@ -415,7 +426,7 @@ mod tests {
 
     #[test]
     fn map_operations_and_flags() {
-        let mut s = Session::new();
+        let mut s = SessionData::new();
         assert!(s.is_new() && s.is_empty() && !s.is_modified());
         assert_eq!(s.get::<String>("a"), None);
         s.insert("a", "x").unwrap();
@@ -480,9 +491,36 @@ mod tests {
         assert_eq!(s.peek_flashes(), [Flash::new("info", "Welcome, bob")]);
     }
 
+    /// The logout recipe: a flash set before `clear` in the same request survives it,
+    /// in a new anonymous session; the flashes the request brought do not.
+    #[test]
+    fn a_flash_set_before_clear_survives_it() {
+        let c = sessions();
+        let mut s = c.load_at("", t0());
+        s.log_in("cobra");
+        s.flash("info", "from an earlier page");
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        let mut s = c.load_at(&h, t0());
+        let old_id = s.id().unwrap().to_owned();
+        s.flash("info", "Logged out");
+        s.clear();
+        assert_eq!(s.user_id(), None);
+        assert_eq!(s.peek_flashes(), [Flash::new("info", "Logged out")]);
+        let update = c.save_at(&s, t0()).unwrap().unwrap();
+        assert!(!update.is_removal());
+        let s = c.load_at(header(&update), t0());
+        assert_eq!(s.user_id(), None);
+        assert_ne!(s.id(), Some(old_id.as_str()));
+        assert_eq!(s.peek_flashes(), [Flash::new("info", "Logged out")]);
+        // Without a flash, clear deletes the cookie as before.
+        let mut s = c.load_at(&h, t0());
+        s.clear();
+        assert!(c.save_at(&s, t0()).unwrap().unwrap().is_removal());
+    }
+
     #[test]
     fn debug_hides_data() {
-        let mut s = Session::new();
+        let mut s = SessionData::new();
         s.insert("secret_key_name", "hunter2").unwrap();
         s.flash("info", "private message");
         let debug = format!("{s:?}");

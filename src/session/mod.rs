@@ -1,9 +1,9 @@
 //! Layer 6: sessions.
 //!
-//! A [`Session`] is a dynamic map of JSON values with flash messages, kept in one
+//! A [`SessionData`] is a dynamic map of JSON values with flash messages, kept in one
 //! signed cookie (layer 5, [`CookieConfig`]). A [`SessionConfig`] is the one place
-//! that turns a request's `Cookie:` header into a `Session`
-//! ([`SessionConfig::load`]) and a `Session` into the response headers to set
+//! that turns a request's `Cookie:` header into a `SessionData`
+//! ([`SessionConfig::load`]) and a `SessionData` into the response headers to set
 //! ([`SessionConfig::save`]).
 //!
 //! ```
@@ -43,7 +43,7 @@
 //! unreadable (a `Cookie:` header too large to read) or could not be checked (the
 //! revocation store did not answer): an application never shows an error page for a
 //! bad cookie.
-//! [`Session::source`] says which it was, for logging.
+//! [`SessionData::source`] says which it was, for logging.
 //!
 //! # When a cookie is sent
 //!
@@ -57,7 +57,7 @@
 //! that passes. Otherwise it returns a [`SetCookie`]:
 //!
 //! - an empty session (no data and no flash messages) gets no cookie; if the request
-//!   carried one (valid or not), it gets a removal cookie, so [`Session::clear`] at
+//!   carried one (valid or not), it gets a removal cookie, so [`SessionData::clear`] at
 //!   logout deletes the cookie;
 //! - except when the request's cookies were ambiguous ([`SessionSource::Ambiguous`]:
 //!   two different valid session cookies, or more than
@@ -96,7 +96,7 @@
 //! - **Absolute lifetime**: however active, a session ends
 //!   [`absolute_lifetime`](SessionConfigBuilder::absolute_lifetime) after it was
 //!   created; the signed expiry is never later than that.
-//! - **Remember me**: [`Session::set_lifetime`] gives one session its own lifetime
+//! - **Remember me**: [`SessionData::set_lifetime`] gives one session its own lifetime
 //!   (for example 30 days when the user ticks "remember me"): it replaces the idle
 //!   timeout, and the session may last that long from its creation even when the
 //!   absolute lifetime is shorter, so short sessions keep their short cap. The
@@ -127,12 +127,12 @@
 //! otherwise valid session, for example by comparing a per-user session version
 //! stored in the session with the one in its database (bump the version to log a
 //! user out everywhere). A [revocation store](SessionConfigBuilder::revocation) does
-//! it without a database of your own, per user or per [session id](Session::id).
+//! it without a database of your own, per user or per [session id](SessionData::id).
 //!
 //! # Reserved keys
 //!
 //! The session's signed JSON object holds the application's keys and these, which
-//! [`Session::insert`] and [`Session::remove`] refuse with [`Error::ReservedKey`]:
+//! [`SessionData::insert`] and [`SessionData::remove`] refuse with [`Error::ReservedKey`]:
 //!
 //! - `_created`: when the session was created, in Unix seconds (for the absolute
 //!   lifetime);
@@ -140,17 +140,17 @@
 //! - `_flashes`: the pending flash messages, a list of `[category, message]` pairs,
 //!   present only when there are some;
 //! - `_user` and `_login`: the user a session was logged in for and the moment of
-//!   login in Unix milliseconds ([`Session::log_in`]);
-//! - `_sid`: the session id ([`Session::id`]), 128 random bits in base64url, made when
-//!   the session is first saved and anew by [`Session::regenerate`] and
-//!   [`Session::log_in`]; it names one session for a revocation store's per-session
+//!   login in Unix milliseconds ([`SessionData::log_in`]);
+//! - `_sid`: the session id ([`SessionData::id`]), 128 random bits in base64url, made when
+//!   the session is first saved and anew by [`SessionData::regenerate`] and
+//!   [`SessionData::log_in`]; it names one session for a revocation store's per-session
 //!   deny list. A cookie without it (written before ids existed) is accepted and gets
 //!   an id the next time it is written.
 //!
 //! A validly signed session whose reserved keys have the wrong type is treated as
 //! invalid.
 
-pub use data::{Flash, Session, SessionSource};
+pub use data::{Flash, SessionData, SessionSource};
 pub use policy::{SessionConfig, SessionConfigBuilder};
 pub use set_cookie::SetCookie;
 
@@ -179,19 +179,19 @@ pub(crate) const LIFETIME_KEY: &str = "_lifetime";
 pub(crate) const FLASHES_KEY: &str = "_flashes";
 
 /// The reserved key holding the user a session was logged in for
-/// ([`Session::log_in`]).
+/// ([`SessionData::log_in`]).
 pub(crate) const USER_KEY: &str = "_user";
 
 /// The reserved key holding the moment of login, in Unix milliseconds.
 pub(crate) const LOGIN_KEY: &str = "_login";
 
-/// The reserved key holding the session id ([`Session::id`]).
+/// The reserved key holding the session id ([`SessionData::id`]).
 pub(crate) const SESSION_ID_KEY: &str = "_sid";
 
-/// Every reserved key, which [`Session::insert`] refuses: `_created` (the creation
+/// Every reserved key, which [`SessionData::insert`] refuses: `_created` (the creation
 /// time, Unix seconds), `_lifetime` (a per-session lifetime, seconds), `_flashes`
-/// (pending flash messages), `_user` (the user of [`Session::log_in`]), `_login` (the
-/// moment of login, Unix milliseconds) and `_sid` (the session id, [`Session::id`]).
+/// (pending flash messages), `_user` (the user of [`SessionData::log_in`]), `_login` (the
+/// moment of login, Unix milliseconds) and `_sid` (the session id, [`SessionData::id`]).
 pub const RESERVED_KEYS: [&str; 6] = [
     CREATED_KEY,
     LIFETIME_KEY,

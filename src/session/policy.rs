@@ -11,7 +11,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::data::new_session_id;
 use super::{
-    Session, SessionSource, SetCookie, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_IDLE_TIMEOUT,
+    SessionData, SessionSource, SetCookie, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_REFRESH_INTERVAL,
 };
 use crate::clock::IntoDuration;
@@ -20,9 +20,9 @@ use crate::cookies::{CookieConfig, MAX_COOKIE_HEADER_LEN};
 use crate::error::Error;
 use crate::revocation::{Revocation, RevocationError};
 
-type Validator = dyn Fn(&Session) -> bool + Send + Sync;
+type Validator = dyn Fn(&SessionData) -> bool + Send + Sync;
 
-/// Turns requests' cookies into [`Session`]s and sessions into response headers, with
+/// Turns requests' cookies into [`SessionData`]s and sessions into response headers, with
 /// an expiry policy and an optional revocation check.
 ///
 /// Cheap to clone and `Send + Sync`: build one at start-up and share it.
@@ -40,6 +40,7 @@ struct Inner {
     validator: Option<Box<Validator>>,
     revocation: Option<Arc<dyn Revocation>>,
     revocation_margin: Option<Duration>,
+    browser_session: bool,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -53,6 +54,7 @@ impl fmt::Debug for SessionConfig {
             .field("validator", &self.inner.validator.is_some())
             .field("revocation", &self.inner.revocation.is_some())
             .field("revocation_margin", &self.revocation_margin())
+            .field("browser_session", &self.inner.browser_session)
             .finish()
     }
 }
@@ -91,7 +93,7 @@ impl SessionConfigBuilder {
         self
     }
 
-    /// The longest lifetime one session may ask for with [`Session::set_lifetime`]
+    /// The longest lifetime one session may ask for with [`SessionData::set_lifetime`]
     /// ("remember me"); asking for more is [`Error::LifetimeTooLong`]. A session with
     /// its own lifetime may last that long from its creation, past the absolute
     /// lifetime. Values below one second count as one second. Lowering it also
@@ -120,7 +122,10 @@ impl SessionConfigBuilder {
     /// your database.
     ///
     /// Defaults to no check.
-    pub fn validate(mut self, check: impl Fn(&Session) -> bool + Send + Sync + 'static) -> Self {
+    pub fn validate(
+        mut self,
+        check: impl Fn(&SessionData) -> bool + Send + Sync + 'static,
+    ) -> Self {
         self.inner.validator = Some(Box::new(check));
         self
     }
@@ -153,6 +158,20 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// Browser sessions: with `true`, the cookie of a session without its own lifetime
+    /// has no `Expires`, so the browser drops it when it closes (tower-sessions'
+    /// `Expiry::OnSessionEnd`, actix-session's `BrowserSession`). The server still
+    /// enforces the signed expiry ([`idle_timeout`](Self::idle_timeout)) and the
+    /// absolute lifetime, so a browser kept open for days does not keep the session
+    /// longer. A session given its own lifetime ([`SessionData::set_lifetime`], "remember
+    /// me") gets a persistent cookie as before.
+    ///
+    /// Defaults to `false`: every session cookie carries `Expires`, its signed expiry.
+    pub fn browser_session(mut self, browser_session: bool) -> Self {
+        self.inner.browser_session = browser_session;
+        self
+    }
+
     /// Builds the configuration.
     pub fn build(self) -> SessionConfig {
         SessionConfig {
@@ -176,6 +195,7 @@ impl SessionConfig {
                 validator: None,
                 revocation: None,
                 revocation_margin: None,
+                browser_session: false,
             },
         }
     }
@@ -214,7 +234,7 @@ impl SessionConfig {
 
     /// How long after its creation `session` may last: the absolute lifetime, or its
     /// own lifetime when that is longer (up to the maximum).
-    fn lifetime_cap(&self, session: &Session) -> Duration {
+    fn lifetime_cap(&self, session: &SessionData) -> Duration {
         let own = session
             .lifetime
             .map_or(Duration::ZERO, |l| l.min(self.max_lifetime()));
@@ -222,7 +242,7 @@ impl SessionConfig {
     }
 
     /// A loaded session, told the longest lifetime it may ask for.
-    fn bound(&self, mut session: Session) -> Session {
+    fn bound(&self, mut session: SessionData) -> SessionData {
         session.max_lifetime = Some(self.max_lifetime());
         session
     }
@@ -242,7 +262,7 @@ impl SessionConfig {
     /// answer at once (one that does I/O), use [`SessionConfig::load_async`]: this
     /// synchronous call cannot wait for it, and gives such sessions source
     /// [`SessionSource::RevocationUnavailable`].
-    pub fn load(&self, cookie_header: impl AsRef<[u8]>) -> Session {
+    pub fn load(&self, cookie_header: impl AsRef<[u8]>) -> SessionData {
         let session = self.load_unchecked(cookie_header, self.now());
         self.bound(self.check_now(session))
     }
@@ -255,7 +275,7 @@ impl SessionConfig {
     /// reduced to one when the jar is built, and the ambiguity cannot be seen here.
     /// Prefer [`SessionConfig::load`] with the raw `Cookie:` header, or keep the
     /// default `__Host-` cookie name, which other hosts cannot set.
-    pub fn load_jar(&self, jar: &CookieJar) -> Session {
+    pub fn load_jar(&self, jar: &CookieJar) -> SessionData {
         let now = self.now();
         let (result, chunks) = self.inner.cookie.decode_jar_chunks_at(jar, now);
         let mut session = self.session_from(result, now);
@@ -265,7 +285,7 @@ impl SessionConfig {
 
     /// The session of a request, like [`SessionConfig::load`], waiting for the
     /// [revocation store](SessionConfigBuilder::revocation) when there is one.
-    pub async fn load_async(&self, cookie_header: impl AsRef<[u8]>) -> Session {
+    pub async fn load_async(&self, cookie_header: impl AsRef<[u8]>) -> SessionData {
         let session = self.load_unchecked(cookie_header, self.now());
         let session = match &self.inner.revocation {
             Some(store) if session.source == SessionSource::Cookie => {
@@ -280,7 +300,7 @@ impl SessionConfig {
     /// Asks the [revocation store](SessionConfigBuilder::revocation) about `session`
     /// (for example at login, to refuse a banned user): `Ok(false)` when there is no
     /// store. The loading calls already ask it for every valid cookie.
-    pub async fn is_revoked(&self, session: &Session) -> Result<bool, RevocationError> {
+    pub async fn is_revoked(&self, session: &SessionData) -> Result<bool, RevocationError> {
         match &self.inner.revocation {
             Some(store) => store.is_revoked(session).await,
             None => Ok(false),
@@ -289,9 +309,9 @@ impl SessionConfig {
 
     /// The session of a request after every synchronous check, before the revocation
     /// store.
-    fn load_unchecked(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
+    fn load_unchecked(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> SessionData {
         if cookie_header.as_ref().len() > MAX_COOKIE_HEADER_LEN {
-            return Session::fresh(SessionSource::Unreadable);
+            return SessionData::fresh(SessionSource::Unreadable);
         }
         let (result, chunks) = self
             .inner
@@ -304,7 +324,7 @@ impl SessionConfig {
 
     /// Asks the revocation store without waiting: a store that does not answer at once
     /// makes the session unavailable.
-    fn check_now(&self, session: Session) -> Session {
+    fn check_now(&self, session: SessionData) -> SessionData {
         let Some(store) = &self.inner.revocation else {
             return session;
         };
@@ -322,13 +342,13 @@ impl SessionConfig {
         Self::apply_verdict(session, verdict)
     }
 
-    fn apply_verdict(session: Session, verdict: Result<bool, RevocationError>) -> Session {
+    fn apply_verdict(session: SessionData, verdict: Result<bool, RevocationError>) -> SessionData {
         let source = match verdict {
             Ok(false) => return session,
             Ok(true) => SessionSource::Revoked,
             Err(_) => SessionSource::RevocationUnavailable,
         };
-        let mut fresh = Session::fresh(source);
+        let mut fresh = SessionData::fresh(source);
         fresh.chunks = session.chunks;
         fresh
     }
@@ -337,16 +357,16 @@ impl SessionConfig {
         &self,
         result: Result<Option<Verified<Map<String, Value>>>, Error>,
         now: OffsetDateTime,
-    ) -> Session {
+    ) -> SessionData {
         let verified = match result {
             Ok(Some(verified)) => verified,
-            Ok(None) => return Session::fresh(SessionSource::NoCookie),
-            Err(Error::Expired { .. }) => return Session::fresh(SessionSource::Expired),
-            Err(Error::AmbiguousCookie) => return Session::fresh(SessionSource::Ambiguous),
-            Err(_) => return Session::fresh(SessionSource::Invalid),
+            Ok(None) => return SessionData::fresh(SessionSource::NoCookie),
+            Err(Error::Expired { .. }) => return SessionData::fresh(SessionSource::Expired),
+            Err(Error::AmbiguousCookie) => return SessionData::fresh(SessionSource::Ambiguous),
+            Err(_) => return SessionData::fresh(SessionSource::Invalid),
         };
-        let Some(mut session) = Session::from_object(verified) else {
-            return Session::fresh(SessionSource::Invalid);
+        let Some(mut session) = SessionData::from_object(verified) else {
+            return SessionData::fresh(SessionSource::Invalid);
         };
         // A deadline past the end of the time range is no limit.
         // A lifetime issued under a larger maximum than today's is shortened to it (and
@@ -361,12 +381,12 @@ impl SessionConfig {
             .created_at
             .and_then(|created| created.checked_add(cap));
         if deadline.is_some_and(|deadline| now >= deadline) {
-            return Session::fresh(SessionSource::Expired);
+            return SessionData::fresh(SessionSource::Expired);
         }
         session.deadline = deadline;
         if let Some(check) = &self.inner.validator {
             if !check(&session) {
-                return Session::fresh(SessionSource::Revoked);
+                return SessionData::fresh(SessionSource::Revoked);
             }
         }
         session
@@ -378,7 +398,7 @@ impl SessionConfig {
     /// Fails with [`Error::CookieTooLarge`] when the session does not fit in a cookie,
     /// and [`Error::ExpiryOutOfRange`] or [`Error::Serialize`] in the unlikely case that
     /// the expiry or data cannot be written.
-    pub fn save(&self, session: &Session) -> Result<Option<SetCookie>, Error> {
+    pub fn save(&self, session: &SessionData) -> Result<Option<SetCookie>, Error> {
         // What proves nothing about the user's cookie is never answered by writing
         // over it: a header too large to read, a revocation store that did not answer.
         if matches!(
@@ -444,9 +464,14 @@ impl SessionConfig {
             .cookie
             .encode_chunks_until(&session.to_object(created_at, logged_in_at, id), expires_at)?;
         // The browser keeps the cookie as long as a server may accept it: a server
-        // whose clock runs behind wrote the expiry, the leeway covers that.
+        // whose clock runs behind wrote the expiry, the leeway covers that. A browser
+        // session's cookie has no expiry at all: the browser drops it when it closes.
         let leeway = self.inner.cookie.codec().leeway();
-        if leeway > Duration::ZERO {
+        if self.inner.browser_session && session.lifetime.is_none() {
+            for cookie in &mut cookies {
+                cookie.unset_expires();
+            }
+        } else if leeway > Duration::ZERO {
             if let Some(until) = expires_at.checked_add(leeway) {
                 for cookie in &mut cookies {
                     cookie.set_expires(until);
@@ -470,7 +495,7 @@ impl SessionConfig {
 
     /// The removal cookies for an emptied or ended session: for the session cookie and
     /// every other chunk name the request carried, when `had_cookie`.
-    fn removal(&self, session: &Session, had_cookie: bool) -> Option<SetCookie> {
+    fn removal(&self, session: &SessionData, had_cookie: bool) -> Option<SetCookie> {
         if !had_cookie {
             return None;
         }
@@ -489,6 +514,56 @@ mod tests {
     use crate::Keyring;
     use serde_json::json;
     use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[test]
+    fn browser_sessions_have_no_expires_unless_remembered() {
+        let c = SessionConfig::builder(cookie_config(key(1)))
+            .idle_timeout(Duration::minutes(30))
+            .max_lifetime(Duration::days(30))
+            .browser_session(true)
+            .build();
+        let mut s = c.load_at("", t0());
+        s.insert("n", &1).unwrap();
+        let u = c.save_at(&s, t0()).unwrap().unwrap();
+        assert!(
+            !u.header_value().contains("Expires"),
+            "{}",
+            u.header_value()
+        );
+        assert!(!u.header_value().contains("Max-Age"));
+        // The server still enforces the signed idle timeout.
+        let h = header(&u);
+        assert_eq!(
+            c.load_at(&h, t0() + Duration::minutes(31)).source(),
+            SessionSource::Expired
+        );
+        // "Remember me": a persistent cookie.
+        let mut s = c.load_at(&h, t0());
+        s.set_lifetime(Duration::days(30)).unwrap();
+        let u = c.save_at(&s, t0()).unwrap().unwrap();
+        assert!(
+            u.header_value().contains("Expires="),
+            "{}",
+            u.header_value()
+        );
+        // A removal still expires the cookie.
+        let mut s = c.load_at(&h, t0());
+        s.clear();
+        assert!(c.save_at(&s, t0()).unwrap().unwrap().is_removal());
+        // Off by default.
+        let u = sessions()
+            .save_at(
+                &{
+                    let mut s = SessionData::new();
+                    s.insert("n", &1).unwrap();
+                    s
+                },
+                t0(),
+            )
+            .unwrap()
+            .unwrap();
+        assert!(u.header_value().contains("Expires="));
+    }
 
     #[test]
     fn unchanged_loaded_session_sends_no_cookie() {
@@ -715,7 +790,7 @@ mod tests {
         );
         assert_eq!(s.lifetime(), None);
         // ... and at save time for a session made without the configuration.
-        let mut s = Session::new();
+        let mut s = SessionData::new();
         s.insert("user", "cobra").unwrap();
         s.set_lifetime(Duration::days(31)).unwrap();
         assert_eq!(
@@ -811,7 +886,7 @@ mod tests {
         fn assert_send_sync<T: Send + Sync + Clone>() {}
         assert_send_sync::<SessionConfig>();
         assert_send_sync::<CookieConfig>();
-        assert_send_sync::<Session>();
+        assert_send_sync::<SessionData>();
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Session, SessionConfig};
+use super::{SessionConfig, SessionData};
 use crate::revocation::{Revocation, RevocationError};
 
 impl SessionConfig {
@@ -34,7 +34,7 @@ impl SessionConfig {
             .await
     }
 
-    /// Revokes one session, by its [id](Session::id): every copy of its cookie is
+    /// Revokes one session, by its [id](SessionData::id): every copy of its cookie is
     /// refused, other sessions of the same user are not. The entry is kept for as
     /// long as any cookie of the session can be valid: its creation plus the longer of
     /// the [absolute](crate::SessionConfigBuilder::absolute_lifetime) and the
@@ -45,8 +45,8 @@ impl SessionConfig {
     /// Returns `Ok(false)`, doing nothing, for a session that was not loaded from a
     /// cookie (no id or no creation time: there is nothing to revoke) and for one that
     /// no cookie can carry any more. For a logout that also ends a stolen copy of the
-    /// cookie: call it with the request's session, then [`Session::clear`].
-    pub async fn revoke_session(&self, session: &Session) -> Result<bool, RevocationError> {
+    /// cookie: call it with the request's session, then [`SessionData::clear`].
+    pub async fn revoke_session(&self, session: &SessionData) -> Result<bool, RevocationError> {
         let store = self.store()?;
         let (Some(id), Some(created)) = (session.id(), session.created_at()) else {
             return Ok(false);

@@ -2,7 +2,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Session, SessionConfig, SetCookie};
+use super::{SessionConfig, SessionData, SetCookie};
 use crate::clock::testing::{at, clock};
 use crate::cookies::CookieConfig;
 use crate::{Error, Key, Keyring};
@@ -46,21 +46,29 @@ pub(super) fn logged_in(config: &SessionConfig, now: OffsetDateTime) -> String {
 /// Loading and saving at a given time, through the clock hook: the configuration must
 /// have been built with the test clock ([`cookie_config`] is).
 pub(super) trait At {
-    fn load_at(&self, header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session;
-    fn load_jar_at(&self, jar: &::cookie::CookieJar, now: OffsetDateTime) -> Session;
-    fn save_at(&self, session: &Session, now: OffsetDateTime) -> Result<Option<SetCookie>, Error>;
+    fn load_at(&self, header: impl AsRef<[u8]>, now: OffsetDateTime) -> SessionData;
+    fn load_jar_at(&self, jar: &::cookie::CookieJar, now: OffsetDateTime) -> SessionData;
+    fn save_at(
+        &self,
+        session: &SessionData,
+        now: OffsetDateTime,
+    ) -> Result<Option<SetCookie>, Error>;
 }
 
 impl At for SessionConfig {
-    fn load_at(&self, header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
+    fn load_at(&self, header: impl AsRef<[u8]>, now: OffsetDateTime) -> SessionData {
         at_checked(self, now, || self.load(header))
     }
 
-    fn load_jar_at(&self, jar: &::cookie::CookieJar, now: OffsetDateTime) -> Session {
+    fn load_jar_at(&self, jar: &::cookie::CookieJar, now: OffsetDateTime) -> SessionData {
         at_checked(self, now, || self.load_jar(jar))
     }
 
-    fn save_at(&self, session: &Session, now: OffsetDateTime) -> Result<Option<SetCookie>, Error> {
+    fn save_at(
+        &self,
+        session: &SessionData,
+        now: OffsetDateTime,
+    ) -> Result<Option<SetCookie>, Error> {
         at_checked(self, now, || self.save(session))
     }
 }

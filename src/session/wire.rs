@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    Flash, Session, SessionSource, CREATED_KEY, FLASHES_KEY, LIFETIME_KEY, LOGIN_KEY,
+    Flash, SessionData, SessionSource, CREATED_KEY, FLASHES_KEY, LIFETIME_KEY, LOGIN_KEY,
     SESSION_ID_KEY, USER_KEY,
 };
 use crate::codec::Verified;
@@ -13,7 +13,7 @@ use crate::cookies::chunk::ChunkSet;
 /// The longest session id accepted from a cookie, in bytes.
 const MAX_SESSION_ID_LEN: usize = 64;
 
-impl Session {
+impl SessionData {
     /// The JSON object that is signed: the data plus the reserved keys.
     pub(super) fn to_object(
         &self,
@@ -86,6 +86,7 @@ impl Session {
         Some(Self {
             data,
             flashes,
+            fresh_flashes: 0,
             created_at: Some(created_at),
             lifetime,
             max_lifetime: None,

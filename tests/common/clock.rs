@@ -8,7 +8,7 @@ use std::cell::Cell;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sessionlib::cookies::{Cookie, CookieJar};
-use sessionlib::{CookieConfig, Error, Session, SessionConfig, SetCookie, Verified};
+use sessionlib::{CookieConfig, Error, SessionConfig, SessionData, SetCookie, Verified};
 use time::{Duration, OffsetDateTime};
 
 thread_local! {
@@ -39,21 +39,29 @@ fn checked<R>(config: &CookieConfig, now: OffsetDateTime, f: impl FnOnce() -> R)
 
 /// The session layer at a named time.
 pub trait At {
-    fn load_at(&self, header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session;
-    fn load_jar_at(&self, jar: &CookieJar, now: OffsetDateTime) -> Session;
-    fn save_at(&self, session: &Session, now: OffsetDateTime) -> Result<Option<SetCookie>, Error>;
+    fn load_at(&self, header: impl AsRef<[u8]>, now: OffsetDateTime) -> SessionData;
+    fn load_jar_at(&self, jar: &CookieJar, now: OffsetDateTime) -> SessionData;
+    fn save_at(
+        &self,
+        session: &SessionData,
+        now: OffsetDateTime,
+    ) -> Result<Option<SetCookie>, Error>;
 }
 
 impl At for SessionConfig {
-    fn load_at(&self, header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
+    fn load_at(&self, header: impl AsRef<[u8]>, now: OffsetDateTime) -> SessionData {
         checked(self.cookie(), now, || self.load(header))
     }
 
-    fn load_jar_at(&self, jar: &CookieJar, now: OffsetDateTime) -> Session {
+    fn load_jar_at(&self, jar: &CookieJar, now: OffsetDateTime) -> SessionData {
         checked(self.cookie(), now, || self.load_jar(jar))
     }
 
-    fn save_at(&self, session: &Session, now: OffsetDateTime) -> Result<Option<SetCookie>, Error> {
+    fn save_at(
+        &self,
+        session: &SessionData,
+        now: OffsetDateTime,
+    ) -> Result<Option<SetCookie>, Error> {
         checked(self.cookie(), now, || self.save(session))
     }
 }

@@ -21,7 +21,7 @@ impl FlakyStore {
 impl sessionlib::Revocation for FlakyStore {
     fn is_revoked<'a>(
         &'a self,
-        _: &'a sessionlib::Session,
+        _: &'a sessionlib::SessionData,
     ) -> sessionlib::revocation::BoxFuture<'a, Result<bool, sessionlib::RevocationError>> {
         let down = self.down.load(std::sync::atomic::Ordering::SeqCst);
         Box::pin(async move {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use sessionlib::cookies::{Cookie, CookieJar, MAX_CHUNKS, MAX_COOKIE_HEADER_LEN, MAX_COOKIE_LEN};
 use sessionlib::{
-    CookieConfig, CookieConfigBuilder, CookieConfigError, Error, Session, SessionConfig,
+    CookieConfig, CookieConfigBuilder, CookieConfigError, Error, SessionConfig, SessionData,
     SessionSource, SetCookie,
 };
 use time::Duration;
@@ -648,7 +648,7 @@ fn fault_tampered_chunk() {
 #[test]
 fn session_debug_and_set_cookie_debug_show_no_values() {
     let c = sessions(4);
-    let mut s: Session = c.load_at("", now());
+    let mut s: SessionData = c.load_at("", now());
     s.insert("pad", &padding(6_500, 22)).unwrap();
     let update = c.save_at(&s, now()).unwrap().unwrap();
     let debug = format!("{update:?}");

@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use sessionlib::cookies::CookieConfig;
-use sessionlib::{Session, SessionConfig, SessionSource};
+use sessionlib::{SessionConfig, SessionData, SessionSource};
 
 use crate::common::{key, now};
 use crate::common::{At, CookieAt};
@@ -47,7 +47,7 @@ proptest! {
         let result = config().decode_header_at::<Value>(&header, now());
         prop_assert!(!matches!(result, Ok(Some(_))));
         let sessions = SessionConfig::builder(config()).build();
-        let session: Session = sessions.load_at(&header, now());
+        let session: SessionData = sessions.load_at(&header, now());
         prop_assert!(session.is_new() && session.is_empty());
     }
 

@@ -1642,7 +1642,7 @@ fn extreme_durations_mean_no_limit() {
         .unwrap();
     let made = cookie.encode_at(&data, Duration::MAX, now()).unwrap();
     assert_eq!(made.expires_datetime(), Some(last));
-    // Session: an idle timeout and an absolute lifetime past the range.
+    // SessionData: an idle timeout and an absolute lifetime past the range.
     let sessions = SessionConfig::builder(cookie)
         .idle_timeout(Duration::MAX)
         .absolute_lifetime(Duration::MAX)

@@ -544,3 +544,33 @@ async fn cookie_bombing_never_deletes_the_session_cookie() {
         "Some(1):Cookie"
     );
 }
+
+/// `SessionMiddleware::new` guards by default; `without_origin_guard` is the explicit
+/// opt-out. Requests without `Origin`/`Sec-Fetch-Site` (non-browser clients) pass.
+#[actix_web::test]
+async fn the_origin_guard_is_on_by_default() {
+    let default = app!(SessionMiddleware::new(sessions()));
+    let open = app!(SessionMiddleware::new(sessions()).without_origin_guard());
+    let post_from = |headers: &[(&'static str, &'static str)]| {
+        let mut request = TestRequest::post()
+            .uri("/change")
+            .insert_header((header::HOST, "app.example"));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        request.to_request()
+    };
+    let evil = [("origin", "https://evil.example")];
+    let cross = [("sec-fetch-site", "cross-site")];
+    for (headers, guarded) in [(&evil[..], true), (&cross[..], true), (&[][..], false)] {
+        let response = test::call_service(&default, post_from(headers)).await;
+        let expected = if guarded {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(response.status(), expected, "{headers:?}");
+        let response = test::call_service(&open, post_from(headers)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{headers:?}");
+    }
+}

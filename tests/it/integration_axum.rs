@@ -429,13 +429,12 @@ async fn the_origin_guard_refuses_cross_origin_state_changes() {
 #[tokio::test]
 async fn the_layer_serves_a_plain_tower_service() {
     // No axum: a hyper-style service_fn reading the handle from the extensions.
-    use sessionlib::tower::SessionHandle;
     let service = tower::ServiceBuilder::new()
         .layer(SessionLayer::new(sessions()))
         .service_fn(|request: Request<String>| async move {
             let handle = request
                 .extensions()
-                .get::<SessionHandle>()
+                .get::<sessionlib::Session>()
                 .cloned()
                 .unwrap();
             let n: u32 = handle.get("n").unwrap_or(0) + 1;
@@ -656,4 +655,23 @@ async fn cookie_bombing_never_deletes_the_session_cookie() {
         text(send(&app, get_with("/read", Some(&victim))).await).await,
         "Some(1):Cookie"
     );
+}
+
+/// `SessionLayer::new` guards by default; `without_origin_guard` is the explicit
+/// opt-out. Requests without `Origin`/`Sec-Fetch-Site` (non-browser clients) pass.
+#[tokio::test]
+async fn the_origin_guard_is_on_by_default() {
+    let route = || Router::new().route("/change", post(count));
+    let default = route().layer(SessionLayer::new(sessions()));
+    let open = route().layer(SessionLayer::new(sessions()).without_origin_guard());
+    let evil = [("origin", "https://evil.example")];
+    let cross = [("sec-fetch-site", "cross-site")];
+    assert_eq!(status(&default, "POST", &evil).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        status(&default, "POST", &cross).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(status(&default, "POST", &[]).await, StatusCode::OK);
+    assert_eq!(status(&open, "POST", &evil).await, StatusCode::OK);
+    assert_eq!(status(&open, "POST", &cross).await, StatusCode::OK);
 }

@@ -212,7 +212,7 @@ fn flask_example_reads_and_writes_a_cookie() {
 #[rustfmt::skip]
 mod quick_start {
     use axum::{routing::get, Router};
-    use sessionlib::axum::{OriginGuard, Session, SessionLayer};
+    use sessionlib::axum::{Session, SessionLayer};
     use sessionlib::{CookieConfig, Keyring, SessionConfig};
 
     async fn visits(session: Session) -> String {
@@ -228,7 +228,7 @@ mod quick_start {
         let sessions = SessionConfig::builder(CookieConfig::builder(keys).try_build()?).build();
         let app = Router::new()
             .route("/", get(visits))
-            .layer(SessionLayer::new(sessions).origin_guard(OriginGuard::new()));
+            .layer(SessionLayer::new(sessions));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
         axum::serve(listener, app).await?;
         Ok(())
@@ -248,7 +248,7 @@ mod quick_start {
 #[rustfmt::skip]
 mod axum_example {
     use axum::{routing::get, Router};
-    use sessionlib::axum::{OriginGuard, Session, SessionLayer};
+    use sessionlib::axum::{Session, SessionLayer};
 
     async fn index(session: Session) -> String {              // an extractor: no lock, no unwrap
         let visits: u32 = session.get("visits").unwrap_or(0);
@@ -259,7 +259,7 @@ mod axum_example {
     fn app(sessions: sessionlib::SessionConfig) -> Router {
         Router::new()
             .route("/", get(index))
-            .layer(SessionLayer::new(sessions).origin_guard(OriginGuard::new()))
+            .layer(SessionLayer::new(sessions))
     }
 
     #[tokio::test]
@@ -282,7 +282,7 @@ mod axum_example {
 #[rustfmt::skip]
 mod actix_example {
     use actix_web::{web, App, HttpServer, Responder};
-    use sessionlib::actix::{OriginGuard, Session, SessionMiddleware};
+    use sessionlib::actix::{Session, SessionMiddleware};
 
     async fn login(session: Session) -> impl Responder {
         session.log_in("cobra");                    // the login recipe: see below
@@ -293,7 +293,7 @@ mod actix_example {
     async fn serve(sessions: sessionlib::SessionConfig) -> std::io::Result<()> {
         HttpServer::new(move || {
             App::new()
-                .wrap(SessionMiddleware::new(sessions.clone()).origin_guard(OriginGuard::new()))
+                .wrap(SessionMiddleware::new(sessions.clone()))
                 .route("/login", web::post().to(login))
         })
         .bind(("127.0.0.1", 8000))?
@@ -306,7 +306,7 @@ mod actix_example {
         let _ = serve; // compiled, not started
         let sessions = super::example_sessions();
         let app = App::new()
-            .wrap(SessionMiddleware::new(sessions).origin_guard(OriginGuard::new()))
+            .wrap(SessionMiddleware::new(sessions))
             .route("/login", web::post().to(login));
         let app = actix_web::test::init_service(app).await;
         let request = actix_web::test::TestRequest::post().uri("/login").to_request();

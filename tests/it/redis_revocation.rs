@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sessionlib::redis::{RedisRevocation, RedisRevocationBuilder};
-use sessionlib::{CookieConfig, Key, Keyring, Revocation, Session, SessionConfig, SessionSource};
+use sessionlib::{
+    CookieConfig, Key, Keyring, Revocation, SessionConfig, SessionData, SessionSource,
+};
 
 use crate::common::RedisServer;
 
@@ -50,7 +52,7 @@ async fn source(node: &Node, header: &str) -> SessionSource {
     node.sessions.load_async(header).await.source()
 }
 
-async fn loaded(node: &Node, header: &str) -> Session {
+async fn loaded(node: &Node, header: &str) -> SessionData {
     let s = node.sessions.load_async(header).await;
     assert_eq!(s.source(), SessionSource::Cookie);
     s
@@ -126,7 +128,11 @@ async fn revocations_reach_every_server() {
         "PTTL {pttl}, expected about {expected}"
     );
     // Nothing to revoke in a session that never came from a cookie.
-    assert!(!a.sessions.revoke_session(&Session::new()).await.unwrap());
+    assert!(!a
+        .sessions
+        .revoke_session(&SessionData::new())
+        .await
+        .unwrap());
 
     // Key prefixes keep apps apart.
     let c = node(builder(&redis).key_prefix("other-app:"));
@@ -261,7 +267,7 @@ async fn fail_closed_by_default_keeps_cookies_and_recovers() {
 }
 
 /// The session in `header` as the store is asked about it (before the check).
-fn loaded_unchecked(header: &str) -> Session {
+fn loaded_unchecked(header: &str) -> SessionData {
     let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
         .clock(crate::common::clock)
         .try_build()
