@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Load test of the axum example's GET /greeting (HTTP Basic auth, 64 connections,
+# Load test of the axum example's GET /greeting, served by the test server
+# (tests/server/test_server.rs: the example plus a no-session baseline; HTTP Basic auth, 64 connections,
 # DURATION seconds each, loopback only), three ways in one run:
 #
 #   1. without the session layer  (SESSIONLIB_NO_SESSIONS=1: the same route, no layer)
@@ -33,8 +34,8 @@ fi
 redis_server=$(command -v redis-server || echo /usr/bin/redis-server)
 [[ -x "$redis_server" ]] || { echo "redis-server is missing (apt-get install redis-server)" >&2; exit 1; }
 
-cargo build --release --quiet --features axum,redis --example axum
-exe=target/release/examples/axum
+cargo build --release --quiet --features axum,redis --example test_server
+exe=target/release/examples/test_server
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() {

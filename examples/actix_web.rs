@@ -36,14 +36,6 @@
 //!   `SESSIONLIB_REDIS_FAIL_OPEN_MS` (while Redis fails, accept sessions unchecked for
 //!   at most this long; default 0: fail closed, the request has no session and the
 //!   cookie is kept).
-//! - `SESSIONLIB_CLOCK_SKEW_SECONDS`: a testing aid that sets this server's session
-//!   clock off by that many seconds (negative: behind), to try clock differences
-//!   between servers (tests/it/fleet.rs). Default 0.
-//! - `SESSIONLIB_MAX_CHUNKS`: the most cookies a session may be split into, 1 to 4
-//!   (`CookieConfigBuilder::max_chunks`). Default 1. Above 1 the app also serves
-//!   `GET /padding` (how many bytes of padding the session holds, and a form) and
-//!   `POST /padding` (form field `bytes`, 0 to 12000), to grow and shrink the session
-//!   across chunks.
 //! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
 //!   browser cannot read the session) instead of only signing it. Needs the `sealed`
 //!   feature (`--features sealed`); without it the app refuses to start.
@@ -123,22 +115,6 @@ async fn logout_everywhere(session: Session) -> HttpResponse {
     }
 }
 
-async fn padding_page(session: Session) -> HttpResponse {
-    html(200, common::padding_page(&session, FRAMEWORK))
-}
-
-#[derive(serde::Deserialize)]
-struct Padding {
-    bytes: String,
-}
-
-async fn set_padding(session: Session, form: web::Form<Padding>) -> HttpResponse {
-    match common::set_padding(&session, &form.bytes, FRAMEWORK) {
-        Ok(()) => redirect("/padding"),
-        Err(page) => html(page.status, page.html),
-    }
-}
-
 async fn greeting(session: Session, request: HttpRequest) -> HttpResponse {
     let authorization = request
         .headers()
@@ -163,9 +139,10 @@ async fn main() -> std::io::Result<()> {
     };
     let sessions = settings.sessions;
     let port = settings.port;
-    let padding = settings.max_chunks > 1;
     let server = HttpServer::new(move || {
-        let app = App::new()
+        App::new()
+            // Loads the session before every handler and saves it after; its
+            // same-origin guard refuses cross-site POSTs.
             .wrap(SessionMiddleware::new(sessions.clone()))
             .route("/", web::get().to(index))
             .route("/login", web::get().to(login_form))
@@ -173,13 +150,7 @@ async fn main() -> std::io::Result<()> {
             .route("/logout", web::get().to(logout_page))
             .route("/logout", web::post().to(logout))
             .route("/logout-everywhere", web::post().to(logout_everywhere))
-            .route("/greeting", web::get().to(greeting));
-        if padding {
-            app.route("/padding", web::get().to(padding_page))
-                .route("/padding", web::post().to(set_padding))
-        } else {
-            app
-        }
+            .route("/greeting", web::get().to(greeting))
     })
     .workers(2)
     .bind(("127.0.0.1", port))?;

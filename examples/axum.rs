@@ -36,17 +36,6 @@
 //!   `SESSIONLIB_REDIS_FAIL_OPEN_MS` (while Redis fails, accept sessions unchecked for
 //!   at most this long; default 0: fail closed, the request has no session and the
 //!   cookie is kept).
-//! - `SESSIONLIB_CLOCK_SKEW_SECONDS`: a testing aid that sets this server's session
-//!   clock off by that many seconds (negative: behind), to try clock differences
-//!   between servers (tests/it/fleet.rs). Default 0.
-//! - `SESSIONLIB_NO_SESSIONS=1`: serve `GET /greeting` without the session layer (the
-//!   same answer as a first visit, no counter, no cookie), as the baseline of the load
-//!   test (benches/load.sh). The other routes are not served.
-//! - `SESSIONLIB_MAX_CHUNKS`: the most cookies a session may be split into, 1 to 4
-//!   (`CookieConfigBuilder::max_chunks`). Default 1. Above 1 the app also serves
-//!   `GET /padding` (how many bytes of padding the session holds, and a form) and
-//!   `POST /padding` (form field `bytes`, 0 to 12000), to grow and shrink the session
-//!   across chunks (tests/it/browser.rs).
 //! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
 //!   browser cannot read the session) instead of only signing it. Needs the `sealed`
 //!   feature (`--features sealed`); without it the app refuses to start.
@@ -65,7 +54,8 @@
 //! with the actix-web example.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+#[path = "common/mod.rs"]
+pub(crate) mod common;
 
 use axum::extract::Form;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -112,39 +102,9 @@ async fn logout_everywhere(session: Session) -> Response {
     }
 }
 
-async fn padding_page(session: Session) -> Html<String> {
-    Html(common::padding_page(&session, FRAMEWORK))
-}
-
-#[derive(serde::Deserialize)]
-struct Padding {
-    bytes: String,
-}
-
-async fn set_padding(session: Session, Form(form): Form<Padding>) -> Response {
-    match common::set_padding(&session, &form.bytes, FRAMEWORK) {
-        Ok(()) => Redirect::to("/padding").into_response(),
-        Err(page) => (status(page.status), Html(page.html)).into_response(),
-    }
-}
-
 async fn greeting(session: Session, headers: HeaderMap) -> Response {
     let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
     let (code, json) = common::greeting(&session, authorization);
-    let mut response = (status(code), Json(json)).into_response();
-    if code == 401 {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            common::BASIC_REALM.parse().unwrap(),
-        );
-    }
-    response
-}
-
-/// `GET /greeting` without the session layer (`SESSIONLIB_NO_SESSIONS=1`).
-async fn greeting_without_session(headers: HeaderMap) -> Response {
-    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
-    let (code, json) = common::greeting_without_session(authorization);
     let mut response = (status(code), Json(json)).into_response();
     if code == 401 {
         response.headers_mut().insert(
@@ -159,31 +119,18 @@ fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    let settings = match common::settings() {
-        Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
-    };
-    let app = if std::env::var("SESSIONLIB_NO_SESSIONS").as_deref() == Ok("1") {
-        eprintln!("SESSIONLIB_NO_SESSIONS=1: serving only GET /greeting, without sessions");
-        Router::new().route("/greeting", get(greeting_without_session))
-    } else {
-        let mut router = Router::new()
-            .route("/", get(index))
-            .route("/login", get(login_form).post(login))
-            .route("/logout", get(logout_page).post(logout))
-            .route("/logout-everywhere", post(logout_everywhere))
-            .route("/greeting", get(greeting));
-        if settings.max_chunks > 1 {
-            router = router.route("/padding", get(padding_page).post(set_padding));
-        }
-        router.layer(SessionLayer::new(settings.sessions))
-    };
-    let port = settings.port;
+/// The app's routes; `main` adds the session layer.
+pub(crate) fn routes() -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", get(logout_page).post(logout))
+        .route("/logout-everywhere", post(logout_everywhere))
+        .route("/greeting", get(greeting))
+}
+
+/// Serves `app` on 127.0.0.1:`port` until the process is stopped.
+pub(crate) async fn serve(app: Router, port: u16) {
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -196,4 +143,19 @@ async fn main() {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let settings = match common::settings() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    // Loads the session before every handler and saves it after; its same-origin
+    // guard refuses cross-site POSTs.
+    let app = routes().layer(SessionLayer::new(settings.sessions));
+    serve(app, settings.port).await;
 }

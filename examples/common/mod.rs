@@ -9,7 +9,8 @@ use std::sync::Arc;
 use base64::Engine;
 use sessionlib::Session;
 use sessionlib::{
-    CookieConfig, Key, KeyError, Keyring, MemoryRevocation, Revocation, SessionConfig,
+    CookieConfig, CookieConfigBuilder, Key, KeyError, Keyring, MemoryRevocation, Revocation,
+    SessionConfig,
 };
 
 /// The app's settings, read once at start-up.
@@ -18,13 +19,10 @@ pub struct Settings {
     pub sessions: SessionConfig,
     /// The port on 127.0.0.1.
     pub port: u16,
-    /// The most cookies a session may be split into (`SESSIONLIB_MAX_CHUNKS`, 1 to 4);
-    /// above 1 the app also serves `GET`/`POST /padding`.
-    pub max_chunks: usize,
 }
 
 /// An optional environment variable parsed as a number with `check`, or what is wrong.
-fn env_number<T: std::str::FromStr>(
+pub fn env_number<T: std::str::FromStr>(
     name: &str,
     check: impl Fn(&T) -> bool,
     what: &str,
@@ -86,6 +84,14 @@ fn source_text(error: &dyn std::error::Error) -> String {
 /// Reads the settings from the environment (see the examples' docs), or says what is
 /// wrong.
 pub fn settings() -> Result<Settings, String> {
+    settings_with(Ok)
+}
+
+/// [`settings`], with `adjust` applied to the cookie configuration before it is built
+/// (the test server adds its testing aids there).
+pub fn settings_with(
+    adjust: impl FnOnce(CookieConfigBuilder) -> Result<CookieConfigBuilder, String>,
+) -> Result<Settings, String> {
     let keyring = match Keyring::from_env("SESSIONLIB_SECRET_KEY", &["SESSIONLIB_FALLBACK_KEY"]) {
         Ok(keyring) => keyring,
         Err(KeyError::NotSet { .. }) => {
@@ -123,33 +129,7 @@ pub fn settings() -> Result<Settings, String> {
     if sealed {
         return Err("SESSIONLIB_SEALED=1 needs the `sealed` feature (--features sealed)".into());
     }
-    // SESSIONLIB_MAX_CHUNKS=2..4: sessions too large for one cookie are split.
-    let max_chunks = env_number::<usize>(
-        "SESSIONLIB_MAX_CHUNKS",
-        |n| (1..=sessionlib::cookies::MAX_CHUNKS).contains(n),
-        "a number of cookies from 1 to 4",
-    )?
-    .unwrap_or(1);
-    let skew = env_number::<i64>(
-        "SESSIONLIB_CLOCK_SKEW_SECONDS",
-        |s| s.abs() <= 86_400,
-        "a whole number of seconds between -86400 and 86400",
-    )?
-    .unwrap_or(0);
-    let cookie = if skew == 0 {
-        cookie
-    } else {
-        eprintln!(
-            "WARNING: SESSIONLIB_CLOCK_SKEW_SECONDS={skew}: this server's session clock is \
-             off by {skew} s (a testing aid)."
-        );
-        let skew = time::Duration::seconds(skew);
-        cookie.clock(move || time::OffsetDateTime::now_utc() + skew)
-    };
-    let cookie = cookie
-        .max_chunks(max_chunks)
-        .try_build()
-        .map_err(|e| e.to_string())?;
+    let cookie = adjust(cookie)?.try_build().map_err(|e| e.to_string())?;
     let ttl_seconds: i64 = match std::env::var("SESSIONLIB_TTL_SECONDS") {
         Ok(text) => text
             .parse()
@@ -168,11 +148,7 @@ pub fn settings() -> Result<Settings, String> {
         Ok(text) => text.parse().map_err(|_| "PORT must be a port number")?,
         Err(_) => 8000,
     };
-    Ok(Settings {
-        sessions,
-        port,
-        max_chunks,
-    })
+    Ok(Settings { sessions, port })
 }
 
 /// A page's status and HTML.
@@ -243,82 +219,17 @@ pub fn logout(session: &Session) {
 /// every server with Redis. When the store cannot be reached, nothing changes and the
 /// answer is a 503 page.
 pub async fn logout_everywhere(session: &Session, framework: &str) -> Result<(), Page> {
-    if let Some(user) = session.user_id() {
-        if session.config().revoke_user(&user).await.is_err() {
-            let body = format!(
-                "<p class=\"flash error\">Could not log out everywhere: the session store \
-                 is not available. Nothing was changed; please try again.</p>\n{LOGOUT_FORMS}"
-            );
-            return Err(Page {
-                status: 503,
-                html: page(framework, &body),
-            });
-        }
+    if session.log_out_everywhere().await.is_ok() {
+        return Ok(());
     }
-    session.clear();
-    Ok(())
-}
-
-/// The most padding `POST /padding` stores, in bytes.
-pub const MAX_PADDING: usize = 12_000;
-
-/// `GET /padding` (with `SESSIONLIB_MAX_CHUNKS` above 1): how many bytes of padding the
-/// session holds, and a form to change it.
-pub fn padding_page(session: &Session, framework: &str) -> String {
-    let bytes = session.get::<String>("padding").map_or(0, |p| p.len());
     let body = format!(
-        "<p>Padding: {bytes} bytes</p>\n\
-         <form method=\"post\" action=\"/padding\">\n\
-         <label>Bytes <input name=\"bytes\" value=\"{bytes}\"></label>\n\
-         <button type=\"submit\">Set padding</button>\n</form>\n"
+        "<p class=\"flash error\">Could not log out everywhere: the session store \
+         is not available. Nothing was changed; please try again.</p>\n{LOGOUT_FORMS}"
     );
-    page(framework, &body)
-}
-
-/// `POST /padding` with the form's `bytes` (0 to [`MAX_PADDING`]): stores that many
-/// bytes of padding in the session (the caller redirects to `/padding`), or answers
-/// 400.
-pub fn set_padding(session: &Session, bytes: &str, framework: &str) -> Result<(), Page> {
-    let Some(bytes) = bytes
-        .trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|&n| n <= MAX_PADDING)
-    else {
-        let body = format!("<p class=\"flash error\">Bytes must be 0 to {MAX_PADDING}.</p>\n");
-        return Err(Page {
-            status: 400,
-            html: page(framework, &body),
-        });
-    };
-    let result = if bytes == 0 {
-        session.remove("padding").map(|_| ())
-    } else {
-        // Letters that do not repeat in a short cycle, like real data.
-        let padding: String = (0..bytes)
-            .map(|i| char::from(b'a' + ((i * 7919 + i / 26) % 26) as u8))
-            .collect();
-        session.insert("padding", &padding)
-    };
-    result.map_err(|_| Page {
-        status: 500,
-        html: page(framework, "<p class=\"flash error\">error</p>\n"),
+    Err(Page {
+        status: 503,
+        html: page(framework, &body),
     })
-}
-
-/// `GET /greeting` served without sessions (`SESSIONLIB_NO_SESSIONS=1`, the load
-/// test's baseline): the same answer as a first visit, with no counter.
-pub fn greeting_without_session(authorization: Option<&[u8]>) -> (u16, serde_json::Value) {
-    match authorization.and_then(basic_auth_user) {
-        Some(user) => (
-            200,
-            serde_json::json!({ "message": format!("Welcome, {user}!") }),
-        ),
-        None => (
-            401,
-            serde_json::json!({"message": "Please log in with HTTP Basic auth"}),
-        ),
-    }
 }
 
 /// `GET /greeting` with HTTP Basic auth: the visit counter kept in the session.
@@ -347,7 +258,7 @@ pub const BASIC_REALM: &str = "Basic realm=\"sessionlib example\"";
 
 /// The user name of an `Authorization: Basic` header value (the password is not
 /// checked in this demo).
-fn basic_auth_user(value: &[u8]) -> Option<String> {
+pub fn basic_auth_user(value: &[u8]) -> Option<String> {
     let value = std::str::from_utf8(value).ok()?;
     let (scheme, credentials) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -370,13 +281,13 @@ const LOGOUT_FORMS: &str = "<form method=\"post\" action=\"/logout\">\
     <form method=\"post\" action=\"/logout-everywhere\">\
     <button type=\"submit\">Log out everywhere</button></form>\n";
 
-fn page(framework: &str, body: &str) -> String {
+pub fn page(framework: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>sessionlib + {framework}</title></head>\n<body>\n<h1>sessionlib + {framework}</h1>\n{body}</body></html>\n"
     )
 }
 
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

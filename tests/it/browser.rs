@@ -758,7 +758,7 @@ fn chunked_session_across_reloads() {
         return;
     };
     let server = Server::start(
-        "axum",
+        "test_server",
         &[
             ("SESSIONLIB_SECRET_KEY", KEY),
             ("SESSIONLIB_MAX_CHUNKS", "4"),

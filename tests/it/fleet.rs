@@ -64,7 +64,7 @@ impl Fleet {
             env.push(("SESSIONLIB_SECRET_KEY", KEY_OLD));
         }
         env.extend_from_slice(extra);
-        self.servers[i] = Some(Server::start_on("axum", &env, self.ports[i]));
+        self.servers[i] = Some(Server::start_on("test_server", &env, self.ports[i]));
     }
 
     fn url(&self, i: usize, path: &str) -> String {

@@ -574,3 +574,66 @@ async fn the_origin_guard_is_on_by_default() {
         assert_eq!(response.status(), StatusCode::OK, "{headers:?}");
     }
 }
+
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Cart {
+    items: Vec<String>,
+}
+
+impl sessionlib::TypedSession for Cart {
+    const KEY: &'static str = "cart";
+}
+
+async fn add_to_cart(mut cart: sessionlib::actix::Typed<Cart>) -> impl Responder {
+    cart.update(|c| c.items.push(format!("item{}", c.items.len())))
+        .unwrap();
+    cart.items.join(",")
+}
+
+async fn log_out_everywhere(session: Session) -> impl Responder {
+    match session.log_out_everywhere().await {
+        Ok(()) => "done".to_owned(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// A struct-typed session through the extractor: read, changed, written back.
+#[actix_web::test]
+async fn a_typed_session_reads_and_writes_one_struct() {
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(sessions()))
+            .route("/cart", web::post().to(add_to_cart)),
+    )
+    .await;
+    let first = test::call_service(&app, post("/cart", None)).await;
+    let cookie = cookie_pair(&first).unwrap();
+    assert_eq!(text(first).await, "item0");
+    let second = test::call_service(&app, post("/cart", Some(&cookie))).await;
+    assert_eq!(text(second).await, "item0,item1");
+}
+
+/// `Session::log_out_everywhere` from a handler, with no application state.
+#[actix_web::test]
+async fn log_out_everywhere_needs_no_app_state() {
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(sessions_with(|b| {
+                b.revocation(MemoryRevocation::new())
+            })))
+            .route("/read", web::get().to(read))
+            .route("/login", web::post().to(login))
+            .route("/everywhere", web::post().to(log_out_everywhere)),
+    )
+    .await;
+    let laptop = cookie_pair(&test::call_service(&app, post("/login", None)).await).unwrap();
+    let phone = cookie_pair(&test::call_service(&app, post("/login", None)).await).unwrap();
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(3)).await;
+    let response = test::call_service(&app, post("/everywhere", Some(&laptop))).await;
+    assert!(response.headers().get(header::SET_COOKIE).is_some());
+    assert_eq!(text(response).await, "done");
+    assert_eq!(
+        text(test::call_service(&app, get("/read", Some(&phone))).await).await,
+        "None:Revoked"
+    );
+}

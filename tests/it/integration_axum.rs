@@ -675,3 +675,89 @@ async fn the_origin_guard_is_on_by_default() {
     assert_eq!(status(&open, "POST", &evil).await, StatusCode::OK);
     assert_eq!(status(&open, "POST", &cross).await, StatusCode::OK);
 }
+
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Cart {
+    items: Vec<String>,
+}
+
+impl sessionlib::TypedSession for Cart {
+    const KEY: &'static str = "cart";
+}
+
+async fn add_to_cart(mut cart: sessionlib::axum::Typed<Cart>) -> String {
+    cart.update(|c| c.items.push(format!("item{}", c.items.len())))
+        .unwrap();
+    cart.items.join(",")
+}
+
+async fn log_out_everywhere(session: Session) -> String {
+    match session.log_out_everywhere().await {
+        Ok(()) => "done".into(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// A struct-typed session through the extractor: read, changed, written back.
+#[tokio::test]
+async fn a_typed_session_reads_and_writes_one_struct() {
+    let app = Router::new()
+        .route("/cart", post(add_to_cart))
+        .layer(SessionLayer::new(sessions()));
+    let first = send(&app, Request::post("/cart").body(Body::empty()).unwrap()).await;
+    let cookie = cookie_pair(&first).unwrap();
+    assert_eq!(text(first).await, "item0");
+    let request = Request::post("/cart")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(text(send(&app, request).await).await, "item0,item1");
+    // A value of another shape under the key reads as the default.
+    let other = Router::new()
+        .route(
+            "/set",
+            get(|s: Session| async move { s.insert("cart", &42).unwrap() }),
+        )
+        .route("/cart", post(add_to_cart))
+        .layer(SessionLayer::new(sessions()));
+    let cookie = cookie_pair(&send(&other, get_with("/set", None)).await).unwrap();
+    let request = Request::post("/cart")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(text(send(&other, request).await).await, "item0");
+}
+
+/// `Session::log_out_everywhere` from a handler, with no application state: the
+/// other device's session is refused, and without a store the handler is told.
+#[tokio::test]
+async fn log_out_everywhere_needs_no_app_state() {
+    let with_store = sessions_with(|b| b.revocation(MemoryRevocation::new()));
+    for (config, expected) in [
+        (with_store, "done"),
+        (sessions(), "no revocation store is configured"),
+    ] {
+        let app = routes()
+            .route("/everywhere", post(log_out_everywhere))
+            .layer(SessionLayer::new(config));
+        let post_login = || Request::post("/login").body(Body::empty()).unwrap();
+        let laptop = cookie_pair(&send(&app, post_login()).await).unwrap();
+        let phone = cookie_pair(&send(&app, post_login()).await).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        let request = Request::post("/everywhere")
+            .header(header::COOKIE, &laptop)
+            .body(Body::empty())
+            .unwrap();
+        let response = send(&app, request).await;
+        let removed = set_cookies(&response) == 1;
+        assert_eq!(text(response).await, expected);
+        let phone_now = text(send(&app, get_with("/read", Some(&phone))).await).await;
+        if expected == "done" {
+            assert!(removed, "this device's cookie is deleted");
+            assert_eq!(phone_now, "None:Revoked");
+        } else {
+            assert!(!removed, "nothing changes when it fails");
+            assert_eq!(phone_now, "None:Cookie");
+        }
+    }
+}
