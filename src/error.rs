@@ -78,7 +78,10 @@ pub enum Error {
     /// no session rather than guessing which one is meant.
     AmbiguousCookie,
     /// A session key reserved for sessionlib's own bookkeeping was written to.
-    ReservedKey,
+    ReservedKey {
+        /// The key (one of [`RESERVED_KEYS`](crate::session::RESERVED_KEYS)).
+        key: &'static str,
+    },
     /// A session asked for a lifetime ("remember me") longer than the configuration's
     /// `max_lifetime` allows.
     LifetimeTooLong {
@@ -120,7 +123,11 @@ impl fmt::Display for Error {
             Self::AmbiguousCookie => {
                 f.write_str("several different valid session cookies with the same name")
             }
-            Self::ReservedKey => f.write_str("session key is reserved by sessionlib"),
+            Self::ReservedKey { key } => write!(
+                f,
+                "session key {key:?} is reserved by sessionlib (it holds the session's own \
+                 bookkeeping): use another key"
+            ),
             Self::LifetimeTooLong { max } => write!(
                 f,
                 "session lifetime longer than the configured maximum of {} seconds \

@@ -193,9 +193,7 @@ impl SessionData {
         value: &T,
     ) -> Result<(), Error> {
         let key = key.into();
-        if RESERVED_KEYS.contains(&key.as_str()) {
-            return Err(Error::ReservedKey);
-        }
+        not_reserved(&key)?;
         let value = serde_json::to_value(value).map_err(|_| Error::Serialize)?;
         if self.data.get(&key) != Some(&value) {
             self.data.insert(key, value);
@@ -207,9 +205,7 @@ impl SessionData {
     /// Removes and returns the value under `key`. Fails with [`Error::ReservedKey`] for
     /// a reserved key.
     pub fn remove(&mut self, key: &str) -> Result<Option<Value>, Error> {
-        if RESERVED_KEYS.contains(&key) {
-            return Err(Error::ReservedKey);
-        }
+        not_reserved(key)?;
         let old = self.data.remove(key);
         if old.is_some() {
             self.modified = true;
@@ -411,6 +407,14 @@ impl SessionData {
     }
 }
 
+/// [`Error::ReservedKey`], naming the key, for a reserved key.
+fn not_reserved(key: &str) -> Result<(), Error> {
+    match RESERVED_KEYS.iter().find(|&&reserved| reserved == key) {
+        Some(reserved) => Err(Error::ReservedKey { key: reserved }),
+        None => Ok(()),
+    }
+}
+
 /// A new session id: 16 random bytes in base64url.
 pub(super) fn new_session_id() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
@@ -441,8 +445,10 @@ mod tests {
         assert_eq!(s.remove("a"), Ok(Some(json!("x"))));
         assert_eq!(s.len(), 1);
         for reserved in RESERVED_KEYS {
-            assert_eq!(s.insert(reserved, &1), Err(Error::ReservedKey));
-            assert_eq!(s.remove(reserved), Err(Error::ReservedKey));
+            let error = Error::ReservedKey { key: reserved };
+            assert_eq!(s.insert(reserved, &1), Err(error.clone()));
+            assert_eq!(s.remove(reserved), Err(error.clone()));
+            assert!(error.to_string().contains(&format!("{reserved:?}")));
         }
         s.clear();
         assert!(s.is_empty());
