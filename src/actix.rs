@@ -293,13 +293,7 @@ impl FromRequest for Session {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(
-            request
-                .extensions()
-                .get::<Session>()
-                .cloned()
-                .ok_or(MissingSessionMiddleware),
-        )
+        ready(session_of(request))
     }
 }
 
@@ -308,12 +302,15 @@ impl<T: crate::handle::TypedSession> FromRequest for crate::handle::Typed<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(
-            request
-                .extensions()
-                .get::<Session>()
-                .map(crate::handle::Typed::load)
-                .ok_or(MissingSessionMiddleware),
-        )
+        ready(session_of(request).map(|session| crate::handle::Typed::load(&session)))
     }
+}
+
+/// The session the middleware put into the request.
+fn session_of(request: &HttpRequest) -> Result<Session, MissingSessionMiddleware> {
+    request
+        .extensions()
+        .get::<Session>()
+        .cloned()
+        .ok_or(MissingSessionMiddleware)
 }

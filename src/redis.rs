@@ -328,6 +328,21 @@ impl RedisRevocation {
         format!("{}s:{id}", self.prefix)
     }
 
+    /// Runs one of the store's Lua scripts on `key` with one argument, as a write.
+    async fn eval(
+        &self,
+        script: &str,
+        key: String,
+        arg: impl ::redis::ToRedisArgs + Send,
+    ) -> Result<(), RevocationError> {
+        let mut eval = ::redis::cmd("EVAL");
+        eval.arg(script).arg(1).arg(&key).arg(arg);
+        self.write(&key, |mut c| async move {
+            eval.query_async::<i64>(&mut c).await.map(drop)
+        })
+        .await
+    }
+
     /// Runs a write, then forgets the key's cached value. Writes never fail open.
     async fn write<F, Fut>(&self, key: &str, f: F) -> Result<(), RevocationError>
     where
@@ -533,17 +548,8 @@ impl Revocation for RedisRevocation {
         until: OffsetDateTime,
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
         Box::pin(async move {
-            let key = self.user_key(user);
-            let mut script = ::redis::cmd("EVAL");
-            script
-                .arg(REVOKE_USER_SCRIPT)
-                .arg(1)
-                .arg(&key)
-                .arg(unix_millis(until));
-            self.write(&key, |mut c| async move {
-                script.query_async::<i64>(&mut c).await.map(drop)
-            })
-            .await
+            self.eval(REVOKE_USER_SCRIPT, self.user_key(user), unix_millis(until))
+                .await
         })
     }
 
@@ -566,17 +572,8 @@ impl Revocation for RedisRevocation {
         until: OffsetDateTime,
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
         Box::pin(async move {
-            let key = self.user_key(user);
-            let mut script = ::redis::cmd("EVAL");
-            script
-                .arg(UNBAN_SCRIPT)
-                .arg(1)
-                .arg(&key)
-                .arg(unix_millis(until));
-            self.write(&key, |mut c| async move {
-                script.query_async::<i64>(&mut c).await.map(drop)
-            })
-            .await
+            self.eval(UNBAN_SCRIPT, self.user_key(user), unix_millis(until))
+                .await
         })
     }
 
@@ -591,17 +588,8 @@ impl Revocation for RedisRevocation {
             // Longer than any session: a century (Redis refuses TTLs past its clock's
             // range).
             let ttl_ms = u64::try_from(ttl.as_millis().clamp(1, MAX_TTL_MS)).unwrap_or(1);
-            let key = self.session_key(id);
-            let mut script = ::redis::cmd("EVAL");
-            script
-                .arg(REVOKE_SESSION_SCRIPT)
-                .arg(1)
-                .arg(&key)
-                .arg(ttl_ms);
-            self.write(&key, |mut c| async move {
-                script.query_async::<i64>(&mut c).await.map(drop)
-            })
-            .await
+            self.eval(REVOKE_SESSION_SCRIPT, self.session_key(id), ttl_ms)
+                .await
         })
     }
 }
