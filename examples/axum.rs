@@ -36,6 +36,9 @@
 //!   `SESSIONLIB_REDIS_FAIL_OPEN_MS` (while Redis fails, accept sessions unchecked for
 //!   at most this long; default 0: fail closed, the request has no session and the
 //!   cookie is kept).
+//! - Built with `--features metrics`, the app also serves `GET /metrics`: sessionlib's
+//!   counters (session loads and saves by outcome, revocation checks) in the
+//!   Prometheus text format.
 //! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
 //!   browser cannot read the session) instead of only signing it. Needs the `sealed`
 //!   feature (`--features sealed`); without it the app refuses to start.
@@ -145,6 +148,21 @@ pub(crate) async fn serve(app: Router, port: u16) {
     }
 }
 
+/// `GET /metrics` (feature `metrics`): sessionlib's counters in the Prometheus text
+/// format, from the recorder installed in `main`.
+#[cfg(feature = "metrics")]
+fn with_metrics(routes: Router) -> Router {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .expect("the only recorder of the process");
+    routes.route("/metrics", get(move || std::future::ready(handle.render())))
+}
+
+#[cfg(not(feature = "metrics"))]
+fn with_metrics(routes: Router) -> Router {
+    routes
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let settings = match common::settings() {
@@ -156,6 +174,6 @@ async fn main() {
     };
     // Loads the session before every handler and saves it after; its same-origin
     // guard refuses cross-site POSTs.
-    let app = routes().layer(SessionLayer::new(settings.sessions));
+    let app = with_metrics(routes()).layer(SessionLayer::new(settings.sessions));
     serve(app, settings.port).await;
 }

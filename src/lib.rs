@@ -169,6 +169,7 @@ pub mod handle;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod key;
+mod observe;
 #[cfg(any(feature = "flask", feature = "django"))]
 mod pyjson;
 #[cfg(feature = "redis")]

@@ -341,6 +341,13 @@ impl SessionData {
         self.source
     }
 
+    /// Whether the cookie verified only with a fallback key (it is re-issued with the
+    /// primary key when saved).
+    #[cfg(feature = "metrics")]
+    pub(crate) fn verified_by_fallback_key(&self) -> bool {
+        self.source == SessionSource::Cookie && self.reissue
+    }
+
     /// The signed expiry of the cookie the session was loaded from.
     pub fn expires_at(&self) -> Option<OffsetDateTime> {
         self.expires_at

@@ -129,6 +129,25 @@
 //! user out everywhere). A [revocation store](SessionConfigBuilder::revocation) does
 //! it without a database of your own, per user or per [session id](SessionData::id).
 //!
+//! # Metrics
+//!
+//! With feature `metrics`, every [`SessionConfig`] reports through the
+//! [`metrics`](https://docs.rs/metrics) facade, so any exporter (Prometheus, StatsD,
+//! OpenTelemetry…) receives them; without a recorder installed they cost nothing:
+//!
+//! | name | kind | labels |
+//! | --- | --- | --- |
+//! | `sessionlib_session_loads_total` | counter | `outcome`: `valid`, `valid_fallback_key`, `no_cookie`, `invalid`, `expired`, `revoked`, `ambiguous`, `unreadable`, `unavailable` |
+//! | `sessionlib_session_saves_total` | counter | `outcome`: `written`, `removed`, `unchanged`, `failed` |
+//! | `sessionlib_revocation_check_seconds` | histogram | (each question to the revocation store, [`SessionConfig::load_async`]) |
+//! | `sessionlib_revocation_errors_total` | counter | (questions the store could not answer) |
+//!
+//! **When is a key rotation done?** `valid_fallback_key` counts the sessions that
+//! verified only with a fallback key (each is re-issued with the primary key as it is
+//! saved). Once it has stayed at zero for the longest lifetime a cookie can have (the
+//! absolute or the maximum lifetime, whichever is longer), no valid cookie needs the
+//! old key any more, and it can be removed.
+//!
 //! # Reserved keys
 //!
 //! The session's signed JSON object holds the application's keys and these, which

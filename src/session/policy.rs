@@ -241,9 +241,11 @@ impl SessionConfig {
         self.inner.absolute_lifetime.max(own)
     }
 
-    /// A loaded session, told the longest lifetime it may ask for.
+    /// A loaded session, told the longest lifetime it may ask for (and counted, with
+    /// feature `metrics`).
     fn bound(&self, mut session: SessionData) -> SessionData {
         session.max_lifetime = Some(self.max_lifetime());
+        crate::observe::loaded(&session);
         session
     }
 
@@ -289,7 +291,9 @@ impl SessionConfig {
         let session = self.load_unchecked(cookie_header, self.now());
         let session = match &self.inner.revocation {
             Some(store) if session.source == SessionSource::Cookie => {
+                let asked = std::time::Instant::now();
                 let verdict = store.is_revoked(&session).await;
+                crate::observe::revocation_checked(asked.elapsed().as_secs_f64(), verdict.is_err());
                 Self::apply_verdict(session, verdict)
             }
             _ => session,
@@ -399,6 +403,13 @@ impl SessionConfig {
     /// and [`Error::ExpiryOutOfRange`] or [`Error::Serialize`] in the unlikely case that
     /// the expiry or data cannot be written.
     pub fn save(&self, session: &SessionData) -> Result<Option<SetCookie>, Error> {
+        let result = self.write(session);
+        crate::observe::saved(&result);
+        result
+    }
+
+    /// [`SessionConfig::save`], uncounted.
+    fn write(&self, session: &SessionData) -> Result<Option<SetCookie>, Error> {
         // What proves nothing about the user's cookie is never answered by writing
         // over it: a header too large to read, a revocation store that did not answer.
         if matches!(

@@ -554,3 +554,45 @@ fn python_requests_dialogue() {
         );
     }
 }
+
+/// The axum example built with feature `metrics` serves `GET /metrics` in the
+/// Prometheus text format, with the session counters of the requests it served.
+#[cfg(feature = "metrics")]
+#[test]
+fn the_axum_example_serves_its_metrics() {
+    let server = Server::start("axum", &DEV);
+    let agent = client();
+    let url = server.url("/greeting");
+    for _ in 0..3 {
+        assert_eq!(greeting(&agent, &url).status, 200);
+    }
+    assert_eq!(get(&client(), &server.url("/")).status, 200);
+    let metrics = get(&client(), &server.url("/metrics")).body;
+    let count = |line: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(line))
+            .unwrap_or_else(|| panic!("no {line} in\n{metrics}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    // Without a cookie: the first greeting, the page and this request itself (loaded
+    // before its handler renders); with one: the two later greetings.
+    assert_eq!(
+        count("sessionlib_session_loads_total{outcome=\"no_cookie\"}"),
+        3
+    );
+    assert_eq!(
+        count("sessionlib_session_loads_total{outcome=\"valid\"}"),
+        2
+    );
+    assert_eq!(
+        count("sessionlib_session_saves_total{outcome=\"written\"}"),
+        3
+    );
+    assert!(
+        metrics.contains("sessionlib_revocation_check_seconds"),
+        "{metrics}"
+    );
+}

@@ -41,6 +41,8 @@ mod interop_django;
 #[cfg(feature = "flask")]
 mod interop_flask;
 mod interop_native;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod native;
 mod readme;
 #[cfg(feature = "redis")]

@@ -1,0 +1,68 @@
+//! Counters and histograms through the `metrics` facade (feature `metrics`); without
+//! the feature every function here does nothing. See "Metrics" in
+//! [`crate::session`] for the names and labels.
+
+use crate::error::Error;
+#[cfg(feature = "metrics")]
+use crate::session::SessionSource;
+use crate::session::{SessionData, SetCookie};
+
+/// The `outcome` label of a loaded session.
+#[cfg(feature = "metrics")]
+fn load_outcome(session: &SessionData) -> &'static str {
+    match session.source() {
+        SessionSource::Cookie if session.verified_by_fallback_key() => "valid_fallback_key",
+        SessionSource::Cookie => "valid",
+        SessionSource::NoCookie => "no_cookie",
+        SessionSource::Invalid => "invalid",
+        SessionSource::Expired => "expired",
+        SessionSource::Revoked => "revoked",
+        SessionSource::Ambiguous => "ambiguous",
+        SessionSource::Unreadable => "unreadable",
+        SessionSource::RevocationUnavailable => "unavailable",
+    }
+}
+
+/// The `outcome` label of a save.
+#[cfg(feature = "metrics")]
+fn save_outcome(result: &Result<Option<SetCookie>, Error>) -> &'static str {
+    match result {
+        Ok(None) => "unchanged",
+        Ok(Some(update)) if update.is_removal() => "removed",
+        Ok(Some(_)) => "written",
+        Err(_) => "failed",
+    }
+}
+
+/// Counts a loaded session: `sessionlib_session_loads_total{outcome}`.
+pub(crate) fn loaded(session: &SessionData) {
+    #[cfg(feature = "metrics")]
+    metrics::counter!("sessionlib_session_loads_total", "outcome" => load_outcome(session))
+        .increment(1);
+    #[cfg(not(feature = "metrics"))]
+    let _ = session;
+}
+
+/// Counts a save: `sessionlib_session_saves_total{outcome}`.
+pub(crate) fn saved(result: &Result<Option<SetCookie>, Error>) {
+    #[cfg(feature = "metrics")]
+    metrics::counter!("sessionlib_session_saves_total", "outcome" => save_outcome(result))
+        .increment(1);
+    #[cfg(not(feature = "metrics"))]
+    let _ = result;
+}
+
+/// Records one question to the revocation store: its duration
+/// (`sessionlib_revocation_check_seconds`) and, when it could not answer,
+/// `sessionlib_revocation_errors_total`.
+pub(crate) fn revocation_checked(seconds: f64, failed: bool) {
+    #[cfg(feature = "metrics")]
+    {
+        metrics::histogram!("sessionlib_revocation_check_seconds").record(seconds);
+        if failed {
+            metrics::counter!("sessionlib_revocation_errors_total").increment(1);
+        }
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (seconds, failed);
+}
