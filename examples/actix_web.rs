@@ -36,6 +36,9 @@
 //!   `SESSIONLIB_REDIS_FAIL_OPEN_MS` (while Redis fails, accept sessions unchecked for
 //!   at most this long; default 0: fail closed, the request has no session and the
 //!   cookie is kept).
+//! - `SESSIONLIB_REDIS_CLUSTER` (build with `--features redis`): instead of
+//!   `SESSIONLIB_REDIS_URL`, the nodes of a Redis Cluster, comma-separated `host:port`
+//!   (any of them; the others are found), with the same settings.
 //! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
 //!   browser cannot read the session) instead of only signing it. Needs the `sealed`
 //!   feature (`--features sealed`); without it the app refuses to start.

@@ -18,9 +18,20 @@
 //! # Keys
 //!
 //! With the default prefix `sessionlib:`, a user's state is the string
-//! `sessionlib:u:<user>` (the epoch in Unix milliseconds, or `banned`), and a revoked
-//! session is `sessionlib:s:<id>`. User keys have no TTL: like the in-memory store,
-//! Redis holds one key per user ever revoked or banned.
+//! `sessionlib:{u:<user>}` (the epoch in Unix milliseconds, or `banned`), a revoked
+//! session of that user is `sessionlib:{u:<user>}:s:<id>`, and a revoked session
+//! without a user is `sessionlib:s:<id>`. The braces are a Redis Cluster hash tag: all
+//! keys of one user are in one slot, on one node. User keys have no TTL: like the
+//! in-memory store, Redis holds one key per user ever revoked or banned.
+//!
+//! # Redis Cluster
+//!
+//! [`RedisRevocation::cluster_builder`] takes one or more nodes of a cluster instead of
+//! one URL; everything else is the same. A check is still one `MGET` to the one node
+//! that holds the user's slot, and the client follows the slots when they move, so a
+//! failover (a replica promoted with `CLUSTER FAILOVER`, or after its master dies) is
+//! seen as an outage of at most the time the cluster takes to promote the replica:
+//! checks fail (closed, or open within the bound) and then go to the new master.
 //!
 //! # Per request
 //!
@@ -84,11 +95,13 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Client, RedisError};
+use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::cluster::{ClusterClient, ClusterClientBuilder};
+use ::redis::cluster_async::ClusterConnection;
+use ::redis::{Client, ConnectionInfo, IntoConnectionInfo, RedisError, RedisFuture};
 use time::OffsetDateTime;
 
 use crate::revocation::{
@@ -130,9 +143,8 @@ const REVOKE_SESSION_SCRIPT: &str = "local t = redis.call('PTTL', KEYS[1]) \
 
 /// A [`Revocation`] store in Redis; see the [module docs](self).
 pub struct RedisRevocation {
-    client: Client,
-    manager_config: ConnectionManagerConfig,
-    connection: OnceLock<ConnectionManager>,
+    target: Target,
+    connection: Mutex<Option<Connection>>,
     prefix: String,
     timeout: Duration,
     cache_ttl: Duration,
@@ -165,7 +177,7 @@ impl fmt::Debug for RedisRevocation {
 /// Settings for a [`RedisRevocation`]; made by [`RedisRevocation::builder`].
 #[must_use]
 pub struct RedisRevocationBuilder {
-    client: Client,
+    target: Seeds,
     prefix: String,
     timeout: Duration,
     cache_ttl: Duration,
@@ -228,24 +240,91 @@ impl RedisRevocationBuilder {
 
     /// Builds the store. It connects on first use.
     pub fn build(self) -> RedisRevocation {
-        // Reconnect quickly after an outage: a few attempts at most 500 ms apart, each
-        // bounded by the timeout; a failed round is started again by the next call.
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(2)
-            .set_min_delay(Duration::from_millis(20))
-            .set_max_delay(Duration::from_millis(500));
+        let target = match self.target {
+            Seeds::Single(client) => {
+                // Reconnect quickly after an outage: a few attempts at most 500 ms
+                // apart, each bounded by the timeout; a failed round is started again
+                // by the next call.
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(self.timeout))
+                    .set_number_of_retries(2)
+                    .set_min_delay(Duration::from_millis(20))
+                    .set_max_delay(Duration::from_millis(500));
+                Target::Single(client, config)
+            }
+            Seeds::Cluster(nodes, checked) => {
+                let client = ClusterClientBuilder::new(nodes)
+                    .connection_timeout(self.timeout)
+                    .response_timeout(self.timeout)
+                    .retries(2)
+                    .build()
+                    // The same nodes built a client when the builder was made.
+                    .unwrap_or(*checked);
+                Target::Cluster(client)
+            }
+        };
         RedisRevocation {
-            client: self.client,
-            manager_config,
-            connection: OnceLock::new(),
+            target,
+            connection: Mutex::new(None),
             prefix: self.prefix,
             timeout: self.timeout,
             cache_ttl: self.cache_ttl,
             fail_open_for: self.fail_open_for,
             cache: Mutex::new(HashMap::new()),
             outage: Mutex::new(None),
+        }
+    }
+}
+
+/// Where the store connects, as the builder holds it.
+enum Seeds {
+    Single(Client),
+    /// The seed nodes, and a client made from them with the default settings.
+    Cluster(Vec<ConnectionInfo>, Box<ClusterClient>),
+}
+
+/// Where the store connects.
+enum Target {
+    Single(Client, ConnectionManagerConfig),
+    Cluster(ClusterClient),
+}
+
+/// A connection to one Redis (reconnecting by itself) or to a Redis Cluster (following
+/// its slots as they move).
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a ::redis::Cmd,
+    ) -> RedisFuture<'a, ::redis::Value> {
+        match self {
+            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a ::redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<::redis::Value>> {
+        match self {
+            Connection::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
         }
     }
 }
@@ -288,13 +367,35 @@ impl RedisRevocation {
     /// it); no connection is made yet.
     pub fn builder(url: &str) -> Result<RedisRevocationBuilder, RevocationError> {
         let client = Client::open(url).map_err(|_| RevocationError::new(Failure::Url))?;
-        Ok(RedisRevocationBuilder {
-            client,
+        Ok(Self::with_seeds(Seeds::Single(client)))
+    }
+
+    /// Starts a store on a Redis Cluster, from one or more of its nodes
+    /// (`redis://host:port`; the others are found from them). Every key of one user
+    /// is in one hash slot, so a check stays one round trip to one node; the client
+    /// follows slots when they move (a failover, a resharding). Fails only when a URL
+    /// is invalid or there is none; no connection is made yet.
+    pub fn cluster_builder<S: AsRef<str>>(
+        nodes: impl IntoIterator<Item = S>,
+    ) -> Result<RedisRevocationBuilder, RevocationError> {
+        let nodes = nodes
+            .into_iter()
+            .map(|url| url.as_ref().into_connection_info())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| RevocationError::new(Failure::Url))?;
+        let checked =
+            ClusterClient::new(nodes.clone()).map_err(|_| RevocationError::new(Failure::Url))?;
+        Ok(Self::with_seeds(Seeds::Cluster(nodes, Box::new(checked))))
+    }
+
+    fn with_seeds(target: Seeds) -> RedisRevocationBuilder {
+        RedisRevocationBuilder {
+            target,
             prefix: DEFAULT_KEY_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             cache_ttl: Duration::ZERO,
             fail_open_for: Duration::ZERO,
-        })
+        }
     }
 
     /// Whether `user` is banned (asks Redis, not the cache).
@@ -310,9 +411,13 @@ impl RedisRevocation {
     }
 
     /// Whether the session with this id is revoked (asks Redis, not the cache).
-    pub async fn is_session_revoked(&self, id: &str) -> Result<bool, RevocationError> {
+    pub async fn is_session_revoked(
+        &self,
+        user: Option<&str>,
+        id: &str,
+    ) -> Result<bool, RevocationError> {
         let mut exists = ::redis::cmd("EXISTS");
-        exists.arg(self.session_key(id));
+        exists.arg(self.session_key(user, id));
         let n = self
             .call(|mut c| async move { exists.query_async::<i64>(&mut c).await })
             .await
@@ -320,12 +425,19 @@ impl RedisRevocation {
         Ok(n > 0)
     }
 
+    /// A user's state: `PREFIX{u:USER}`. The braces are a Redis Cluster hash tag, so
+    /// the user's keys share one slot.
     fn user_key(&self, user: &str) -> String {
-        format!("{}u:{user}", self.prefix)
+        format!("{}{{u:{user}}}", self.prefix)
     }
 
-    fn session_key(&self, id: &str) -> String {
-        format!("{}s:{id}", self.prefix)
+    /// A revoked session: `PREFIX{u:USER}:s:ID` beside its user's state, or
+    /// `PREFIXs:ID` for a session without a user.
+    fn session_key(&self, user: Option<&str>, id: &str) -> String {
+        match user {
+            Some(user) => format!("{}{{u:{user}}}:s:{id}", self.prefix),
+            None => format!("{}s:{id}", self.prefix),
+        }
     }
 
     /// Runs one of the store's Lua scripts on `key` with one argument, as a write.
@@ -346,7 +458,7 @@ impl RedisRevocation {
     /// Runs a write, then forgets the key's cached value. Writes never fail open.
     async fn write<F, Fut>(&self, key: &str, f: F) -> Result<(), RevocationError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = Result<(), RedisError>>,
     {
         let result = self.call(f).await;
@@ -357,7 +469,7 @@ impl RedisRevocation {
     /// Runs `f` on the connection within the timeout, and keeps track of outages.
     async fn call<T, F, Fut>(&self, f: F) -> Result<T, Failure>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = Result<T, RedisError>>,
     {
         let result = self.call_inner(f).await;
@@ -372,35 +484,55 @@ impl RedisRevocation {
 
     async fn call_inner<T, F, Fut>(&self, f: F) -> Result<T, Failure>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = Result<T, RedisError>>,
     {
         // tokio's timer panics outside a runtime: answer an error instead.
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Failure::NoRuntime);
         }
-        let connection = self.connection()?;
-        match tokio::time::timeout(self.timeout, f(connection)).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) if e.is_timeout() => Err(Failure::Timeout),
-            Ok(Err(e)) => Err(Failure::Redis(e)),
-            Err(_) => Err(Failure::Timeout),
-        }
+        let attempt = async {
+            let connection = self.connection().await?;
+            f(connection).await.map_err(|e| {
+                if e.is_timeout() {
+                    Failure::Timeout
+                } else {
+                    Failure::Redis(e)
+                }
+            })
+        };
+        tokio::time::timeout(self.timeout, attempt)
+            .await
+            .unwrap_or(Err(Failure::Timeout))
     }
 
-    /// The connection manager, made on first use (inside the runtime: it starts a
-    /// task). It connects lazily and reconnects by itself.
-    fn connection(&self) -> Result<ConnectionManager, Failure> {
-        if let Some(manager) = self.connection.get() {
-            return Ok(manager.clone());
+    /// The connection, made on first use (inside the runtime: it starts a task). One
+    /// Redis: a connection manager that connects lazily and reconnects by itself. A
+    /// cluster: a cluster connection, made when first asked for (within the timeout).
+    async fn connection(&self) -> Result<Connection, Failure> {
+        if let Some(connection) = self.connection_lock().clone() {
+            return Ok(connection);
         }
-        let manager = ConnectionManager::new_lazy_with_config(
-            self.client.clone(),
-            self.manager_config.clone(),
-        )
-        .map_err(Failure::Redis)?;
+        let connection = match &self.target {
+            Target::Single(client, config) => Connection::Single(
+                ConnectionManager::new_lazy_with_config(client.clone(), config.clone())
+                    .map_err(Failure::Redis)?,
+            ),
+            Target::Cluster(client) => Connection::Cluster(
+                client
+                    .get_async_connection()
+                    .await
+                    .map_err(Failure::Redis)?,
+            ),
+        };
         // Two first calls at once may both make one; the first stored wins.
-        Ok(self.connection.get_or_init(|| manager).clone())
+        Ok(self.connection_lock().get_or_insert(connection).clone())
+    }
+
+    fn connection_lock(&self) -> std::sync::MutexGuard<'_, Option<Connection>> {
+        self.connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Ends the outage once Redis has answered steadily: no failure for as long as
@@ -496,7 +628,7 @@ impl RedisRevocation {
             keys.push(self.user_key(user));
         }
         if let Some(id) = id {
-            keys.push(self.session_key(id));
+            keys.push(self.session_key(user, id));
         }
         if keys.is_empty() {
             return Ok(false);
@@ -581,6 +713,7 @@ impl Revocation for RedisRevocation {
     /// call for the same id never shortens it.
     fn revoke_session_for<'a>(
         &'a self,
+        user: Option<&'a str>,
         id: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
@@ -588,7 +721,7 @@ impl Revocation for RedisRevocation {
             // Longer than any session: a century (Redis refuses TTLs past its clock's
             // range).
             let ttl_ms = u64::try_from(ttl.as_millis().clamp(1, MAX_TTL_MS)).unwrap_or(1);
-            self.eval(REVOKE_SESSION_SCRIPT, self.session_key(id), ttl_ms)
+            self.eval(REVOKE_SESSION_SCRIPT, self.session_key(user, id), ttl_ms)
                 .await
         })
     }

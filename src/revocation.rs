@@ -139,13 +139,16 @@ pub trait Revocation: Send + Sync + 'static {
 
     /// Refuses every cookie of the session with this [id](SessionData::id) for at least
     /// `ttl` from now; the entry may be dropped after that. A later call for the same
-    /// id never shortens it.
+    /// id never shortens it. `user` is the session's [user](SessionData::user_id), which
+    /// every cookie of the session carries (a store may keep the entry beside the
+    /// user's state, as the Redis store does for one round trip per check).
     fn revoke_session_for<'a>(
         &'a self,
+        user: Option<&'a str>,
         id: &'a str,
         ttl: std::time::Duration,
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        let _ = (id, ttl);
+        let _ = (user, id, ttl);
         unsupported()
     }
 }
@@ -184,10 +187,11 @@ impl<R: Revocation + ?Sized> Revocation for Arc<R> {
 
     fn revoke_session_for<'a>(
         &'a self,
+        user: Option<&'a str>,
         id: &'a str,
         ttl: std::time::Duration,
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        (**self).revoke_session_for(id, ttl)
+        (**self).revoke_session_for(user, id, ttl)
     }
 }
 
@@ -420,8 +424,10 @@ impl Revocation for MemoryRevocation {
         done()
     }
 
+    /// Keyed by the id alone (ids are random and unique).
     fn revoke_session_for<'a>(
         &'a self,
+        _user: Option<&'a str>,
         id: &'a str,
         ttl: std::time::Duration,
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
@@ -580,17 +586,17 @@ mod tests {
         let c = config(Arc::new(MemoryRevocation::new()), &clock);
         let s = c.load(saved(&c, "viper"));
         let day = std::time::Duration::from_secs(86_400);
-        ready(store.revoke_session_for(s.id().unwrap(), day)).unwrap();
-        ready(store.revoke_session_for("another", day)).unwrap();
+        ready(store.revoke_session_for(None, s.id().unwrap(), day)).unwrap();
+        ready(store.revoke_session_for(None, "another", day)).unwrap();
         // At 64 entries the ones past their end were dropped.
         assert_eq!(store.read_sessions().len(), 2);
         assert!(!store.is_session_revoked("old1"));
         assert!(store.is_session_revoked(s.id().unwrap()));
         // A later call never shortens an entry; a TTL past the platform's instants
         // keeps it for good.
-        ready(store.revoke_session_for("another", std::time::Duration::ZERO)).unwrap();
+        ready(store.revoke_session_for(None, "another", std::time::Duration::ZERO)).unwrap();
         assert!(store.is_session_revoked("another"));
-        ready(store.revoke_session_for("another", std::time::Duration::MAX)).unwrap();
+        ready(store.revoke_session_for(None, "another", std::time::Duration::MAX)).unwrap();
         assert_eq!(store.read_sessions()["another"], None);
         assert!(store.is_session_revoked("another"));
     }

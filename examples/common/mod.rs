@@ -40,18 +40,33 @@ pub fn env_number<T: std::str::FromStr>(
 }
 
 /// The revocation store the environment asks for (see the examples' docs): Redis,
-/// shared by every server, when `SESSIONLIB_REDIS_URL` is set; otherwise in memory,
-/// for this process only.
+/// shared by every server, when `SESSIONLIB_REDIS_URL` (one Redis) or
+/// `SESSIONLIB_REDIS_CLUSTER` (comma-separated `host:port` nodes of a Redis Cluster) is
+/// set; otherwise in memory, for this process only.
 fn revocations() -> Result<Arc<dyn Revocation>, String> {
-    let Ok(url) = std::env::var("SESSIONLIB_REDIS_URL") else {
+    let url = std::env::var("SESSIONLIB_REDIS_URL").ok();
+    let cluster = std::env::var("SESSIONLIB_REDIS_CLUSTER").ok();
+    if url.is_none() && cluster.is_none() {
         return Ok(Arc::new(MemoryRevocation::new()));
-    };
+    }
     #[cfg(feature = "redis")]
     {
+        use sessionlib::redis::RedisRevocation;
         use std::time::Duration;
         let ms = |name| env_number::<u64>(name, |_| true, "a whole number of milliseconds");
-        let mut builder = sessionlib::redis::RedisRevocation::builder(&url)
-            .map_err(|e| format!("SESSIONLIB_REDIS_URL: {}", source_text(&e)))?;
+        let mut builder = match (url, cluster) {
+            (Some(url), None) => RedisRevocation::builder(&url)
+                .map_err(|e| format!("SESSIONLIB_REDIS_URL: {}", source_text(&e)))?,
+            (None, Some(nodes)) => RedisRevocation::cluster_builder(
+                nodes
+                    .split(',')
+                    .map(|node| format!("redis://{}", node.trim())),
+            )
+            .map_err(|e| format!("SESSIONLIB_REDIS_CLUSTER: {}", source_text(&e)))?,
+            _ => {
+                return Err("set SESSIONLIB_REDIS_URL or SESSIONLIB_REDIS_CLUSTER, not both".into())
+            }
+        };
         if let Some(ms) = ms("SESSIONLIB_REDIS_TIMEOUT_MS")? {
             builder = builder.timeout(Duration::from_millis(ms));
         }
@@ -67,10 +82,10 @@ fn revocations() -> Result<Arc<dyn Revocation>, String> {
     }
     #[cfg(not(feature = "redis"))]
     {
-        let _ = url;
+        let _ = (url, cluster);
         Err(
-            "SESSIONLIB_REDIS_URL is set but this build has no Redis support: \
-             build with `--features redis`"
+            "SESSIONLIB_REDIS_URL or SESSIONLIB_REDIS_CLUSTER is set but this build has no \
+             Redis support: build with `--features redis`"
                 .into(),
         )
     }

@@ -63,7 +63,7 @@ impl SessionConfig {
             return Ok(false);
         }
         let ttl = std::time::Duration::try_from(ttl).unwrap_or(std::time::Duration::MAX);
-        store.revoke_session_for(id, ttl).await?;
+        store.revoke_session_for(session.user_id(), id, ttl).await?;
         Ok(true)
     }
 

@@ -175,6 +175,8 @@ pub struct RedisServer {
     binary: PathBuf,
     child: Option<Child>,
     dir: PathBuf,
+    /// Arguments beyond the common ones (cluster mode).
+    extra: Vec<String>,
     /// The port it listens on.
     pub port: u16,
     /// `redis://127.0.0.1:PORT/`.
@@ -185,6 +187,11 @@ impl RedisServer {
     /// Starts one, or returns `None` when Redis is not installed (see
     /// [`redis_server_binary`]).
     pub fn start() -> Option<RedisServer> {
+        Self::start_with(&[])
+    }
+
+    /// Starts one with `extra` arguments for `redis-server`.
+    pub fn start_with(extra: &[&str]) -> Option<RedisServer> {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let binary = redis_server_binary()?;
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -202,6 +209,7 @@ impl RedisServer {
             binary,
             child: None,
             dir,
+            extra: extra.iter().map(|&a| a.to_owned()).collect(),
             port,
             url: format!("redis://127.0.0.1:{port}/"),
         };
@@ -233,6 +241,7 @@ impl RedisServer {
             .args(["--dir", &dir, "--logfile", "redis.log"])
             .args(["--appendonly", "yes", "--appendfsync", "always"])
             .args(["--save", "", "--daemonize", "no"])
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -275,13 +284,21 @@ impl RedisServer {
 
     /// The answer to `INFO section` as text.
     pub fn info(&self, section: &str) -> String {
+        self.text(&["INFO", section])
+    }
+
+    /// The bulk-string answer to a command (`INFO`, `CLUSTER NODES`, …) as text.
+    pub fn text(&self, args: &[&str]) -> String {
         use std::io::{BufRead, BufReader, Read, Write};
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(2)))
             .unwrap();
-        let request = format!("*2\r\n$4\r\nINFO\r\n${}\r\n{section}\r\n", section.len());
+        let mut request = format!("*{}\r\n", args.len());
+        for arg in args {
+            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
         stream.write_all(request.as_bytes()).unwrap();
         let mut reader = BufReader::new(stream);
         let mut header = String::new();
@@ -314,5 +331,133 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A Redis Cluster on loopback: three masters with a replica each, six `redis-server`
+/// processes in cluster mode (each on a free port, data in a temporary directory),
+/// joined by `redis-cli --cluster create`. Stopped when dropped.
+pub struct RedisCluster {
+    pub nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts one and waits until every node reports `cluster_state:ok`, or returns
+    /// `None` when Redis is not installed (see [`redis_server_binary`]).
+    pub fn start() -> Option<RedisCluster> {
+        let args = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "1000",
+        ];
+        let nodes = (0..6)
+            .map(|_| RedisServer::start_with(&args))
+            .collect::<Option<Vec<_>>>()?;
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let output = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("redis-cli (Debian's redis-tools, installed with redis-server)");
+        assert!(
+            output.status.success(),
+            "redis-cli --cluster create failed:\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        let cluster = RedisCluster { nodes };
+        cluster.wait_until_ok();
+        Some(cluster)
+    }
+
+    /// `redis://127.0.0.1:PORT` of every node (any of them is a seed).
+    pub fn seeds(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|n| format!("redis://127.0.0.1:{}", n.port))
+            .collect()
+    }
+
+    /// Waits until every running node reports `cluster_state:ok` (20 s at most).
+    pub fn wait_until_ok(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let ok = self
+                .nodes
+                .iter()
+                .filter(|n| n.is_running())
+                .all(|n| n.text(&["CLUSTER", "INFO"]).contains("cluster_state:ok"));
+            if ok {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the cluster did not reach cluster_state:ok within 20 s");
+    }
+
+    /// The index in `nodes` of the master that holds `key`'s slot, and of its
+    /// replica.
+    pub fn master_and_replica_of(&self, key: &str) -> (usize, usize) {
+        let any = self.nodes.iter().find(|n| n.is_running()).unwrap();
+        let slot: u16 = any.command(&["CLUSTER", "KEYSLOT", key]).unwrap()[1..]
+            .parse()
+            .unwrap();
+        let table = any.text(&["CLUSTER", "NODES"]);
+        let rows: Vec<Vec<&str>> = table
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        let port_of = |row: &Vec<&str>| -> u16 {
+            let address = row[1].split('@').next().unwrap();
+            address.rsplit(':').next().unwrap().parse().unwrap()
+        };
+        let master = rows
+            .iter()
+            .find(|row| {
+                row[2].contains("master")
+                    && row[8..].iter().any(|range| {
+                        let (start, end) = range.split_once('-').unwrap_or((range, range));
+                        match (start.parse::<u16>(), end.parse::<u16>()) {
+                            (Ok(start), Ok(end)) => (start..=end).contains(&slot),
+                            _ => false,
+                        }
+                    })
+            })
+            .expect("a master for the slot");
+        let replica = rows
+            .iter()
+            .find(|row| row[3] == master[0])
+            .expect("a replica of the master");
+        let index = |port: u16| self.nodes.iter().position(|n| n.port == port).unwrap();
+        (index(port_of(master)), index(port_of(replica)))
+    }
+
+    /// Promotes the replica of the master holding `key` (`CLUSTER FAILOVER` on the
+    /// replica, a manual failover without data loss) and waits until it is the master.
+    /// Returns the index of the new master.
+    pub fn fail_over(&self, key: &str) -> usize {
+        let (_, replica) = self.master_and_replica_of(key);
+        assert_eq!(
+            self.nodes[replica]
+                .command(&["CLUSTER", "FAILOVER"])
+                .as_deref(),
+            Some("+OK")
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.master_and_replica_of(key).0 == replica {
+                self.wait_until_ok();
+                return replica;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the replica was not promoted within 20 s");
     }
 }

@@ -779,3 +779,52 @@ fn skewed_clocks_within_the_leeway_log_nobody_out() {
         "without a margin the login stamped ahead survives (the test can fail)"
     );
 }
+
+/// Scenario 1 on a Redis Cluster (three masters with a replica each): two example
+/// servers with `SESSIONLIB_REDIS_CLUSTER`; "log out everywhere" on one ends the
+/// user's session on the other at its next request, other users keep theirs.
+#[test]
+fn logout_everywhere_reaches_every_server_on_a_cluster() {
+    let _one = one_at_a_time();
+    let Some(cluster) = crate::common::RedisCluster::start() else {
+        return;
+    };
+    let nodes = cluster
+        .nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect::<Vec<_>>()
+        .join(",");
+    let env = [
+        ("SESSIONLIB_DEV", "1"),
+        ("SESSIONLIB_SECRET_KEY", KEY_OLD),
+        ("SESSIONLIB_REDIS_CLUSTER", nodes.as_str()),
+    ];
+    let servers = [Server::start("axum", &env), Server::start("axum", &env)];
+    let url = |i: usize, path: &str| servers[i].url(path);
+    let users = users("cluster-user", 10);
+    let devices: Vec<User> = (0..10)
+        .map(|i| User::new(format!("cluster-user{i}")))
+        .collect();
+    for (i, (user, device)) in users.iter().zip(&devices).enumerate() {
+        log_in(&url(i % 2, "/login"), user);
+        log_in(&url((i + 1) % 2, "/login"), device);
+    }
+    std::thread::sleep(Duration::from_millis(5));
+    for user in users.iter().take(5) {
+        let r = user
+            .agent
+            .post(url(0, "/logout-everywhere"))
+            .send_empty()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+    }
+    for (i, device) in devices.iter().enumerate() {
+        let expected = if i < 5 { Outcome::Out } else { Outcome::In };
+        assert_eq!(visit(&url(1, "/"), device).0, expected, "device {i}");
+    }
+    println!(
+        "scenario 1 on a cluster: 5/5 users logged out everywhere from server A were \
+         logged out on server B at their next request; 5/5 others still logged in"
+    );
+}

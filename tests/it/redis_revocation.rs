@@ -109,14 +109,14 @@ async fn revocations_reach_every_server() {
     assert!(b.sessions.revoke_session(&session).await.unwrap());
     assert!(a
         .store
-        .is_session_revoked(session.id().unwrap())
+        .is_session_revoked(Some("asp"), session.id().unwrap())
         .await
         .unwrap());
     assert_eq!(source(&a, &stolen).await, SessionSource::Revoked);
     assert_eq!(source(&a, &kept).await, SessionSource::Cookie);
     // The entry expires by itself when no cookie of the session can be valid: TTL =
     // creation + the longest lifetime (2 h) + the margin (0 here) - now.
-    let key = format!("sessionlib:s:{}", session.id().unwrap());
+    let key = format!("sessionlib:{{u:asp}}:s:{}", session.id().unwrap());
     let pttl: i64 = redis.command(&["PTTL", &key]).unwrap()[1..]
         .parse()
         .unwrap();
@@ -448,7 +448,7 @@ async fn a_revoked_sessions_entry_outlasts_every_copy_of_it() {
     let long = format!("{}={}", u.cookie().name(), u.cookie().value());
     let copy = sessions.load_async(&short).await;
     assert!(sessions.revoke_session(&copy).await.unwrap());
-    let key = format!("sessionlib:s:{}", copy.id().unwrap());
+    let key = format!("sessionlib:{{u:cobra}}:s:{}", copy.id().unwrap());
     let pttl: i64 = redis.command(&["PTTL", &key]).unwrap()[1..]
         .parse()
         .unwrap();
@@ -466,7 +466,7 @@ async fn a_revoked_sessions_entry_outlasts_every_copy_of_it() {
     // A second revocation through a shorter copy never shortens the entry.
     let store = RedisRevocation::builder(&redis.url).unwrap().build();
     store
-        .revoke_session_for(copy.id().unwrap(), Duration::from_secs(1))
+        .revoke_session_for(Some("cobra"), copy.id().unwrap(), Duration::from_secs(1))
         .await
         .unwrap();
     let again: i64 = redis.command(&["PTTL", &key]).unwrap()[1..]
@@ -548,4 +548,90 @@ async fn fail_open_is_bounded_when_redis_fails_on_and_off() {
     );
     // After the bound, failed checks fail closed.
     assert!(unavailable > 0);
+}
+
+/// The store on a Redis Cluster (three masters with a replica each, on loopback):
+/// revocations reach every server, a check is one `MGET` to the one node holding the
+/// user's slot, and both survive a manual failover of that node.
+#[tokio::test]
+// The guard keeps the other heavy tests (browsers, fleets) from running beside these six
+// processes; this test's runtime is its own thread, so holding it across awaits blocks
+// nothing here.
+#[allow(clippy::await_holding_lock)]
+async fn revocations_work_on_a_cluster_and_survive_a_failover() {
+    let _one = crate::common::one_at_a_time();
+    let Some(cluster) = crate::common::RedisCluster::start() else {
+        return;
+    };
+    let cluster_node = || {
+        node(
+            RedisRevocation::cluster_builder(cluster.seeds())
+                .unwrap()
+                .timeout(Duration::from_millis(500)),
+        )
+    };
+    let (a, b) = (cluster_node(), cluster_node());
+    let phone = log_in(&a, "cobra");
+    let laptop = log_in(&b, "cobra");
+    let other = log_in(&b, "viper");
+    assert_eq!(source(&b, &phone).await, SessionSource::Cookie);
+    a.sessions.revoke_user("cobra").await.unwrap();
+    assert_eq!(source(&b, &phone).await, SessionSource::Revoked);
+    assert_eq!(source(&a, &laptop).await, SessionSource::Revoked);
+    assert_eq!(source(&a, &other).await, SessionSource::Cookie);
+    // One session of viper, and a ban of asp.
+    let stolen = log_in(&a, "viper");
+    let session = loaded(&b, &stolen).await;
+    assert!(b.sessions.revoke_session(&session).await.unwrap());
+    assert_eq!(source(&a, &stolen).await, SessionSource::Revoked);
+    assert_eq!(source(&a, &other).await, SessionSource::Cookie);
+    let asp = log_in(&a, "asp");
+    b.sessions.ban("asp").await.unwrap();
+    assert_eq!(source(&a, &asp).await, SessionSource::Revoked);
+
+    // A check of viper's session is one MGET, on the node that holds viper's slot.
+    let (master, _) = cluster.master_and_replica_of("sessionlib:{u:viper}");
+    let mgets = |i: usize| -> u64 {
+        cluster.nodes[i]
+            .info("commandstats")
+            .lines()
+            .find_map(|l| l.strip_prefix("cmdstat_mget:calls="))
+            .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+    };
+    let before: Vec<u64> = (0..6).map(mgets).collect();
+    for _ in 0..5 {
+        assert_eq!(source(&a, &other).await, SessionSource::Cookie);
+    }
+    let after: Vec<u64> = (0..6).map(mgets).collect();
+    for i in 0..6 {
+        let expected = if i == master { 5 } else { 0 };
+        assert_eq!(after[i] - before[i], expected, "node {i}");
+    }
+
+    // Fail over the node holding cobra's keys: the revocation made before it holds,
+    // and new revocations work, on both servers.
+    let (old_master, _) = cluster.master_and_replica_of("sessionlib:{u:cobra}");
+    let promoted = cluster.fail_over("sessionlib:{u:cobra}");
+    assert_ne!(promoted, old_master);
+    let started = Instant::now();
+    let mut refused_during = 0;
+    loop {
+        match source(&b, &phone).await {
+            SessionSource::Revoked => break,
+            SessionSource::RevocationUnavailable => refused_during += 1,
+            other => panic!("{other:?} after the failover"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no recovery");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let fresh = log_in(&a, "cobra");
+    assert_eq!(source(&b, &fresh).await, SessionSource::Cookie);
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    a.sessions.revoke_user("cobra").await.unwrap();
+    assert_eq!(source(&b, &fresh).await, SessionSource::Revoked);
+    println!(
+        "cluster: failover of the master holding cobra's slot: {refused_during} checks \
+         unavailable, back after {:?}; revocations before and after it hold",
+        started.elapsed()
+    );
 }
