@@ -238,7 +238,10 @@ mod quick_start {
     fn without_keys_it_says_which_variable_is_missing() {
         // The variable is never set in tests: main stops with a clear error.
         let err = main().unwrap_err();
-        assert_eq!(err.to_string(), "MYAPP_SECRET_KEY is not set");
+        assert_eq!(
+            err.to_string(),
+            "MYAPP_SECRET_KEY is not set (make a key of at least 32 bytes with: openssl rand -hex 32)"
+        );
         let _ = visits;
     }
 }
