@@ -165,6 +165,7 @@ pub mod error;
 #[cfg(feature = "flask")]
 pub mod flask;
 pub mod guard;
+pub mod guide;
 pub mod handle;
 #[cfg(feature = "http")]
 pub mod http;
