@@ -255,6 +255,11 @@ pub enum KeyError {
     },
 }
 
+/// The one-line way to make a key that the errors of
+/// [`Keyring::from_env`](crate::Keyring::from_env) suggest: 64 hex characters, which
+/// `from_env` reads as 64 bytes of key.
+const MAKE_A_KEY: &str = "openssl rand -hex 32";
+
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -264,8 +269,16 @@ impl fmt::Display for KeyError {
             ),
             Self::Empty => f.write_str("secret key is empty"),
             Self::Random => f.write_str("the operating system random number generator failed"),
-            Self::NotSet { variable } => write!(f, "{variable} is not set"),
-            Self::InVariable { variable, reason } => write!(f, "{variable}: {reason}"),
+            Self::NotSet { variable } => write!(
+                f,
+                "{variable} is not set (make a key of at least 32 bytes with: {MAKE_A_KEY})"
+            ),
+            Self::InVariable { variable, reason } => match **reason {
+                Self::TooShort { .. } | Self::Empty => {
+                    write!(f, "{variable}: {reason} (make a key with: {MAKE_A_KEY})")
+                }
+                _ => write!(f, "{variable}: {reason}"),
+            },
         }
     }
 }

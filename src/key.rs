@@ -215,12 +215,18 @@ impl Keyring {
     /// Fails with [`KeyError::NotSet`] when `primary` is not set and
     /// [`KeyError::InVariable`] when a value is refused (too short, or not UTF-8 on a
     /// system whose environment is not bytes). Errors name the variable, never its
-    /// value; the bytes read are wiped once the keys are made.
+    /// value; the bytes read are wiped once the keys are made. A missing, empty or
+    /// short key's error says how to make one: `openssl rand -hex 32` (64 hex
+    /// characters, read as 64 bytes), or the command-line tool's `sessionlib keygen`.
     ///
     /// ```
     /// use sessionlib::Keyring;
     /// let missing = Keyring::from_env("MYAPP_SECRET_KEY_NOT_SET", &["MYAPP_PREVIOUS_KEY"]);
-    /// assert_eq!(missing.unwrap_err().to_string(), "MYAPP_SECRET_KEY_NOT_SET is not set");
+    /// assert_eq!(
+    ///     missing.unwrap_err().to_string(),
+    ///     "MYAPP_SECRET_KEY_NOT_SET is not set \
+    ///      (make a key of at least 32 bytes with: openssl rand -hex 32)"
+    /// );
     /// ```
     pub fn from_env(primary: &str, fallbacks: &[&str]) -> Result<Self, KeyError> {
         let key = |variable: &str| -> Result<Option<Key>, KeyError> {
@@ -363,6 +369,23 @@ mod tests {
         assert!(
             text.contains(b) && !text.contains("short secret value"),
             "{text}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{b}: secret key too short: 18 bytes, at least 32 required \
+                 (make a key with: openssl rand -hex 32)"
+            )
+        );
+        // The suggested key is long enough: 64 hex characters are 64 bytes.
+        std::env::set_var(b, "0123456789abcdef".repeat(4));
+        assert_eq!(
+            Keyring::from_env(b, &[])
+                .unwrap()
+                .primary()
+                .expose_secret()
+                .len(),
+            64
         );
         assert_eq!(
             Keyring::from_env(c, &[a]).unwrap_err(),

@@ -1,10 +1,108 @@
 //! Signed, stateless, client-side cookie sessions.
 //!
-//! sessionlib turns session data (any serde type, or a dynamic [`serde_json::Value`])
-//! into a signed token that carries its own expiry, and checks such tokens back. The
-//! server keeps nothing: the whole session travels in one cookie. Anyone can read the
-//! cookie; nobody without the key can change it, extend it, or use it for another
-//! purpose.
+//! sessionlib keeps a web app's session in one signed cookie: the data (any serde type,
+//! or a dynamic [`serde_json::Value`]) as JSON, with an expiry inside the signature. The
+//! server keeps nothing. Anyone can read the cookie; nobody without the key can change
+//! it, extend it, or use it for another purpose. Handlers take a [`Session`] in axum
+//! and actix-web (features `axum`, `actix`); any other framework uses the layers below.
+//!
+#![cfg_attr(
+    all(feature = "axum", feature = "actix"),
+    doc = r#"# Quick start: axum
+
+```toml
+[dependencies]
+sessionlib = { version = "0.1", features = ["axum"] }
+axum = "0.8"
+tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+```
+
+```rust,no_run
+use axum::{routing::get, Router};
+use sessionlib::axum::{Session, SessionLayer};
+use sessionlib::{CookieConfig, Keyring, SessionConfig};
+
+async fn visits(session: Session) -> String {
+    let n: u32 = session.get("visits").unwrap_or(0) + 1;
+    session.insert("visits", &n).expect("a number serializes");
+    format!("visit #{n}")
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // At least 32 bytes each (make one with `openssl rand -hex 32`); the previous key
+    // keeps old cookies valid during a rotation.
+    let keys = Keyring::from_env("MYAPP_SECRET_KEY", &["MYAPP_PREVIOUS_KEY"])?;
+    let sessions = SessionConfig::builder(CookieConfig::builder(keys).try_build()?).build();
+    let app = Router::new()
+        .route("/", get(visits))
+        .layer(SessionLayer::new(sessions));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+```
+
+# Quick start: actix-web
+
+```toml
+[dependencies]
+sessionlib = { version = "0.1", features = ["actix"] }
+actix-web = "4"
+```
+
+```rust,no_run
+use actix_web::{web, App, HttpServer};
+use sessionlib::actix::{Session, SessionMiddleware};
+use sessionlib::{CookieConfig, Keyring, SessionConfig};
+
+async fn visits(session: Session) -> String {
+    let n: u32 = session.get("visits").unwrap_or(0) + 1;
+    session.insert("visits", &n).expect("a number serializes");
+    format!("visit #{n}")
+}
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // At least 32 bytes each (make one with `openssl rand -hex 32`).
+    let keys = Keyring::from_env("MYAPP_SECRET_KEY", &["MYAPP_PREVIOUS_KEY"])?;
+    let sessions = SessionConfig::builder(CookieConfig::builder(keys).try_build()?).build();
+    HttpServer::new(move || {
+        App::new()
+            .wrap(SessionMiddleware::new(sessions.clone()))
+            .route("/", web::get().to(visits))
+    })
+    .bind(("127.0.0.1", 3000))?
+    .run()
+    .await?;
+    Ok(())
+}
+```
+
+The cookie is `__Host-session`: `Secure`, `HttpOnly`, `SameSite=Lax`, so browsers keep
+it over HTTPS (and on `http://localhost`). The handler's [`Session`] has the methods
+(`get`, `insert`, `log_in`, `log_out_everywhere`, `flash`, `set_lifetime`, ...); the
+layer and the middleware guard against cross-origin state changes by default.
+
+# Recipes
+
+[`guide::recipes`]: log in, log out with a flash message, log out everywhere, remember
+me, browser sessions, a typed session, keys and rotation, testing with the clock, and
+the table of every expiry setting ("how long does a session last?"). The other pages of
+the [`guide`]: the [integrations](guide::integrations), [revocation and
+Redis](guide::redis), [large sessions](guide::chunking), [sealed
+sessions](guide::sealed), [Flask](guide::flask), [Django](guide::django), [the
+command-line tool](guide::cli), [the wire format](guide::wire_format),
+[security](guide::security), and [tokens, cookies and sessions by hand](guide::by_hand).
+"#
+)]
+#![cfg_attr(
+    not(all(feature = "axum", feature = "actix")),
+    doc = "The quick starts for axum and actix-web and the recipes are shown with the \
+           features `axum` and `actix` (as on docs.rs); see the [`guide`].\n"
+)]
+//!
+//! # Tokens without a framework
 //!
 //! ```
 //! use serde::{Deserialize, Serialize};
@@ -50,7 +148,7 @@
 //! 5. [`cookies`]: [`CookieConfig`], the session cookie: safe attributes, the cookie
 //!    name bound into the signature, `__Host-`/`__Secure-` rules, strict reading of
 //!    the `Cookie:` request header, the 4096-byte limit.
-//! 6. [`session`]: [`Session`] (a JSON map with flash messages) and [`SessionConfig`]
+//! 6. [`session`]: [`SessionData`] (a JSON map with flash messages) and [`SessionConfig`]
 //!    (request header in, response headers out; idle timeout, absolute lifetime,
 //!    throttled refresh, revocation hook).
 //!    [`revocation`]: the [`Revocation`] store asked after the expiry checks ("log
@@ -68,8 +166,9 @@
 //!    `SessionConfig::load_headers`/`save_headers`), `tower` (feature `tower`: a
 //!    `SessionLayer` for hyper or any tower stack), `axum` (feature `axum`: the layer
 //!    and a `Session` extractor) and `actix` (feature `actix`: a middleware and a
-//!    `Session` extractor). [`guard`] holds their same-origin guard against cross-site
-//!    requests, and `handle` the `SessionHandle` they lend to handlers.
+//!    `Session` extractor). [`handle`] holds the [`Session`] they lend to handlers (and
+//!    [`Typed`]), [`guard`] their same-origin guard against cross-site requests, on by
+//!    default.
 //!
 //! `examples/axum.rs` and `examples/actix_web.rs` are complete apps on the
 //! integrations, with no glue of their own.
@@ -165,6 +264,7 @@ pub mod error;
 #[cfg(feature = "flask")]
 pub mod flask;
 pub mod guard;
+pub mod guide;
 pub mod handle;
 #[cfg(feature = "http")]
 pub mod http;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An independent implementation of sessionlib's sealed token format (version 1).
 
-Written from the format as documented (the `sealed` module docs and the README),
+Written from the format as documented (the `sealed` module docs and docs/sealed.md),
 on PyNaCl (libsodium's XChaCha20-Poly1305) and the standard library:
 
     token   = b64(raw)                    ; base64url, no padding, canonical

@@ -256,8 +256,8 @@ fn key_rotation_on_both_sides() {
 
     // The re-issued cookie verifies on both sides and keeps its values. Django then
     // logs the user out: `_auth_user_hash` is still the old key's HMAC of the
-    // password, which Django only accepts while the old key is a fallback (see the
-    // README, "Sharing sessions with Django").
+    // password, which Django only accepts while the old key is a fallback (see
+    // docs/django.md).
     let (state, _) = get_json(&rust, "/state", &reissued);
     assert_eq!(state["user_id"], json!(user_id));
     assert_eq!(state["counter"], json!(1));

@@ -25,6 +25,7 @@ mod cookie_header_props;
 mod cookie_vectors;
 #[cfg(feature = "django")]
 mod django;
+mod docs;
 mod examples_http;
 #[cfg(feature = "flask")]
 mod flask;
@@ -45,6 +46,8 @@ mod interop_native;
 mod metrics;
 mod native;
 mod readme;
+#[cfg(all(feature = "axum", feature = "actix"))]
+mod recipes;
 #[cfg(feature = "redis")]
 mod redis_revocation;
 #[cfg(feature = "sealed")]
