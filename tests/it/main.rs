@@ -40,7 +40,11 @@ mod integration_axum;
 mod interop_django;
 #[cfg(feature = "flask")]
 mod interop_flask;
+#[cfg(feature = "iron")]
+mod interop_iron;
 mod interop_native;
+#[cfg(feature = "iron")]
+mod iron;
 mod native;
 mod readme;
 #[cfg(feature = "redis")]
