@@ -71,7 +71,8 @@
 //!    canonical. Anything else is [`Error::Malformed`].
 //! 3. The password named by the id; an unknown id is [`Error::InvalidSignature`],
 //!    still before any key derivation.
-//! 4. The HMAC over the exact received text, compared in constant time. A mismatch is
+//! 4. The HMAC over the exact received text, compared in constant time (only the HMAC
+//!    key is derived for it; the encryption key after it passes). A mismatch is
 //!    [`Error::InvalidSignature`]. Nothing is decrypted before this passes, so padding
 //!    errors are never observable to a forger.
 //! 5. The expiration: [`Error::Expired`]; beyond the time range, [`Error::Malformed`].
@@ -85,7 +86,7 @@
 //! # Cost
 //!
 //! Every Iron token carries its own two salts, so each one needs two PBKDF2
-//! derivations (with one iteration: about 10 SHA-1 compressions each) besides the
+//! derivations (with one iteration: about 8 SHA-1 compressions each) besides the
 //! HMAC and the AES work; `benches/codec.rs` (group `iron`) measures it. A codec
 //! keeps a small cache of derived keys, filled only with keys that have proven
 //! themselves: those of tokens it sealed, and those of tokens whose HMAC verified. A
@@ -347,7 +348,7 @@ impl Passwords {
             numbered.push((number, Password::with_id(id, secret)?));
         }
         // Highest first; equal numbers (`1` and `01`) are duplicates to JavaScript.
-        numbered.sort_by(|a, b| b.0.cmp(&a.0));
+        numbered.sort_by_key(|(number, _)| std::cmp::Reverse(*number));
         if numbered
             .windows(2)
             .any(|w| matches!(w, [a, b] if a.0 == b.0))
@@ -774,16 +775,24 @@ impl IronCodec {
             .enumerate()
             .find(|(_, p)| p.opens(parts.id))
             .ok_or(Error::InvalidSignature)?;
-        let keys = inner
-            .cache
-            .get(index, parts.enc_salt, parts.hmac_salt)
-            .unwrap_or_else(|| {
-                DerivedKeys::derive(&password.secret, parts.enc_salt, parts.hmac_salt)
-            });
-        let mut mac = keys.mac();
+        // A cached pair was proven by an earlier MAC; otherwise only the HMAC key is
+        // derived before the MAC check, and the encryption key after it.
+        let cached = inner.cache.get(index, parts.enc_salt, parts.hmac_salt);
+        let hmac_key = match &cached {
+            Some(keys) => keys.hmac.clone(),
+            None => pbkdf2_sha1(password.secret.expose_secret(), parts.hmac_salt),
+        };
+        let mut mac = mac_with(&hmac_key);
         mac.update(parts.mac_base);
         mac.verify_slice(&parts.mac)
             .map_err(|_| Error::InvalidSignature)?;
+        let keys = match cached {
+            Some(keys) => keys,
+            None => DerivedKeys {
+                enc: pbkdf2_sha1(password.secret.expose_secret(), parts.enc_salt),
+                hmac: hmac_key,
+            },
+        };
 
         let key_used = match index.checked_sub(1) {
             None => KeyUsed::Primary,
@@ -988,10 +997,15 @@ impl DerivedKeys {
     }
 
     fn mac(&self) -> HmacSha256 {
-        // HMAC takes keys of any length, so this cannot fail.
-        <HmacSha256 as KeyInit>::new_from_slice(self.hmac.as_slice())
-            .unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()))
+        mac_with(&self.hmac)
     }
+}
+
+/// HMAC-SHA256 keyed with a derived key.
+fn mac_with(key: &[u8; 32]) -> HmacSha256 {
+    // HMAC takes keys of any length, so this cannot fail.
+    <HmacSha256 as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()))
 }
 
 fn pbkdf2_sha1(password: &[u8], salt: &[u8]) -> Zeroizing<[u8; 32]> {
