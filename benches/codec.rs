@@ -335,9 +335,59 @@ fn sealed_sizes(c: &mut Criterion) {
 #[cfg(not(feature = "sealed"))]
 fn sealed_sizes(_: &mut Criterion) {}
 
+/// The Iron profile (feature `iron`): sealing, and unsealing with the derived-key cache
+/// (the same cookie on every request, as a browser sends it) and without it (a token
+/// this process has not seen: two PBKDF2-SHA1 derivations), and a forged token, which
+/// is refused after one derivation and the HMAC. Run with
+/// `cargo bench --features iron --bench codec -- iron`.
+#[cfg(feature = "iron")]
+fn iron<T>(c: &mut Criterion, size: &str, data: &T)
+where
+    T: Serialize + DeserializeOwned,
+{
+    use sessionlib::iron::{IronCodec, Password};
+    let password =
+        || Password::with_id("1", "a benchmark password of 32 characters or more").unwrap();
+    let cached = IronCodec::iron_session(password());
+    let cold = IronCodec::builder(password()).key_cache(0).build();
+    let token = cached.encode(data).unwrap();
+    // The HMAC changed: well shaped, refused by the MAC check.
+    let mut forged = token.clone().into_bytes();
+    let last = forged.len() - 4;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    assert!(cached.decode::<T>(&forged).is_err());
+
+    let mut g = c.benchmark_group(format!("iron_{size}"));
+    g.bench_function("encode", |b| {
+        b.iter(|| cached.encode(black_box(data)).unwrap())
+    });
+    g.bench_function("decode_cached_keys", |b| {
+        b.iter(|| cached.decode::<T>(black_box(&token)).unwrap())
+    });
+    g.bench_function("decode_derived_keys", |b| {
+        b.iter(|| cold.decode::<T>(black_box(&token)).unwrap())
+    });
+    g.bench_function("reject_forged", |b| {
+        b.iter(|| cold.decode::<T>(black_box(&forged)).is_err())
+    });
+    g.finish();
+}
+
+#[cfg(feature = "iron")]
+fn iron_sizes(c: &mut Criterion) {
+    let (small, _) = common::small();
+    iron::<Small>(c, "small", &small);
+    let (large, _) = common::large();
+    iron::<Large>(c, "2k", &large);
+}
+
+#[cfg(not(feature = "iron"))]
+fn iron_sizes(_: &mut Criterion) {}
+
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = sizes, rejects, rotation, signer, compressed, sealed_sizes
+    targets = sizes, rejects, rotation, signer, compressed, sealed_sizes, iron_sizes
 }
 criterion_main!(benches);

@@ -245,6 +245,19 @@ pub enum KeyError {
         /// The variable's name.
         variable: String,
     },
+    /// An Iron password is shorter than the packages accept
+    /// ([`iron::MIN_PASSWORD_LEN`](crate::iron::MIN_PASSWORD_LEN), 32 characters).
+    PasswordTooShort {
+        /// The length given, in characters (UTF-16 code units, as JavaScript counts).
+        len: usize,
+        /// The minimum, in characters.
+        min: usize,
+    },
+    /// An Iron password id is not `[A-Za-z0-9_]+` of at most 64 characters (or, for
+    /// iron-session's password map, not a decimal number), or the map is empty.
+    InvalidPasswordId,
+    /// Two Iron passwords of one ring would open the same tokens (the same id).
+    DuplicatePasswordId,
     /// The key in an environment variable was refused
     /// ([`Keyring::from_env`](crate::Keyring::from_env)). The value is never shown.
     InVariable {
@@ -268,6 +281,14 @@ impl fmt::Display for KeyError {
                 "secret key too short: {len} bytes, at least {min} required"
             ),
             Self::Empty => f.write_str("secret key is empty"),
+            Self::PasswordTooShort { len, min } => write!(
+                f,
+                "password too short: {len} characters, at least {min} required"
+            ),
+            Self::InvalidPasswordId => f.write_str(
+                "invalid password id: it must be letters, digits or _ (a number for a password map)",
+            ),
+            Self::DuplicatePasswordId => f.write_str("two passwords have the same id"),
             Self::Random => f.write_str("the operating system random number generator failed"),
             Self::NotSet { variable } => write!(
                 f,

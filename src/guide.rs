@@ -31,6 +31,10 @@ pub mod flask {}
 #[doc = include_str!("../docs/django.md")]
 pub mod django {}
 
+#[cfg(feature = "iron")]
+#[doc = include_str!("../docs/iron.md")]
+pub mod iron {}
+
 #[doc = include_str!("../docs/cli.md")]
 pub mod cli {}
 

@@ -106,6 +106,13 @@ impl Key {
         Ok(Self { secret })
     }
 
+    /// A key of any length: for profiles that check their own rules (the Iron
+    /// profile's passwords).
+    #[cfg(feature = "iron")]
+    pub(crate) fn from_secret(secret: Vec<u8>) -> Self {
+        Self::from_vec(secret)
+    }
+
     fn from_vec(secret: Vec<u8>) -> Self {
         Self {
             secret: Zeroizing::new(secret),

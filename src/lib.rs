@@ -162,6 +162,9 @@ command-line tool](guide::cli), [the wire format](guide::wire_format),
 //!    `sealed` (feature `sealed`): sealed tokens, encrypted and authenticated with
 //!    XChaCha20-Poly1305 under the same keyring (`CodecBuilder::sealed`,
 //!    `CookieConfigBuilder::sealed`).
+//!    `iron` (feature `iron`): `Fe26.2` tokens as iron-session (Next.js), WorkOS
+//!    AuthKit, h3 (Nuxt) and @hapi/iron seal them — PBKDF2-SHA1 keys, AES-256-CBC,
+//!    HMAC-SHA256, password ids for rotation.
 //! 8. Integrations, thin adapters over layer 6: `http` (feature `http`:
 //!    `SessionConfig::load_headers`/`save_headers`), `tower` (feature `tower`: a
 //!    `SessionLayer` for hyper or any tower stack), `axum` (feature `axum`: the layer
@@ -268,6 +271,8 @@ pub mod guide;
 pub mod handle;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "iron")]
+pub mod iron;
 pub mod key;
 mod observe;
 #[cfg(any(feature = "flask", feature = "django"))]

@@ -145,6 +145,40 @@ mod seeds {
             .build()
     }
 
+    /// Seeds of `iron_decode`: tokens of the committed Iron vectors (made by the
+    /// packages, valid at the fuzz time) and edits of them, and JSON to seal.
+    #[cfg(feature = "iron")]
+    fn iron_seeds() {
+        let t = "iron_decode";
+        let session = vector("iron", "iron_session_string_password");
+        write(t, "iron_session_valid", &session);
+        write(
+            t,
+            "h3_valid",
+            vector("iron", "iron_webcrypto_string_password_no_ttl"),
+        );
+        write(
+            t,
+            "hapi_valid_with_id",
+            vector("iron", "hapi_password_id_and_ttl"),
+        );
+        write(t, "suffix_twice", vector("iron", "suffix_twice"));
+        write(t, "salts_of_128_bits", vector("iron", "salts_of_128_bits"));
+        write(
+            t,
+            "bad_padding",
+            vector("iron", "bad_padding_after_a_valid_mac"),
+        );
+        write(t, "truncated", &session[..session.len() / 2]);
+        write(t, "hmac_changed", vector("iron", "hmac_changed"));
+        write(
+            t,
+            "json_to_seal",
+            r#"{"user":{"id":7},"n":[1.5,-0.0,1e300]}"#,
+        );
+        write(t, "not_utf8", b"Fe26.2*1*\xff\xfe*~2");
+    }
+
     /// Seeds of the sealed targets: valid sealed tokens (of the codec, the cookie, the
     /// fallback key and another salt), their raw bytes, and edits of them.
     #[cfg(feature = "sealed")]
@@ -493,6 +527,8 @@ mod seeds {
         }
         #[cfg(feature = "sealed")]
         sealed_seeds();
+        #[cfg(feature = "iron")]
+        iron_seeds();
 
         // chunked_cookie_header: the input is both a header and the instructions that
         // build one from the planted chunks (see fuzz/src/chunks.rs).

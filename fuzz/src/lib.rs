@@ -9,6 +9,7 @@
 //! | `flask.rs` | `flask_decode`, `tagged_json` |
 //! | `django.rs` | `django_decode` |
 //! | `sealed.rs` | `sealed_decode_never_panics`, `sealed_forged_never_opens` |
+//! | `iron.rs` | `iron_decode` |
 //!
 //! and `common.rs` for what they share (the fixed time, the native key, input limits,
 //! signing helpers). Each fuzz target in `fuzz/fuzz_targets/` is one line that calls
@@ -20,7 +21,8 @@
 //! A property holds when the function returns; a violation panics with a message that
 //! says which property broke. The files depend only on sessionlib, serde, serde_json,
 //! time, arbitrary and std. Everything compressed needs sessionlib's `zlib` feature,
-//! the Flask, Django and sealed properties its `flask`, `django` and `sealed` features;
+//! the Flask, Django, sealed and Iron properties its `flask`, `django`, `sealed` and
+//! `iron` features;
 //! without them those parts compile out. (In the fuzz crate these names are marker
 //! features that are always on; see `fuzz/Cargo.toml`.)
 #![forbid(unsafe_code)]
@@ -40,6 +42,8 @@ mod django;
 mod encoding;
 #[cfg(feature = "flask")]
 mod flask;
+#[cfg(feature = "iron")]
+mod iron;
 mod native;
 #[cfg(feature = "sealed")]
 mod sealed;
@@ -51,6 +55,8 @@ pub use cookie::*;
 pub use django::*;
 #[cfg(feature = "flask")]
 pub use flask::*;
+#[cfg(feature = "iron")]
+pub use iron::*;
 pub use native::*;
 #[cfg(feature = "sealed")]
 pub use sealed::*;
@@ -97,5 +103,9 @@ pub fn targets() -> Vec<(&'static str, Option<Property>)> {
         ),
         #[cfg(not(feature = "sealed"))]
         ("sealed_forged_never_opens", None),
+        #[cfg(feature = "iron")]
+        ("iron_decode", Some(iron::iron_decode)),
+        #[cfg(not(feature = "iron"))]
+        ("iron_decode", None),
     ]
 }

@@ -16,6 +16,7 @@ use serde_json::Value;
 use sessionlib::codec::DEFAULT_SALT;
 use sessionlib::django::{self, DjangoCodec};
 use sessionlib::flask::{self, Digest, FlaskCodec};
+use sessionlib::iron::{self, IronCodec, Passwords, Suffix};
 use sessionlib::{inspect_unverified, Codec, Error, Key, KeyError, Keyring};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -31,10 +32,14 @@ USAGE:
     sessionlib encode --flask [--salt S] [--now UNIX] [--digest sha1|sha256]
                       [KEY OPTIONS]                                 < session.json
     sessionlib encode --django [--salt S] [--now UNIX] [KEY OPTIONS] < session.json
+    sessionlib encode --iron [--bare] [--ttl SECONDS] [--now UNIX]
+                      [--password-env NAME]                         < data.json
     sessionlib decode [--salt S] [--leeway SECONDS] [--now UNIX] [--meta] [--sealed]
                       [--flask [--max-age SECONDS] [--digest sha1|sha256]]
                       [--django [--max-age SECONDS]]
                       [KEY OPTIONS] [--] TOKEN
+    sessionlib decode --iron [--bare] [--leeway SECONDS] [--now UNIX] [--meta]
+                      [--password-env NAME] [--] TOKEN
     sessionlib inspect [--] TOKEN
     sessionlib help [COMMAND]
     sessionlib --help | --version
@@ -48,6 +53,8 @@ COMMANDS:
               Flask's tagged JSON ({\" t\": [...]} for a tuple, {\" b\": ...} for
               bytes, ...; plain JSON is fine), and the output is a Flask cookie.
               With --django, the output is a Django session cookie (sessionid).
+              With --iron, an Iron token (Fe26.2) as iron-session seals it (with
+              --bare: as h3 and @hapi/iron do); the data is encrypted.
     decode    Verify TOKEN (signature, then expiry) and print its data as compact JSON.
               Compressed tokens are accepted and inflated after verification, up to
               64 KiB and a ratio of 256. With --flask, TOKEN is a Flask session
@@ -58,14 +65,18 @@ COMMANDS:
               data (with --flask this differs from Flask's bytes only for DEL,
               which Flask leaves raw). With --django, TOKEN is a Django
               signed-cookie session (or a django.core.signing token with --salt),
-              checked for age.
+              checked for age. With --iron, TOKEN is an Iron token (iron-session's
+              cookie, or with --bare h3's or @hapi/iron's), opened with the password
+              its id names after its HMAC verified.
     inspect   Decode TOKEN WITHOUT verifying it, for debugging. Every output line is
               marked UNVERIFIED: the payload (pretty JSON; inflated if compressed),
               the timestamp (Unix time and RFC 3339), the signature length, and
               whether the shape is valid (as a native token or a Flask cookie; a
               token with colons is read as a Django token).
               For a sealed token it says so and shows only what the format does
-              not encrypt: the version, the expiry and the length of the data.
+              not encrypt: the version, the expiry and the length of the data; for
+              an Iron token (Fe26.2), the password id, the expiration, the length
+              of the encrypted data and the suffix.
               Needs no key. Exits 0 for a valid shape, 3 otherwise.
     help      Print this help, or with COMMAND that command's help (exit 0).
 
@@ -102,7 +113,8 @@ OPTIONS:
     --meta                decode: print {\"data\": ..., \"expires_at\": UNIX,
                           \"key\": \"primary\" | \"fallback:N\"} instead of the data
                           alone (with --flask and --django, \"signed_at\" instead of
-                          \"expires_at\").
+                          \"expires_at\"; with --iron, also \"expires_at_ms\" and
+                          \"password_id\", and null expiries for a token without).
     --flask               Use the Flask session cookie profile: HMAC-SHA1, salt
                           cookie-session, the signing time instead of an expiry,
                           zlib compression, Flask's tagged JSON.
@@ -110,6 +122,21 @@ OPTIONS:
                           Django's signed_cookies session engine writes them
                           (HMAC-SHA256 with salted_hmac keys, base62 signing time,
                           colons, compression), JSON data.
+    --iron                Use the Iron profile: Fe26.2 tokens as iron-session 8
+                          (Next.js), h3 (Nuxt) and @hapi/iron seal them
+                          (PBKDF2-SHA1, AES-256-CBC, HMAC-SHA256). The password
+                          comes from --password-env, not the key options. --ttl
+                          (default 1209600, iron-session's; 0: no expiration),
+                          and --leeway is the clock skew after the expiration
+                          (default 60, the packages' timestampSkewSec).
+    --bare                With --iron: tokens without iron-session's ~2 suffix, as
+                          h3's useSession and @hapi/iron write them; a plain
+                          password then has no id.
+    --password-env NAME   With --iron: the variable holding the password, at least
+                          32 characters: a plain string (iron-session's id 1; no
+                          id with --bare) or iron-session's password map as JSON,
+                          {\"2\": \"new\", \"1\": \"old\"}, whose highest id seals.
+                          Default: SESSIONLIB_IRON_PASSWORD.
     --max-age SECONDS     decode --flask: the longest accepted cookie age (Flask's
                           PERMANENT_SESSION_LIFETIME). Default: 2678400 (31 days).
                           decode --django: Django's SESSION_COOKIE_AGE (the age is
@@ -165,6 +192,7 @@ EXAMPLES:
     sessionlib inspect -- \"$(cat token.txt)\"
     sessionlib decode --flask --meta --key-env FLASK_SECRET_KEY -- \"$COOKIE\"
     sessionlib decode --django --meta --key-env DJANGO_SECRET_KEY -- \"$SESSIONID\"
+    sessionlib decode --iron --meta --password-env SECRET_COOKIE_PASSWORD -- \"$COOKIE\"
 ";
 
 /// The default environment variable for the signing key.
@@ -274,13 +302,34 @@ fn run(args: impl IntoIterator<Item = OsString>) -> Outcome<u8> {
         Some(Cmd::Encode(a)) if a.help => print(&command_help("encode")).map(|()| 0),
         Some(Cmd::Encode(a)) => {
             let keys = a.keys.resolve(sub("encode"))?;
+            let others = a.flask
+                || a.django
+                || a.sealed
+                || a.compress
+                || a.salt.is_some()
+                || a.digest.is_some()
+                || a.expires_at.is_some();
+            a.iron.check(others, &keys)?;
+            if a.iron.iron {
+                return encode_iron(&a);
+            }
             a.check()?;
             encode(&a, &keys)
         }
         Some(Cmd::Decode(a)) if a.help => help_instead_of_token("decode"),
         Some(Cmd::Decode(a)) => {
             let keys = a.keys.resolve(sub("decode"))?;
+            let others = a.flask
+                || a.django
+                || a.sealed
+                || a.salt.is_some()
+                || a.digest.is_some()
+                || a.max_age.is_some();
+            a.iron.check(others, &keys)?;
             let token = a.check()?;
+            if a.iron.iron {
+                return decode_iron(&a, &token);
+            }
             decode(&a, &keys, &token)
         }
         Some(Cmd::Inspect(a)) if a.help => help_instead_of_token("inspect"),
@@ -428,11 +477,52 @@ struct EncodeArgs {
     /// With --flask: the HMAC digest, sha1 or sha256 [default: sha1].
     #[arg(long, value_name = "sha1|sha256", allow_hyphen_values = true, value_parser = parse_digest)]
     digest: Option<Digest>,
+    #[command(flatten)]
+    iron: IronArgs,
     /// Print this help.
     #[arg(short, long)]
     help: bool,
     #[command(flatten)]
     keys: KeyArgs,
+}
+
+/// The Iron profile's options (encode, decode).
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Iron options")]
+struct IronArgs {
+    /// An Iron token (Fe26.2) as iron-session seals it: PBKDF2-SHA1, AES-256-CBC,
+    /// HMAC-SHA256; the password comes from --password-env.
+    #[arg(long, overrides_with = "iron")]
+    iron: bool,
+    /// With --iron: without iron-session's ~2 suffix, as h3 and @hapi/iron write.
+    #[arg(long, overrides_with = "bare")]
+    bare: bool,
+    /// With --iron: the variable holding the password (a string, or iron-session's
+    /// password map as JSON) [default: SESSIONLIB_IRON_PASSWORD].
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    password_env: Option<OsString>,
+}
+
+impl IronArgs {
+    /// The combinations clap does not check, for a command whose other profile
+    /// options are `others` (any of them set).
+    fn check(&self, others: bool, keys: &KeyOpts) -> Outcome<()> {
+        if !self.iron && (self.bare || self.password_env.is_some()) {
+            return Err(Failure::usage("--bare and --password-env need --iron"));
+        }
+        if self.iron && others {
+            return Err(Failure::usage(
+                "--iron does not combine with --flask, --django, --sealed, --compress, \
+                 --salt, --digest, --max-age or --expires-at",
+            ));
+        }
+        if self.iron && (keys.primary.is_some() || !keys.fallbacks.is_empty()) {
+            return Err(Failure::usage(
+                "--iron takes its password from --password-env, not from the key options",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Args, Debug)]
@@ -469,6 +559,8 @@ struct DecodeArgs {
     /// With --flask: the HMAC digest, sha1 or sha256 [default: sha1].
     #[arg(long, value_name = "sha1|sha256", allow_hyphen_values = true, value_parser = parse_digest)]
     digest: Option<Digest>,
+    #[command(flatten)]
+    iron: IronArgs,
     /// Print this help and exit 2 (no token was read).
     #[arg(short, long)]
     help: bool,
@@ -1109,6 +1201,9 @@ fn decode_django(o: &DecodeArgs, ring: Keyring, token: &str) -> Outcome<u8> {
 
 fn inspect(arg: &TokenArg) -> Outcome<u8> {
     let token = read_token(arg)?;
+    if token.starts_with("Fe26.") {
+        return inspect_iron(&token);
+    }
     // Colons never appear in native, Flask or sealed tokens: a Django token.
     if token.contains(':') {
         return inspect_django(&token);
@@ -1238,6 +1333,162 @@ fn contents_lines(seen: &sessionlib::UnverifiedToken, timestamp_meaning: &str) -
         },
     });
     lines
+}
+
+// ---------------------------------------------------------------------------------
+// The Iron profile
+
+/// The default variable of `--password-env`.
+const DEFAULT_IRON_PASSWORD_ENV: &str = "SESSIONLIB_IRON_PASSWORD";
+
+/// The passwords from `--password-env`: a plain string (id `1`, iron-session's; no id
+/// with `--bare`) or iron-session's password map as a JSON object. Messages name the
+/// variable only when it looks like one and never show its value.
+fn iron_passwords(o: &IronArgs) -> Outcome<Passwords> {
+    let name = o
+        .password_env
+        .clone()
+        .unwrap_or_else(|| DEFAULT_IRON_PASSWORD_ENV.into());
+    let origin = match name.to_str().filter(|n| looks_like_variable(n)) {
+        Some(n) => format!("variable {n}"),
+        None => "the variable named by --password-env".to_owned(),
+    };
+    let value = std::env::var_os(&name)
+        .ok_or_else(|| Failure::other(format!("the Iron password: {origin} is not set")))?
+        .into_string()
+        .map(Zeroizing::new)
+        .map_err(|_| Failure::other(format!("the Iron password in {origin} is not UTF-8")))?;
+    let refused = |e: Error| Failure::other(format!("the Iron password from {origin}: {e}"));
+    if value.starts_with('{') {
+        let map: serde_json::Map<String, Value> = serde_json::from_str(&value).map_err(|_| {
+            Failure::other(format!(
+                "the Iron password map in {origin} is not a JSON object of id: password"
+            ))
+        })?;
+        let mut pairs = Vec::with_capacity(map.len());
+        for (id, secret) in &map {
+            match secret {
+                Value::String(secret) => pairs.push((id.as_str(), secret.as_str())),
+                _ => {
+                    return Err(Failure::other(format!(
+                        "the Iron password map in {origin} has a password that is not a string"
+                    )))
+                }
+            }
+        }
+        return Passwords::iron_session(&pairs).map_err(refused);
+    }
+    let password = if o.bare {
+        iron::Password::new(&value)
+    } else {
+        iron::Password::with_id("1", &value)
+    };
+    password.map(Passwords::new).map_err(refused)
+}
+
+fn iron_suffix(o: &IronArgs) -> Suffix {
+    if o.bare {
+        Suffix::None
+    } else {
+        Suffix::IronSession
+    }
+}
+
+/// `encode --iron`: seals the JSON data as an Iron token.
+fn encode_iron(o: &EncodeArgs) -> Outcome<u8> {
+    let passwords = iron_passwords(&o.iron)?;
+    let input = read_stdin("the JSON data")?;
+    let data: Value = serde_json::from_slice(&input).map_err(|e| {
+        Failure::other(format!(
+            "stdin is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let codec = IronCodec::builder(passwords)
+        .suffix(iron_suffix(&o.iron))
+        .ttl(o.ttl.unwrap_or(iron::DEFAULT_TTL))
+        .build();
+    let token = match o.now {
+        Some(now) => codec.encode_at(&data, now),
+        None => codec.encode(&data),
+    }
+    .map_err(|e| encode_failure(&e))?;
+    print(&format!("{token}\n"))?;
+    Ok(0)
+}
+
+/// `decode --iron`: opens an Iron token and prints its JSON data.
+fn decode_iron(o: &DecodeArgs, token: &TokenArg) -> Outcome<u8> {
+    let passwords = iron_passwords(&o.iron)?;
+    let token = read_token(token)?;
+    let codec = IronCodec::builder(passwords)
+        .suffix(iron_suffix(&o.iron))
+        .timestamp_skew(o.leeway.unwrap_or(iron::TIMESTAMP_SKEW))
+        .build();
+    let now = o.now.unwrap_or_else(OffsetDateTime::now_utc);
+    let verified = codec
+        .decode_at::<Value>(&token, now)
+        .map_err(|e| Failure::token(&e))?;
+    let out = if o.meta {
+        let ms = verified
+            .expires_at
+            .map(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX));
+        serde_json::json!({
+            "data": verified.data,
+            "expires_at": verified.expires_at.map(OffsetDateTime::unix_timestamp),
+            "expires_at_ms": ms,
+            "password_id": verified.password_id,
+            "key": verified.key_used.to_string(),
+        })
+    } else {
+        verified.data
+    };
+    print_data(&out.to_string())
+}
+
+/// `inspect` of an Iron token: only what the format does not encrypt.
+fn inspect_iron(token: &str) -> Outcome<u8> {
+    let seen = iron::inspect_unverified(token).map_err(|e| match e {
+        Error::Malformed => Failure::new(
+            EXIT_MALFORMED,
+            "malformed Iron token: it is not Fe26.2 with eight *-separated fields of the \
+             packages' shape (and, for iron-session, the suffix ~2)",
+        ),
+        other => Failure::token(&other),
+    })?;
+    let id = serde_json::to_string(&seen.password_id).unwrap_or_default();
+    let lines = [
+        "nothing below is verified: anyone can write a token that says this".to_owned(),
+        format!(
+            "iron: yes, Fe26.2 (PBKDF2-SHA1, AES-256-CBC, HMAC-SHA256){}; the data is \
+             encrypted and cannot be shown without the password (use decode --iron)",
+            if seen.iron_session_suffix {
+                ", iron-session's suffix ~2"
+            } else {
+                ", no suffix (h3, @hapi/iron)"
+            }
+        ),
+        format!("password id: {}", escape_controls(&id)),
+        match (seen.unverified_expiration_ms, seen.unverified_expires_at()) {
+            (None, _) => "expiration: none (sealed with a ttl of 0: never expires)".to_owned(),
+            (Some(ms), Some(t)) => match rfc3339(t) {
+                Some(text) => format!("expiration: {ms} ms = {text}"),
+                None => format!("expiration: {ms} ms (Unix time)"),
+            },
+            (Some(ms), None) => format!("expiration: {ms} ms (Unix time; out of range)"),
+        },
+        format!(
+            "data: {} bytes of encrypted JSON (the JSON is 1 to 16 bytes shorter)",
+            seen.ciphertext_len
+        ),
+    ];
+    let mut out = String::new();
+    for line in lines {
+        let _ = writeln!(out, "UNVERIFIED {line}");
+    }
+    print(&out)?;
+    Ok(0)
 }
 
 /// `inspect` of a sealed token: only what the format does not encrypt.

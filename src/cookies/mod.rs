@@ -209,7 +209,7 @@ pub use ::cookie::{Cookie, CookieJar, SameSite};
 
 pub use config::{CookieConfig, CookieConfigBuilder};
 pub use header::cookie_values_in_header;
-#[cfg(any(feature = "flask", feature = "django"))]
+#[cfg(any(feature = "flask", feature = "django", feature = "iron"))]
 pub(crate) use header::pick_one;
 
 #[cfg(doc)]

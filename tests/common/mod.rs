@@ -14,7 +14,7 @@ pub mod servers;
 pub mod store;
 
 pub use clock::{clock, with_now, At, CookieAt};
-pub use peers::{assert_generator_reproduces, python_with, run_with_input};
+pub use peers::{assert_generator_reproduces, node_with_packages, python_with, run_with_input};
 pub use servers::{
     example_binary, free_port, one_at_a_time, RedisCluster, RedisServer, Server, EXAMPLES,
 };

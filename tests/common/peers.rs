@@ -1,4 +1,5 @@
-//! The peers some tests need: a Python with given packages, Chromium with its
+//! The peers some tests need: a Python with given packages, Node with the pinned
+//! packages of `tests/interop/package.json`, Chromium with its
 //! WebDriver, and `redis-server`. Each finder returns `None` after printing
 //! `SKIPPED: why` when the peer is missing, except under `CI=true`, where a missing
 //! peer fails the test (`.ci/run` installs them all).
@@ -122,6 +123,47 @@ pub fn browser_paths() -> Option<(PathBuf, PathBuf)> {
          (`apt-get install chromium chromium-driver`) to run the browser tests",
         missing.join(" and ")
     );
+    assert!(!in_ci(), "CI=true and {why}");
+    eprintln!("SKIPPED: {why}");
+    None
+}
+
+/// The directory of the Node peers, `tests/interop`, whose `package.json` pins them.
+pub const NODE_INTEROP_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
+
+/// A `node` command (`$NODE` or `node`) run in `tests/interop`, where `npm ci` has
+/// installed the pinned packages of `package.json` (iron-session, iron-webcrypto,
+/// @hapi/iron, h3); `None` (after printing why) when node or a package is missing
+/// outside CI. Under `CI=true` that fails the test instead (`.ci/run` runs `npm ci`).
+pub fn node_with_packages() -> Option<Command> {
+    let node = std::env::var("NODE").unwrap_or_else(|_| "node".into());
+    let dir = std::path::Path::new(NODE_INTEROP_DIR);
+    let node_ok = Command::new(&node)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let missing: Vec<&str> = ["iron-session", "iron-webcrypto", "@hapi/iron", "h3"]
+        .into_iter()
+        .filter(|p| {
+            !dir.join("node_modules")
+                .join(p)
+                .join("package.json")
+                .is_file()
+        })
+        .collect();
+    if node_ok && missing.is_empty() {
+        let mut command = Command::new(node);
+        command.current_dir(dir);
+        return Some(command);
+    }
+    let why = if node_ok {
+        format!(
+            "the Node packages {missing:?} are not installed; run `npm ci` in tests/interop \
+             (bash .ci/run does)"
+        )
+    } else {
+        format!("{node} is not installed (Node 20 or later is needed for the Iron peers)")
+    };
     assert!(!in_ci(), "CI=true and {why}");
     eprintln!("SKIPPED: {why}");
     None

@@ -1691,3 +1691,101 @@ fn django_round_trip_options_and_inspect() {
     let broken = token.replacen(':', "::", 1);
     assert_eq!(cli(&["inspect", "--", &broken]).run().code, 3);
 }
+
+/// `--iron`: encode and decode Iron tokens with the password from a variable, the
+/// packages' vectors read back, the exit codes of the other profiles, and `inspect`
+/// showing no data.
+#[test]
+fn iron_encode_decode_inspect() {
+    const PW: &str = "iron-session password number one, 32+ chars";
+    const PW2: &str = "the rotated password: number two, also 32+";
+    let iron = |args: &[&str]| cli(args).env("SESSIONLIB_IRON_PASSWORD", PW);
+    let token = iron(&["encode", "--iron", "--now", NOW, "--ttl", "3600"])
+        .stdin(r#"{"user":{"id":7}}"#)
+        .ok();
+    let token = token.trim();
+    assert!(token.starts_with("Fe26.2*1*") && token.ends_with("~2"));
+    let meta: Value = serde_json::from_str(
+        &iron(&["decode", "--iron", "--meta", "--now", NOW, "--", token]).ok(),
+    )
+    .unwrap();
+    assert_eq!(
+        meta,
+        json!({"data": {"user": {"id": 7}}, "expires_at": 1_700_003_600,
+               "expires_at_ms": 1_700_003_600_000u64, "password_id": "1", "key": "primary"})
+    );
+    // Expired 60 s (the skew) after the expiration; --leeway changes the skew.
+    iron(&["decode", "--iron", "--now", "1700003660", "--", token]).fails(5);
+    iron(&["decode", "--iron", "--now", "1700003659", "--", token]).ok();
+    iron(&[
+        "decode",
+        "--iron",
+        "--leeway",
+        "0",
+        "--now",
+        "1700003600",
+        "--",
+        token,
+    ])
+    .fails(5);
+    iron(&[
+        "decode",
+        "--iron",
+        "--now",
+        NOW,
+        "--",
+        &token.replace("~2", ""),
+    ])
+    .fails(3);
+    iron(&["decode", "--iron", "--bare", "--now", NOW, "--", token]).fails(3);
+    cli(&["decode", "--iron", "--now", NOW, "--", token])
+        .env("SESSIONLIB_IRON_PASSWORD", PW2)
+        .fails(4);
+    // A password map: the highest id seals, the old one opens (fallback:0).
+    let map = format!(r#"{{"1": "{PW}", "2": "{PW2}"}}"#);
+    let meta: Value = serde_json::from_str(
+        &cli(&[
+            "decode",
+            "--iron",
+            "--meta",
+            "--now",
+            NOW,
+            "--password-env",
+            "MAP",
+            "--",
+            token,
+        ])
+        .env("MAP", &map)
+        .ok(),
+    )
+    .unwrap();
+    assert_eq!(meta["key"], "fallback:0");
+    // A vector made by iron-session.
+    let doc = common::vectors("iron.json");
+    let vector = doc["valid"][0]["token"].as_str().unwrap();
+    let out = iron(&["decode", "--iron", "--now", NOW, "--", vector]).ok();
+    assert_eq!(
+        out.trim(),
+        doc["valid"][0]["json"].as_str().unwrap().replace(
+            r#"{"id":7,"name":"cobra","isLoggedIn":true}"#,
+            r#"{"id":7,"isLoggedIn":true,"name":"cobra"}"#
+        )
+    );
+    // Usage errors.
+    iron(&["decode", "--iron", "--key-env", "X", "--", token]).fails(2);
+    iron(&["encode", "--iron", "--flask"]).fails(2);
+    cli(&["decode", "--bare", "--", token]).fails(2);
+    cli(&["decode", "--iron", "--", token])
+        .env("SESSIONLIB_IRON_PASSWORD", "short")
+        .fails(1);
+    // inspect shows the id and expiration, never the data.
+    let seen = cli(&["inspect", "--", token]).ok();
+    assert!(seen.contains("password id: \"1\""), "{seen}");
+    assert!(
+        seen.contains("1700003600000 ms = 2023-11-14T23:13:20Z"),
+        "{seen}"
+    );
+    assert!(!seen.contains("user"), "{seen}");
+    assert!(seen.lines().all(|l| l.starts_with("UNVERIFIED ")));
+    cli(&["inspect", "--", &token[..60]]).fails(3);
+}

@@ -699,7 +699,10 @@ fn skewed_clocks_within_the_leeway_log_nobody_out() {
             assert_eq!(visit(&fleet.url(0, "/"), user).0, Outcome::In);
         }
         let login_loop = logged_in.elapsed();
-        assert!(login_loop < Duration::from_secs(3), "logins took {login_loop:?}");
+        assert!(
+            login_loop < Duration::from_secs(3),
+            "logins took {login_loop:?}"
+        );
         std::thread::sleep(Duration::from_millis(5000));
         let out = users
             .iter()

@@ -2247,3 +2247,194 @@ async fn second_review_5_a_revocation_outage_never_overwrites_the_cookie() {
     assert_eq!(session.source(), SessionSource::Cookie);
     assert_eq!(session.user_id(), Some("cobra"));
 }
+
+/// The Iron profile (feature `iron`): crafted tokens, many sealed and MAC'd by hand
+/// with the password (PBKDF2-SHA1, AES-256-CBC, HMAC-SHA256, as the packages do), so
+/// that the checks after the MAC (expiration, padding, UTF-8, JSON) are reached. Each
+/// gets its exact error kind; none panics.
+#[cfg(feature = "iron")]
+mod iron_hostile {
+    use aes::cipher::{BlockModeEncrypt, KeyIvInit};
+    use hmac::{Hmac, KeyInit, Mac};
+    use serde_json::Value;
+    use sessionlib::iron::{IronCodec, Password, Suffix};
+    use sessionlib::Error;
+
+    use crate::common::forge::b64;
+
+    const PW: &str = "a hostile test password of 32+ characters";
+    const SALT_A: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    const SALT_B: &str = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+    const T0_MS: i64 = 1_700_000_000_000;
+
+    fn key(salt: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        pbkdf2::pbkdf2::<Hmac<sha1::Sha1>>(PW.as_bytes(), salt.as_bytes(), 1, &mut out).unwrap();
+        out
+    }
+
+    /// A bare token of these raw blocks (`blocks.len()` a multiple of 16, encrypted as
+    /// is, no padding added) with the given expiration text and IV text, MAC'd.
+    fn sealed_raw(blocks: &[u8], expiration: &str, iv_text: Option<&str>) -> String {
+        let iv = [7u8; 16];
+        let mut buf = blocks.to_vec();
+        let mut enc = cbc::Encryptor::<aes::Aes256>::new(&key(SALT_A).into(), &iv.into());
+        for block in buf.chunks_mut(16) {
+            let block: &mut [u8; 16] = block.try_into().unwrap();
+            enc.encrypt_block((&mut *block).into());
+        }
+        let iv_text = iv_text.map_or_else(|| b64(&iv), str::to_owned);
+        let base = format!("Fe26.2**{SALT_A}*{iv_text}*{}*{expiration}", b64(&buf));
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key(SALT_B)).unwrap();
+        mac.update(base.as_bytes());
+        format!("{base}*{SALT_B}*{}", b64(&mac.finalize().into_bytes()))
+    }
+
+    /// `plaintext` with PKCS#7 padding, sealed by [`sealed_raw`].
+    fn sealed(plaintext: &[u8], expiration: &str) -> String {
+        let pad = 16 - plaintext.len() % 16;
+        let mut blocks = plaintext.to_vec();
+        blocks.extend(std::iter::repeat_n(u8::try_from(pad).unwrap(), pad));
+        sealed_raw(&blocks, expiration, None)
+    }
+
+    fn codec() -> IronCodec {
+        IronCodec::builder(Password::new(PW).unwrap())
+            .suffix(Suffix::None)
+            .build()
+    }
+
+    fn kind(token: &str) -> &'static str {
+        let now = time::OffsetDateTime::from_unix_timestamp(T0_MS / 1000).unwrap();
+        match codec().decode_at::<Value>(token, now) {
+            Ok(_) => "Ok",
+            Err(Error::Malformed) => "Malformed",
+            Err(Error::InvalidSignature) => "InvalidSignature",
+            Err(Error::Expired { .. }) => "Expired",
+            Err(Error::Deserialize(_)) => "Deserialize",
+            Err(Error::TooLarge { .. }) => "TooLarge",
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn iron_hostile_inputs_fail_with_the_exact_error_kind() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let ok = sealed(br#"{"a":1}"#, "");
+        assert_eq!(kind(&ok), "Ok", "the crafting itself is right");
+        let cases: Vec<(&str, String, &str)> = vec![
+            // After the MAC: a password holder's mistakes.
+            (
+                "padding byte 0",
+                sealed_raw(&[0u8; 16], "", None),
+                "Malformed",
+            ),
+            (
+                "padding byte 17",
+                sealed_raw(&[17u8; 16], "", None),
+                "Malformed",
+            ),
+            (
+                "padding bytes differ",
+                sealed_raw(&[b'1', 3, 2, 3].repeat(4), "", None),
+                "Malformed",
+            ),
+            ("only padding", sealed(b"", ""), "Deserialize"),
+            ("not UTF-8", sealed(b"\"\xff\"", ""), "Deserialize"),
+            ("lone surrogate", sealed(br#""\ud800""#, ""), "Deserialize"),
+            (
+                "nested 200 deep",
+                sealed(deep.as_bytes(), ""),
+                "Deserialize",
+            ),
+            (
+                "trailing garbage",
+                sealed(br#"{"a":1} x"#, ""),
+                "Deserialize",
+            ),
+            ("NaN", sealed(b"NaN", ""), "Deserialize"),
+            ("expired at 0", sealed(b"1", "0"), "Expired"),
+            (
+                "expired 60 s ago",
+                sealed(b"1", &(T0_MS - 60_000).to_string()),
+                "Expired",
+            ),
+            (
+                "still within the skew",
+                sealed(b"1", &(T0_MS - 59_999).to_string()),
+                "Ok",
+            ),
+            (
+                "u64::MAX ms",
+                sealed(b"1", &u64::MAX.to_string()),
+                "Malformed",
+            ),
+            (
+                "past year 9999",
+                sealed(b"1", "253402300800000"),
+                "Malformed",
+            ),
+            ("last ms of 9999", sealed(b"1", "253402300799999"), "Ok"),
+            (
+                "21 digits",
+                sealed(b"1", "100000000000000000000"),
+                "Malformed",
+            ),
+            (
+                "IV of 15 bytes, MAC'd",
+                sealed_raw(
+                    b"1\x0f\x0f\x0f\x0f\x0f\x0f\x0f\x0f\x0f\x0f\x0f\x0f\x0f\x0f\x0f",
+                    "",
+                    Some(&b64(&[7u8; 15])),
+                ),
+                "Malformed",
+            ),
+            // Before the MAC: shapes.
+            (
+                "ciphertext not whole blocks",
+                ok.replacen(&ok.split('*').nth(4).unwrap().to_string(), "AAAA", 1),
+                "Malformed",
+            ),
+            (
+                "empty ciphertext",
+                {
+                    let f: Vec<&str> = ok.split('*').collect();
+                    format!(
+                        "{}*{}*{}*{}**{}*{}*{}",
+                        f[0], f[1], f[2], f[3], f[5], f[6], f[7]
+                    )
+                },
+                "Malformed",
+            ),
+            (
+                "password id with a dash",
+                ok.replacen("Fe26.2**", "Fe26.2*a-b*", 1),
+                "Malformed",
+            ),
+            (
+                "password id 65 characters",
+                ok.replacen("Fe26.2**", &format!("Fe26.2*{}*", "a".repeat(65)), 1),
+                "Malformed",
+            ),
+            (
+                "unknown password id",
+                ok.replacen("Fe26.2**", "Fe26.2*zz*", 1),
+                "InvalidSignature",
+            ),
+            ("a space", format!(" {ok}"), "Malformed"),
+            ("a newline", format!("{ok}\n"), "Malformed"),
+            ("suffix on a bare codec", format!("{ok}~2"), "Malformed"),
+            ("Fe26.1", ok.replacen("Fe26.2", "Fe26.1", 1), "Malformed"),
+            ("only stars", "*".repeat(7), "Malformed"),
+            ("4097 bytes", "A".repeat(4097), "TooLarge"),
+            (
+                "non-ASCII in a salt",
+                ok.replacen(SALT_A, &format!("é{}", &SALT_A[2..]), 1),
+                "Malformed",
+            ),
+        ];
+        for (name, token, want) in cases {
+            assert_eq!(kind(&token), want, "{name}");
+        }
+    }
+}

@@ -41,7 +41,11 @@ mod integration_axum;
 mod interop_django;
 #[cfg(feature = "flask")]
 mod interop_flask;
+#[cfg(feature = "iron")]
+mod interop_iron;
 mod interop_native;
+#[cfg(feature = "iron")]
+mod iron;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod native;
