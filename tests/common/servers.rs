@@ -385,15 +385,24 @@ impl RedisCluster {
             .collect()
     }
 
-    /// Waits until every running node reports `cluster_state:ok` (20 s at most).
+    /// Waits until every running node reports `cluster_state:ok` and sees every
+    /// master with a replica (20 s at most).
     pub fn wait_until_ok(&self) {
+        let running = self.nodes.iter().filter(|n| n.is_running()).count();
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            let ok = self
-                .nodes
-                .iter()
-                .filter(|n| n.is_running())
-                .all(|n| n.text(&["CLUSTER", "INFO"]).contains("cluster_state:ok"));
+            let ok = self.nodes.iter().filter(|n| n.is_running()).all(|n| {
+                let replicas = n
+                    .text(&["CLUSTER", "NODES"])
+                    .lines()
+                    .filter(|l| {
+                        l.split_whitespace()
+                            .nth(2)
+                            .is_some_and(|f| f.contains("slave"))
+                    })
+                    .count();
+                n.text(&["CLUSTER", "INFO"]).contains("cluster_state:ok") && replicas * 2 == running
+            });
             if ok {
                 return;
             }
@@ -402,41 +411,50 @@ impl RedisCluster {
         panic!("the cluster did not reach cluster_state:ok within 20 s");
     }
 
-    /// The index in `nodes` of the master that holds `key`'s slot, and of its
-    /// replica.
+    /// The index in `nodes` of the master that holds `key`'s slot, and of its replica
+    /// (waiting up to 20 s for the cluster to show both).
     pub fn master_and_replica_of(&self, key: &str) -> (usize, usize) {
-        let any = self.nodes.iter().find(|n| n.is_running()).unwrap();
-        let slot: u16 = any.command(&["CLUSTER", "KEYSLOT", key]).unwrap()[1..]
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(found) = self.find_master_and_replica(key) {
+                return found;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no master with a replica for {key} within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn find_master_and_replica(&self, key: &str) -> Option<(usize, usize)> {
+        let any = self.nodes.iter().find(|n| n.is_running())?;
+        let slot: u16 = any.command(&["CLUSTER", "KEYSLOT", key])?[1..]
             .parse()
-            .unwrap();
+            .ok()?;
         let table = any.text(&["CLUSTER", "NODES"]);
         let rows: Vec<Vec<&str>> = table
             .lines()
             .map(|l| l.split_whitespace().collect())
+            .filter(|row: &Vec<&str>| row.len() >= 8)
             .collect();
-        let port_of = |row: &Vec<&str>| -> u16 {
-            let address = row[1].split('@').next().unwrap();
-            address.rsplit(':').next().unwrap().parse().unwrap()
+        let port_of = |row: &Vec<&str>| -> Option<u16> {
+            let address = row[1].split('@').next()?;
+            address.rsplit(':').next()?.parse().ok()
         };
-        let master = rows
-            .iter()
-            .find(|row| {
-                row[2].contains("master")
-                    && row[8..].iter().any(|range| {
-                        let (start, end) = range.split_once('-').unwrap_or((range, range));
-                        match (start.parse::<u16>(), end.parse::<u16>()) {
-                            (Ok(start), Ok(end)) => (start..=end).contains(&slot),
-                            _ => false,
-                        }
-                    })
-            })
-            .expect("a master for the slot");
-        let replica = rows
-            .iter()
-            .find(|row| row[3] == master[0])
-            .expect("a replica of the master");
-        let index = |port: u16| self.nodes.iter().position(|n| n.port == port).unwrap();
-        (index(port_of(master)), index(port_of(replica)))
+        let master = rows.iter().find(|row| {
+            row[2].contains("master")
+                && row[8..].iter().any(|range| {
+                    let (start, end) = range.split_once('-').unwrap_or((range, range));
+                    match (start.parse::<u16>(), end.parse::<u16>()) {
+                        (Ok(start), Ok(end)) => (start..=end).contains(&slot),
+                        _ => false,
+                    }
+                })
+        })?;
+        let replica = rows.iter().find(|row| row[3] == master[0])?;
+        let index = |port: u16| self.nodes.iter().position(|n| n.port == port);
+        Some((index(port_of(master)?)?, index(port_of(replica)?)?))
     }
 
     /// Promotes the replica of the master holding `key` (`CLUSTER FAILOVER` on the
@@ -452,7 +470,10 @@ impl RedisCluster {
         );
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if self.master_and_replica_of(key).0 == replica {
+            if self
+                .find_master_and_replica(key)
+                .is_some_and(|(master, _)| master == replica)
+            {
                 self.wait_until_ok();
                 return replica;
             }
