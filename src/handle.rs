@@ -361,7 +361,8 @@ impl<T: TypedSession> Typed<T> {
     }
 
     /// Changes the value with `f` and stores it in the session; fails as
-    /// [`Typed::set`] does.
+    /// [`Typed::set`] does (the session then keeps its old value, while this one keeps
+    /// the change).
     pub fn update(&mut self, f: impl FnOnce(&mut T)) -> Result<(), Error> {
         f(&mut self.value);
         self.session.insert(T::KEY, &self.value)
