@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::Error;
@@ -95,9 +95,9 @@ impl SessionHandle {
         self.lock().try_get(key)
     }
 
-    /// A copy of the raw JSON value under `key`; see [`Session::get_value`].
-    pub fn get_value(&self, key: &str) -> Option<Value> {
-        self.lock().get_value(key).cloned()
+    /// A copy of the JSON text of the value under `key`; see [`Session::get_value`].
+    pub fn get_value(&self, key: &str) -> Option<Box<RawValue>> {
+        self.lock().get_value(key).map(ToOwned::to_owned)
     }
 
     /// See [`Session::contains_key`].
@@ -120,7 +120,7 @@ impl SessionHandle {
     }
 
     /// See [`Session::remove`].
-    pub fn remove(&self, key: &str) -> Result<Option<Value>, Error> {
+    pub fn remove(&self, key: &str) -> Result<Option<Box<RawValue>>, Error> {
         self.lock().remove(key)
     }
 

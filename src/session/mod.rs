@@ -155,6 +155,7 @@ use crate::cookies::CookieConfig;
 use crate::error::Error;
 
 mod data;
+mod entries;
 mod policy;
 mod set_cookie;
 #[cfg(test)]

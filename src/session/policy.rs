@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use ::cookie::CookieJar;
-use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
 use super::data::new_session_id;
+use super::entries::Loaded;
 use super::{
     Session, SessionSource, SetCookie, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_REFRESH_INTERVAL,
@@ -207,7 +207,7 @@ impl SessionConfig {
     /// synchronous call cannot wait for it, and gives such sessions source
     /// [`SessionSource::RevocationUnavailable`].
     pub fn load(&self, cookie_header: impl AsRef<[u8]>) -> Session {
-        let session = self.load_unchecked(cookie_header, self.now());
+        let session = self.load_unchecked(cookie_header);
         self.bound(self.check_now(session))
     }
 
@@ -230,7 +230,7 @@ impl SessionConfig {
     /// The session of a request, like [`SessionConfig::load`], waiting for the
     /// [revocation store](SessionConfigBuilder::revocation) when there is one.
     pub async fn load_async(&self, cookie_header: impl AsRef<[u8]>) -> Session {
-        let session = self.load_unchecked(cookie_header, self.now());
+        let session = self.load_unchecked(cookie_header);
         let session = match &self.inner.revocation {
             Some(store) if session.source == SessionSource::Cookie => {
                 let verdict = store.is_revoked(&session).await;
@@ -252,8 +252,13 @@ impl SessionConfig {
     }
 
     /// The session of a request after every synchronous check, before the revocation
-    /// store.
-    fn load_unchecked(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> Session {
+    /// store. A request without a `Cookie:` header has no session: the clock is not
+    /// read.
+    fn load_unchecked(&self, cookie_header: impl AsRef<[u8]>) -> Session {
+        if cookie_header.as_ref().is_empty() {
+            return Session::fresh(SessionSource::NoCookie);
+        }
+        let now = self.now();
         let (result, chunks) = self
             .inner
             .cookie
@@ -296,7 +301,7 @@ impl SessionConfig {
 
     fn session_from(
         &self,
-        result: Result<Option<Verified<Map<String, Value>>>, Error>,
+        result: Result<Option<Verified<Loaded>>, Error>,
         now: OffsetDateTime,
     ) -> Session {
         let verified = match result {
@@ -306,7 +311,7 @@ impl SessionConfig {
             Err(Error::AmbiguousCookie) => return Session::fresh(SessionSource::Ambiguous),
             Err(_) => return Session::fresh(SessionSource::Invalid),
         };
-        let Some(mut session) = Session::from_object(verified) else {
+        let Some(mut session) = Session::from_loaded(verified) else {
             return Session::fresh(SessionSource::Invalid);
         };
         // A deadline past the end of the time range is no limit.
@@ -340,7 +345,6 @@ impl SessionConfig {
     /// and [`Error::ExpiryOutOfRange`] or [`Error::Serialize`] in the unlikely case that
     /// the expiry or data cannot be written.
     pub fn save(&self, session: &Session) -> Result<Option<SetCookie>, Error> {
-        let now = self.now();
         // A cookie is removed only when it was read and found wanting (or the session
         // was emptied); never when there was none, when the header was ambiguous
         // (cookie tossing), or when the revocation store could not be asked.
@@ -353,6 +357,7 @@ impl SessionConfig {
         if session.is_empty() {
             return Ok(self.removal(session, had_cookie));
         }
+        let now = self.now();
         let logged_in_at = session
             .user
             .as_ref()
@@ -390,14 +395,19 @@ impl SessionConfig {
         if loaded && !session.modified && !session.reissue && !refresh_due {
             return Ok(None);
         }
+        let new_id;
         let id = match &session.id {
-            Some(id) => id.clone(),
-            None => new_session_id()?,
+            Some(id) => id,
+            None => {
+                new_id = new_session_id()?;
+                &new_id
+            }
         };
+        let json = session.write_object(created_at, logged_in_at, id)?;
         let mut cookies = self
             .inner
             .cookie
-            .encode_chunks_until(&session.to_object(created_at, logged_in_at, id), expires_at)?;
+            .encode_json_chunks_until(json, expires_at)?;
         // The browser keeps the cookie as long as a server may accept it: a server
         // whose clock runs behind wrote the expiry, the leeway covers that.
         let leeway = self.inner.cookie.codec().leeway();
