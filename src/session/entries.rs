@@ -24,7 +24,7 @@ use crate::codec::{json_depth_within, MAX_JSON_DEPTH};
 #[derive(Clone, Debug)]
 enum Text {
     Loaded(Range<usize>),
-    Owned(Box<str>),
+    Owned(String),
 }
 
 #[derive(Clone, Debug)]
@@ -107,7 +107,7 @@ impl Entries {
                     return false;
                 }
                 if let Some(entry) = self.list.get_mut(index) {
-                    entry.value = Text::Owned(json.into_boxed_str());
+                    entry.value = Text::Owned(json);
                 }
                 true
             }
@@ -115,8 +115,8 @@ impl Entries {
                 self.list.insert(
                     index,
                     Entry {
-                        key: Text::Owned(key.into_boxed_str()),
-                        value: Text::Owned(json.into_boxed_str()),
+                        key: Text::Owned(key),
+                        value: Text::Owned(json),
                     },
                 );
                 true

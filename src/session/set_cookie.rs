@@ -1,6 +1,6 @@
 //! [`SetCookie`]: the response headers of a saved session.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use ::cookie::Cookie;
 
@@ -40,7 +40,16 @@ impl SetCookie {
         if cookies.is_empty() {
             return None;
         }
-        let values = cookies.iter().map(Cookie::to_string).collect();
+        let values = cookies
+            .iter()
+            .map(|cookie| {
+                // Room for the attributes, so that formatting does not grow the buffer.
+                let mut value =
+                    String::with_capacity(cookie.name().len() + cookie.value().len() + 160);
+                let _ = write!(value, "{cookie}");
+                value
+            })
+            .collect();
         Some(Self {
             cookies,
             values,
