@@ -116,11 +116,8 @@ async fn logout(session: Session) -> HttpResponse {
     redirect("/")
 }
 
-async fn logout_everywhere(
-    revocations: web::Data<common::Revocations>,
-    session: Session,
-) -> HttpResponse {
-    match common::logout_everywhere(&session, &revocations, FRAMEWORK).await {
+async fn logout_everywhere(session: Session) -> HttpResponse {
+    match common::logout_everywhere(&session, FRAMEWORK).await {
         Ok(()) => redirect("/"),
         Err(page) => html(page.status, page.html),
     }
@@ -165,12 +162,10 @@ async fn main() -> std::io::Result<()> {
         }
     };
     let sessions = settings.sessions;
-    let revocations = web::Data::new(settings.revocations);
     let port = settings.port;
     let padding = settings.max_chunks > 1;
     let server = HttpServer::new(move || {
         let app = App::new()
-            .app_data(revocations.clone())
             .wrap(SessionMiddleware::new(sessions.clone()).origin_guard(OriginGuard::new()))
             .route("/", web::get().to(index))
             .route("/login", web::get().to(login_form))

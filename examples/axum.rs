@@ -67,7 +67,7 @@
 
 mod common;
 
-use axum::extract::{Form, State};
+use axum::extract::Form;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -105,11 +105,8 @@ async fn logout(session: Session) -> Redirect {
     Redirect::to("/")
 }
 
-async fn logout_everywhere(
-    State(revocations): State<common::Revocations>,
-    session: Session,
-) -> Response {
-    match common::logout_everywhere(&session, &revocations, FRAMEWORK).await {
+async fn logout_everywhere(session: Session) -> Response {
+    match common::logout_everywhere(&session, FRAMEWORK).await {
         Ok(()) => Redirect::to("/").into_response(),
         Err(page) => (status(page.status), Html(page.html)).into_response(),
     }
@@ -184,9 +181,7 @@ async fn main() {
         if settings.max_chunks > 1 {
             router = router.route("/padding", get(padding_page).post(set_padding));
         }
-        router
-            .with_state(settings.revocations)
-            .layer(SessionLayer::new(settings.sessions).origin_guard(OriginGuard::new()))
+        router.layer(SessionLayer::new(settings.sessions).origin_guard(OriginGuard::new()))
     };
     let port = settings.port;
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {

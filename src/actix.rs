@@ -164,7 +164,10 @@ where
             // an `Err` comes only from an inner middleware and has no response to carry
             // a cookie.
             let mut response = service.call(request).await?.map_into_left_body();
-            let saved = handle.with(|session| config.save(session));
+            let saved = handle.with(|session| {
+                crate::handle::log_unsaved_change(session);
+                config.save(session)
+            });
             match saved {
                 Ok(None) => Ok(response),
                 Ok(Some(update)) => {

@@ -232,6 +232,35 @@ pub(crate) mod body {
     pub const CROSS_ORIGIN: &str = "403 Forbidden: cross-origin request refused";
 }
 
+/// Logs that a handler changed a session whose cookie is left alone, so the change is
+/// lost (see [`SessionSource::RevocationUnavailable`] and
+/// [`SessionSource::Unreadable`]): at most once a minute per process, since during an
+/// outage every such request would say the same.
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub(crate) fn log_unsaved_change(session: &Session) {
+    use std::time::{Duration as StdDuration, Instant};
+    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+    let source = session.source();
+    if !session.is_modified()
+        || !matches!(
+            source,
+            SessionSource::RevocationUnavailable | SessionSource::Unreadable
+        )
+    {
+        return;
+    }
+    let mut last = LAST.lock().unwrap_or_else(PoisonError::into_inner);
+    if last.is_some_and(|at| at.elapsed() < StdDuration::from_secs(60)) {
+        return;
+    }
+    *last = Some(Instant::now());
+    tracing::warn!(
+        source = ?source,
+        "sessionlib: a changed session was not saved, to keep the request's cookie \
+         (logged at most once a minute)"
+    );
+}
+
 /// All `Cookie:` header values of a request joined with `"; "` (HTTP/2 clients may
 /// send one header per cookie).
 pub(crate) fn join_cookie_headers<'a>(

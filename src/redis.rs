@@ -1,18 +1,19 @@
 //! A [`Revocation`] store in Redis, shared by a fleet of servers (feature `redis`).
 //!
-//! [`RedisRevocation`] offers the operations of
-//! [`MemoryRevocation`](crate::MemoryRevocation), kept in Redis so that every server
-//! sees them:
+//! [`RedisRevocation`] keeps the operations of
+//! [`MemoryRevocation`](crate::MemoryRevocation) in Redis so that every server sees
+//! them. Call them through the session configuration, which reads its clock and
+//! margin ([`crate::revocation`]):
 //!
-//! - **log out everywhere** ([`RedisRevocation::revoke_user`]): a per-user epoch;
-//!   every session of the user logged in at or before it is refused;
-//! - **ban** ([`RedisRevocation::ban`], [`RedisRevocation::unban`]);
-//! - **revoke one session** ([`RedisRevocation::revoke_session`]): a per-session
-//!   deny list keyed by the [session id](crate::Session::id), each entry with a Redis
-//!   TTL of the session's remaining lifetime (until its
-//!   [deadline](crate::Session::deadline) plus
-//!   [`SESSION_REVOCATION_MARGIN`](crate::revocation::SESSION_REVOCATION_MARGIN)), so
-//!   entries expire by themselves when no cookie of the session can be valid any more.
+//! - **log out everywhere** ([`SessionConfig::revoke_user`](crate::SessionConfig::revoke_user)):
+//!   a per-user epoch; every session of the user logged in at or before it is refused;
+//! - **ban** ([`SessionConfig::ban`](crate::SessionConfig::ban),
+//!   [`SessionConfig::unban`](crate::SessionConfig::unban));
+//! - **revoke one session**
+//!   ([`SessionConfig::revoke_session`](crate::SessionConfig::revoke_session)): a
+//!   per-session deny list keyed by the [session id](crate::Session::id), each entry
+//!   with a Redis TTL of as long as any cookie of the session can be valid, so entries
+//!   expire by themselves.
 //!
 //! # Keys
 //!
@@ -43,10 +44,14 @@
 //!   sessions are accepted without the check (`Ok(false)`: a revoked session is
 //!   accepted too); after it, as fail closed.
 //!
-//! The outage starts at the first failed call and ends at the first successful one;
-//! the connection is re-established in the background, so the store recovers by
-//! itself when Redis is back. Failures are logged with `tracing` (the start and the
-//! end of an outage), with no key, user or session data.
+//! The outage starts at the first failed call and ends only once Redis has answered
+//! every call for a steady period as long as the bound. A Redis that fails on and off
+//! is one outage: calls it answers in between are checked as usual, but no failure
+//! starts a new allowance, so revoked sessions are accepted unchecked for at most the
+//! bound in all until Redis has been steady for that long again. The connection is
+//! re-established in the background, so the store recovers by itself when Redis is
+//! back. Failures are logged with `tracing` (the start and the end of an outage), with
+//! no key, user or session data.
 //!
 //! Revocations and bans are as durable as Redis makes them: with the default
 //! snapshotting, a crash can lose the last writes; configure `appendonly yes` (and
@@ -59,22 +64,19 @@
 //! building it needs no Redis.
 //!
 //! ```no_run
-//! use std::sync::Arc;
 //! use sessionlib::redis::RedisRevocation;
 //! use sessionlib::{CookieConfig, Key, Keyring, SessionConfig};
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let revocations = Arc::new(
-//!     RedisRevocation::builder("redis://127.0.0.1:6379/")?
-//!         .timeout(std::time::Duration::from_millis(200))
-//!         .cache_ttl(std::time::Duration::from_millis(500))
-//!         .build(),
-//! );
+//! let revocations = RedisRevocation::builder("redis://127.0.0.1:6379/")?
+//!     .timeout(std::time::Duration::from_millis(200))
+//!     .cache_ttl(std::time::Duration::from_millis(500))
+//!     .build();
 //! let cookie = CookieConfig::builder(Keyring::new(Key::generate())).try_build()?;
 //! let sessions = SessionConfig::builder(cookie)
-//!     .revocation(revocations.clone())
+//!     .revocation(revocations)
 //!     .build();
 //! // "Log out everywhere", on every server of the fleet:
-//! revocations.revoke_user("cobra").await?;
+//! sessions.revoke_user("cobra").await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -90,7 +92,7 @@ use ::redis::{Client, RedisError};
 use time::OffsetDateTime;
 
 use crate::revocation::{
-    session_entry_end, unix_millis, user_revokes, BoxFuture, Revocation, RevocationError, UserState,
+    unix_millis, user_revokes, BoxFuture, Revocation, RevocationError, UserState,
 };
 use crate::session::Session;
 
@@ -102,6 +104,9 @@ pub const DEFAULT_KEY_PREFIX: &str = "sessionlib:";
 
 /// The most entries the local cache holds; it is emptied when full.
 const CACHE_CAPACITY: usize = 100_000;
+
+/// The longest TTL written: a century, in milliseconds.
+const MAX_TTL_MS: u128 = 100 * 365 * 86_400 * 1000;
 
 /// The value of a banned user's key.
 const BANNED: &str = "banned";
@@ -116,6 +121,13 @@ const REVOKE_USER_SCRIPT: &str = "local v = redis.call('GET', KEYS[1]) \
 const UNBAN_SCRIPT: &str = "if redis.call('GET', KEYS[1]) == 'banned' then \
     redis.call('SET', KEYS[1], ARGV[1]) return 1 end return 0";
 
+/// Sets a session's deny-list entry with a TTL of ARGV[1] milliseconds, unless it
+/// already has a longer one (or none: `PTTL` -1).
+const REVOKE_SESSION_SCRIPT: &str = "local t = redis.call('PTTL', KEYS[1]) \
+    if t == -1 then return 0 end \
+    if t < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], 1, 'PX', ARGV[1]) end \
+    return 1";
+
 /// A [`Revocation`] store in Redis; see the [module docs](self).
 pub struct RedisRevocation {
     client: Client,
@@ -126,7 +138,16 @@ pub struct RedisRevocation {
     cache_ttl: Duration,
     fail_open_for: Duration,
     cache: Mutex<HashMap<String, (Option<String>, Instant)>>,
-    outage_since: Mutex<Option<Instant>>,
+    outage: Mutex<Option<Outage>>,
+}
+
+/// An outage of Redis: from the first failed call until Redis has answered every call
+/// for a steady period (the fail-open bound), so that a Redis failing on and off is
+/// one outage, not many.
+#[derive(Debug, Clone, Copy)]
+struct Outage {
+    since: Instant,
+    last_failure: Instant,
 }
 
 impl fmt::Debug for RedisRevocation {
@@ -186,7 +207,9 @@ impl RedisRevocationBuilder {
     /// Fail open for at most `bound`: while Redis has been failing for less than
     /// `bound`, sessions are accepted without the revocation check; after that, and
     /// with a zero bound, the check fails (fail closed: the request gets no session,
-    /// the cookie is kept).
+    /// the cookie is kept). An outage ends only after Redis has answered every call
+    /// for `bound` in a row, so a Redis that fails on and off gets one allowance, not
+    /// one per failure (see "When Redis cannot answer" in the module docs).
     ///
     /// Defaults to zero (fail closed).
     pub fn fail_open_for(mut self, bound: Duration) -> Self {
@@ -222,7 +245,7 @@ impl RedisRevocationBuilder {
             cache_ttl: self.cache_ttl,
             fail_open_for: self.fail_open_for,
             cache: Mutex::new(HashMap::new()),
-            outage_since: Mutex::new(None),
+            outage: Mutex::new(None),
         }
     }
 }
@@ -274,61 +297,6 @@ impl RedisRevocation {
         })
     }
 
-    /// Logs `user` out everywhere: every session of the user logged in until now is
-    /// revoked, on every server. A login after this call is not affected; a banned
-    /// user stays banned.
-    pub async fn revoke_user(&self, user: &str) -> Result<(), RevocationError> {
-        self.revoke_user_at(user, OffsetDateTime::now_utc()).await
-    }
-
-    /// Like [`RedisRevocation::revoke_user`], revoking sessions logged in at or before
-    /// `at`. The epoch only moves forward.
-    pub async fn revoke_user_at(
-        &self,
-        user: &str,
-        at: OffsetDateTime,
-    ) -> Result<(), RevocationError> {
-        let key = self.user_key(user);
-        let mut script = ::redis::cmd("EVAL");
-        script
-            .arg(REVOKE_USER_SCRIPT)
-            .arg(1)
-            .arg(&key)
-            .arg(unix_millis(at));
-        self.write(&key, |mut c| async move {
-            script.query_async::<i64>(&mut c).await.map(drop)
-        })
-        .await
-    }
-
-    /// Bans `user`: every session of the user, existing or new, is revoked until
-    /// [`RedisRevocation::unban`].
-    pub async fn ban(&self, user: &str) -> Result<(), RevocationError> {
-        let key = self.user_key(user);
-        let mut set = ::redis::cmd("SET");
-        set.arg(&key).arg(BANNED);
-        self.write(
-            &key,
-            |mut c| async move { set.query_async::<()>(&mut c).await },
-        )
-        .await
-    }
-
-    /// Lifts a ban. Sessions that existed before the ban stay revoked.
-    pub async fn unban(&self, user: &str) -> Result<(), RevocationError> {
-        let key = self.user_key(user);
-        let mut script = ::redis::cmd("EVAL");
-        script
-            .arg(UNBAN_SCRIPT)
-            .arg(1)
-            .arg(&key)
-            .arg(unix_millis(OffsetDateTime::now_utc()));
-        self.write(&key, |mut c| async move {
-            script.query_async::<i64>(&mut c).await.map(drop)
-        })
-        .await
-    }
-
     /// Whether `user` is banned (asks Redis, not the cache).
     pub async fn is_banned(&self, user: &str) -> Result<bool, RevocationError> {
         let key = self.user_key(user);
@@ -339,32 +307,6 @@ impl RedisRevocation {
             .await
             .map_err(RevocationError::new)?;
         Ok(value.as_deref() == Some(BANNED))
-    }
-
-    /// Revokes one session, by its [id](Session::id), on every server: every copy of
-    /// its cookie is refused, other sessions of the same user are not. The entry
-    /// expires by itself (a Redis TTL) at the session's
-    /// [deadline](Session::deadline) plus
-    /// [`SESSION_REVOCATION_MARGIN`](crate::revocation::SESSION_REVOCATION_MARGIN).
-    /// Returns `Ok(false)`, doing nothing, for a session without an id or an expiry
-    /// (one not loaded from a cookie: there is nothing to revoke).
-    pub async fn revoke_session(&self, session: &Session) -> Result<bool, RevocationError> {
-        let (Some(id), Some(end)) = (session.id(), session_entry_end(session)) else {
-            return Ok(false);
-        };
-        let ttl_ms = (end - OffsetDateTime::now_utc()).whole_milliseconds();
-        let Ok(ttl_ms) = u64::try_from(ttl_ms.max(1)) else {
-            return Ok(false);
-        };
-        let key = self.session_key(id);
-        let mut set = ::redis::cmd("SET");
-        set.arg(&key).arg(1).arg("PX").arg(ttl_ms);
-        self.write(
-            &key,
-            |mut c| async move { set.query_async::<()>(&mut c).await },
-        )
-        .await?;
-        Ok(true)
     }
 
     /// Whether the session with this id is revoked (asks Redis, not the cache).
@@ -446,38 +388,44 @@ impl RedisRevocation {
         Ok(self.connection.get_or_init(|| manager).clone())
     }
 
+    /// Ends the outage once Redis has answered steadily: no failure for as long as
+    /// the fail-open bound.
     fn note_success(&self) {
-        let mut since = self
-            .outage_since
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(start) = since.take() {
-            tracing::warn!(
-                outage_ms = start.elapsed().as_millis() as u64,
-                "sessionlib: Redis revocation store answers again"
-            );
+        let mut outage = self.outage_lock();
+        if let Some(current) = *outage {
+            if current.last_failure.elapsed() >= self.fail_open_for {
+                *outage = None;
+                tracing::warn!(
+                    outage_ms = current.since.elapsed().as_millis() as u64,
+                    "sessionlib: Redis revocation store answers again"
+                );
+            }
         }
     }
 
-    /// Records a failure; returns how long the outage has lasted.
-    fn note_failure(&self, failure: &Failure) -> Duration {
-        let mut since = self
-            .outage_since
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match *since {
-            Some(start) => start.elapsed(),
+    /// Records a failure, starting an outage if there is none.
+    fn note_failure(&self, failure: &Failure) {
+        let now = Instant::now();
+        let mut outage = self.outage_lock();
+        match &mut *outage {
+            Some(current) => current.last_failure = now,
             None => {
-                *since = Some(Instant::now());
+                *outage = Some(Outage {
+                    since: now,
+                    last_failure: now,
+                });
                 tracing::error!(
                     error = %failure,
                     cause = ?std::error::Error::source(failure).map(ToString::to_string),
                     fail_open_ms = self.fail_open_for.as_millis() as u64,
                     "sessionlib: Redis revocation store unavailable"
                 );
-                Duration::ZERO
             }
         }
+    }
+
+    fn outage_lock(&self) -> std::sync::MutexGuard<'_, Option<Outage>> {
+        self.outage.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn cache_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Option<String>, Instant)>> {
@@ -576,15 +524,93 @@ impl Revocation for RedisRevocation {
             }
         })
     }
+
+    /// Raises the user's epoch to `until` (it only moves forward; a ban stays), on
+    /// every server.
+    fn revoke_user_until<'a>(
+        &'a self,
+        user: &'a str,
+        until: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        Box::pin(async move {
+            let key = self.user_key(user);
+            let mut script = ::redis::cmd("EVAL");
+            script
+                .arg(REVOKE_USER_SCRIPT)
+                .arg(1)
+                .arg(&key)
+                .arg(unix_millis(until));
+            self.write(&key, |mut c| async move {
+                script.query_async::<i64>(&mut c).await.map(drop)
+            })
+            .await
+        })
+    }
+
+    fn ban<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<(), RevocationError>> {
+        Box::pin(async move {
+            let key = self.user_key(user);
+            let mut set = ::redis::cmd("SET");
+            set.arg(&key).arg(BANNED);
+            self.write(
+                &key,
+                |mut c| async move { set.query_async::<()>(&mut c).await },
+            )
+            .await
+        })
+    }
+
+    fn unban_until<'a>(
+        &'a self,
+        user: &'a str,
+        until: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        Box::pin(async move {
+            let key = self.user_key(user);
+            let mut script = ::redis::cmd("EVAL");
+            script
+                .arg(UNBAN_SCRIPT)
+                .arg(1)
+                .arg(&key)
+                .arg(unix_millis(until));
+            self.write(&key, |mut c| async move {
+                script.query_async::<i64>(&mut c).await.map(drop)
+            })
+            .await
+        })
+    }
+
+    /// A deny-list entry with a Redis TTL of `ttl` (at least one millisecond). A later
+    /// call for the same id never shortens it.
+    fn revoke_session_for<'a>(
+        &'a self,
+        id: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        Box::pin(async move {
+            // Longer than any session: a century (Redis refuses TTLs past its clock's
+            // range).
+            let ttl_ms = u64::try_from(ttl.as_millis().clamp(1, MAX_TTL_MS)).unwrap_or(1);
+            let key = self.session_key(id);
+            let mut script = ::redis::cmd("EVAL");
+            script
+                .arg(REVOKE_SESSION_SCRIPT)
+                .arg(1)
+                .arg(&key)
+                .arg(ttl_ms);
+            self.write(&key, |mut c| async move {
+                script.query_async::<i64>(&mut c).await.map(drop)
+            })
+            .await
+        })
+    }
 }
 
 impl RedisRevocation {
     /// How long the current outage has lasted (zero when there is none).
     fn outage_duration(&self) -> Duration {
-        self.outage_since
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .map_or(Duration::ZERO, |start| start.elapsed())
+        self.outage_lock()
+            .map_or(Duration::ZERO, |outage| outage.since.elapsed())
     }
 }
 

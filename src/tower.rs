@@ -128,8 +128,10 @@ where
             let handle = SessionHandle::new(session, layer.config.clone());
             request.extensions_mut().insert(handle.clone());
             let mut response = inner.call(request).await?;
-            let saved =
-                handle.with(|session| layer.config.save_headers(session, response.headers_mut()));
+            let saved = handle.with(|session| {
+                crate::handle::log_unsaved_change(session);
+                layer.config.save_headers(session, response.headers_mut())
+            });
             match saved {
                 Ok(_) => Ok(response),
                 Err(error) => {

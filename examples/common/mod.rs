@@ -9,50 +9,18 @@ use std::sync::Arc;
 use base64::Engine;
 use sessionlib::handle::SessionHandle;
 use sessionlib::{
-    CookieConfig, Key, KeyError, Keyring, MemoryRevocation, RevocationError, SessionConfig,
+    CookieConfig, Key, KeyError, Keyring, MemoryRevocation, Revocation, SessionConfig,
 };
-use time::OffsetDateTime;
 
 /// The app's settings, read once at start-up.
 pub struct Settings {
     /// Sessions: keys, cookie, expiry and the revocation store.
     pub sessions: SessionConfig,
-    /// The revocation store behind "log out everywhere".
-    pub revocations: Revocations,
     /// The port on 127.0.0.1.
     pub port: u16,
     /// The most cookies a session may be split into (`SESSIONLIB_MAX_CHUNKS`, 1 to 4);
     /// above 1 the app also serves `GET`/`POST /padding`.
     pub max_chunks: usize,
-}
-
-/// The revocation store: Redis, shared by every server, when `SESSIONLIB_REDIS_URL` is
-/// set; otherwise in memory, for this process only.
-#[derive(Clone)]
-pub enum Revocations {
-    /// `MemoryRevocation`: this server only.
-    Memory(Arc<MemoryRevocation>),
-    /// `RedisRevocation`: every server on the same Redis.
-    #[cfg(feature = "redis")]
-    Redis(Arc<sessionlib::redis::RedisRevocation>),
-}
-
-impl Revocations {
-    /// Logs `user` out everywhere: every session logged in at or before `at`.
-    pub async fn revoke_user_at(
-        &self,
-        user: &str,
-        at: OffsetDateTime,
-    ) -> Result<(), RevocationError> {
-        match self {
-            Revocations::Memory(store) => {
-                store.revoke_user_at(user, at);
-                Ok(())
-            }
-            #[cfg(feature = "redis")]
-            Revocations::Redis(store) => store.revoke_user_at(user, at).await,
-        }
-    }
 }
 
 /// An optional environment variable parsed as a number with `check`, or what is wrong.
@@ -73,10 +41,12 @@ fn env_number<T: std::str::FromStr>(
     }
 }
 
-/// The revocation store the environment asks for (see the examples' docs).
-fn revocations() -> Result<Revocations, String> {
+/// The revocation store the environment asks for (see the examples' docs): Redis,
+/// shared by every server, when `SESSIONLIB_REDIS_URL` is set; otherwise in memory,
+/// for this process only.
+fn revocations() -> Result<Arc<dyn Revocation>, String> {
     let Ok(url) = std::env::var("SESSIONLIB_REDIS_URL") else {
-        return Ok(Revocations::Memory(Arc::new(MemoryRevocation::new())));
+        return Ok(Arc::new(MemoryRevocation::new()));
     };
     #[cfg(feature = "redis")]
     {
@@ -95,7 +65,7 @@ fn revocations() -> Result<Revocations, String> {
         }
         let store = builder.build();
         eprintln!("revocations: Redis ({store:?})");
-        Ok(Revocations::Redis(Arc::new(store)))
+        Ok(Arc::new(store))
     }
     #[cfg(not(feature = "redis"))]
     {
@@ -174,7 +144,7 @@ pub fn settings() -> Result<Settings, String> {
              off by {skew} s (a testing aid)."
         );
         let skew = time::Duration::seconds(skew);
-        cookie.clock(move || OffsetDateTime::now_utc() + skew)
+        cookie.clock(move || time::OffsetDateTime::now_utc() + skew)
     };
     let cookie = cookie
         .max_chunks(max_chunks)
@@ -189,23 +159,17 @@ pub fn settings() -> Result<Settings, String> {
         Err(_) => 1800,
     };
     let ttl = time::Duration::seconds(ttl_seconds);
-    let revocations = revocations()?;
     let sessions = SessionConfig::builder(cookie)
         .idle_timeout(ttl)
-        .refresh_interval((ttl / 10_i32).min(time::Duration::minutes(1)));
-    let sessions = match &revocations {
-        Revocations::Memory(store) => sessions.revocation(store.clone()),
-        #[cfg(feature = "redis")]
-        Revocations::Redis(store) => sessions.revocation(store.clone()),
-    };
-    let sessions = sessions.build();
+        .refresh_interval((ttl / 10_i32).min(time::Duration::minutes(1)))
+        .revocation(revocations()?)
+        .build();
     let port = match std::env::var("PORT") {
         Ok(text) => text.parse().map_err(|_| "PORT must be a port number")?,
         Err(_) => 8000,
     };
     Ok(Settings {
         sessions,
-        revocations,
         port,
         max_chunks,
     })
@@ -278,15 +242,9 @@ pub fn logout(session: &SessionHandle) {
 /// included (the caller redirects to `/`): on this server with the in-memory store, on
 /// every server with Redis. When the store cannot be reached, nothing changes and the
 /// answer is a 503 page.
-pub async fn logout_everywhere(
-    session: &SessionHandle,
-    revocations: &Revocations,
-    framework: &str,
-) -> Result<(), Page> {
+pub async fn logout_everywhere(session: &SessionHandle, framework: &str) -> Result<(), Page> {
     if let Some(user) = session.user_id() {
-        // The session clock, so that logins and logouts compare on one clock.
-        let now = session.config().now();
-        if revocations.revoke_user_at(&user, now).await.is_err() {
+        if session.config().revoke_user(&user).await.is_err() {
             let body = format!(
                 "<p class=\"flash error\">Could not log out everywhere: the session store \
                  is not available. Nothing was changed; please try again.</p>\n{LOGOUT_FORMS}"

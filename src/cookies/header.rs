@@ -23,9 +23,10 @@ impl CookieConfig {
         self.decode_header_chunks_at(header, self.now()).0
     }
 
-    /// Like [`CookieConfig::decode_header`] with `now` as the current time, also returning the chunk names the header
-    /// carried (all of them, unread, for a header too large to parse), so that the
-    /// session layer can remove those it no longer uses.
+    /// Like [`CookieConfig::decode_header`] with `now` as the current time, also
+    /// returning the chunk names the header carried (none for a header too large to
+    /// parse: nothing in it was read), so that the session layer can remove those it no
+    /// longer uses.
     pub(crate) fn decode_header_chunks_at<T: DeserializeOwned>(
         &self,
         header: impl AsRef<[u8]>,
@@ -37,7 +38,7 @@ impl CookieConfig {
                 len: header.len(),
                 max: MAX_COOKIE_HEADER_LEN,
             };
-            return (Err(error), ChunkSet::below(self.max_chunks));
+            return (Err(error), ChunkSet::default());
         }
         let chunks = Chunks::collect(cookie_pairs(header), &self.name, self.max_chunks);
         (self.decode_chunks(&chunks, now), chunks.seen())

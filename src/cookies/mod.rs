@@ -160,7 +160,9 @@
 //!   removes, in the same response, those a smaller session no longer uses (all of
 //!   them when the session ends or was refused, except for an ambiguous request,
 //!   which never gets removal cookies). A header too large to read
-//!   ([`MAX_COOKIE_HEADER_LEN`]) gets removal cookies for every chunk name.
+//!   ([`MAX_COOKIE_HEADER_LEN`]) proves nothing about the session cookie, so it gets
+//!   no cookie at all (see
+//!   [`SessionSource::Unreadable`](crate::session::SessionSource::Unreadable)).
 //!   [`CookieConfig::removal_cookies`] removes them all at the cookie layer.
 //! - **Writing** at the cookie layer: [`CookieConfig::encode_chunks_until`] returns the
 //!   cookies to set; [`CookieConfig::encode_until`] still makes one cookie or fails.

@@ -42,8 +42,18 @@ pub enum SessionSource {
     /// The cookie was valid but the revocation store could not answer (it failed, or
     /// it is asynchronous and the session was loaded with the synchronous
     /// [`SessionConfig::load`]). The request has no session, and the cookie is kept:
-    /// [`SessionConfig::save`] never removes it for this.
+    /// [`SessionConfig::save`] sends nothing for such a session, even when the handler
+    /// changed it, so an outage never logs anyone out for good. Changes made to it are
+    /// lost (the integrations log that).
     RevocationUnavailable,
+    /// The `Cookie:` header was too large to read
+    /// ([`MAX_COOKIE_HEADER_LEN`](crate::cookies::MAX_COOKIE_HEADER_LEN)), for example
+    /// because another host of the site set many large cookies (cookie bombing). It
+    /// proves nothing about the session cookie, so, as with
+    /// [`SessionSource::RevocationUnavailable`], the request has no session and
+    /// [`SessionConfig::save`] sends nothing for it: once the other cookies are gone
+    /// the user's session is back.
+    Unreadable,
 }
 
 /// A flash message: shown once, on the next page the user sees.
@@ -214,8 +224,7 @@ impl Session {
     /// a session left empty is deleted from the browser by [`SessionConfig::save`].
     ///
     /// This is the logout recipe: `session.clear()` (then, for "log out everywhere",
-    /// also revoke the user in the revocation store, such as
-    /// [`MemoryRevocation::revoke_user`](crate::MemoryRevocation::revoke_user)).
+    /// also [`SessionConfig::revoke_user`]).
     pub fn clear(&mut self) {
         if !self.is_empty() || self.lifetime.is_some() {
             self.modified = true;
@@ -229,18 +238,32 @@ impl Session {
         self.id = None;
     }
 
-    /// Logs the session in for `user`: the login recipe. It starts the session anew
-    /// ([`Session::regenerate`]: a new creation time and a new cookie, the data kept)
-    /// and records the user and the moment of login, which a revocation store
+    /// Logs the session in for `user`: the login recipe. It always starts the session
+    /// anew ([`Session::regenerate`]: a new session id, a new creation time and a new
+    /// cookie), and records the user and the moment of login, which a revocation store
     /// compares with the moment a user was logged out everywhere
-    /// ([`MemoryRevocation`](crate::MemoryRevocation)). The moment is the time the
-    /// session is saved, in milliseconds.
+    /// ([`SessionConfig::revoke_user`]). The moment is the time the session is saved,
+    /// in milliseconds.
     ///
-    /// To log in another user in a session that holds a previous user's data, call
-    /// [`Session::clear`] first.
+    /// What happens to the data depends on who the session belonged to:
+    ///
+    /// - **another user**: the session starts empty. Every value and every flash
+    ///   message it held is dropped (flash messages set before this call included, since
+    ///   they may be the previous user's), and so is its own lifetime
+    ///   ([`Session::set_lifetime`]). Flash messages and data set after this call are
+    ///   kept. A second user logging in on the same browser never sees the first one's
+    ///   data.
+    /// - **the same user, or nobody** (an anonymous visitor logging in): the data and
+    ///   flash messages are kept, so a cart filled before login survives it.
     pub fn log_in(&mut self, user: impl Into<String>) {
+        let user = user.into();
+        if self.user.as_ref().is_some_and(|previous| *previous != user) {
+            self.data.clear();
+            self.flashes.clear();
+            self.lifetime = None;
+        }
         self.regenerate();
-        self.user = Some(user.into());
+        self.user = Some(user);
         self.logged_in_at = None;
     }
 
@@ -274,7 +297,7 @@ impl Session {
     /// The session id: 128 random bits in base64url (22 characters), the same in every
     /// cookie of this session until [`Session::regenerate`], [`Session::log_in`] or
     /// [`Session::clear`]. A revocation store uses it to refuse one session
-    /// ([`MemoryRevocation::revoke_session`](crate::MemoryRevocation::revoke_session)).
+    /// ([`SessionConfig::revoke_session`]).
     /// `None` for a session that has not been saved yet (unless regenerated) and for
     /// a cookie written before ids existed.
     ///
@@ -284,10 +307,11 @@ impl Session {
         self.id.as_deref()
     }
 
-    /// The latest moment at which a cookie of this session can still be accepted:
-    /// its creation plus the configured absolute lifetime. `None` for a session that
-    /// was not loaded from a cookie. A per-session revocation must last this long,
-    /// since a copy of the cookie can be refreshed until then.
+    /// The latest moment at which this cookie of the session can still be accepted:
+    /// its creation plus the configured absolute lifetime (or its own lifetime, when
+    /// longer). `None` for a session that was not loaded from a cookie. Another copy of
+    /// the session given a longer lifetime can last longer, up to the maximum lifetime:
+    /// [`SessionConfig::revoke_session`] covers that.
     pub fn deadline(&self) -> Option<OffsetDateTime> {
         self.deadline
     }
@@ -423,6 +447,49 @@ mod tests {
         }
         s.clear();
         assert!(s.is_empty());
+    }
+
+    /// Second review, item 1: `log_in` as another user kept the previous user's data.
+    #[test]
+    fn logging_in_as_another_user_does_not_inherit_the_previous_users_data() {
+        let c = sessions();
+        let mut s = c.load_at("", t0());
+        s.insert("cart", &["apple"]).unwrap();
+        s.log_in("alice");
+        // An anonymous visitor who logs in keeps the cart.
+        assert_eq!(s.get::<Vec<String>>("cart"), Some(vec!["apple".to_owned()]));
+        s.insert("role", "admin").unwrap();
+        s.set_lifetime(Duration::hours(2)).unwrap();
+        s.flash("info", "for alice");
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        let mut s = c.load_at(&h, t0());
+        let alices = s.id().unwrap().to_owned();
+
+        // The same user logging in again keeps the data and gets a new id.
+        s.log_in("alice");
+        assert_eq!(s.get::<String>("role").as_deref(), Some("admin"));
+        assert_eq!(s.peek_flashes().len(), 1);
+        assert_ne!(s.id(), Some(alices.as_str()));
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+
+        // Another user starts from empty data, flashes and lifetime, with a new id.
+        let mut s = c.load_at(&h, t0());
+        let before = s.id().unwrap().to_owned();
+        s.flash("info", "set before the login");
+        s.log_in("bob");
+        assert_eq!(s.get::<String>("role"), None);
+        assert_eq!(s.get::<Vec<String>>("cart"), None);
+        assert!(s.peek_flashes().is_empty());
+        assert_eq!(s.lifetime(), None);
+        assert!(s.id().is_some() && s.id() != Some(before.as_str()));
+        assert_eq!(s.user_id(), Some("bob"));
+        // Set after the login: kept.
+        s.flash("info", "Welcome, bob");
+        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
+        let s = c.load_at(&h, t0());
+        assert_eq!(s.user_id(), Some("bob"));
+        assert_eq!(s.keys().count(), 0);
+        assert_eq!(s.peek_flashes(), [Flash::new("info", "Welcome, bob")]);
     }
 
     #[test]

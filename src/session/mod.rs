@@ -39,15 +39,22 @@
 //! # Loading never fails
 //!
 //! [`SessionConfig::load`] returns a fresh, empty session when the cookie is missing,
-//! malformed, forged, expired (idle timeout or absolute lifetime), ambiguous or
-//! revoked: an application never shows an error page for a bad cookie.
+//! malformed, forged, expired (idle timeout or absolute lifetime), ambiguous, revoked,
+//! unreadable (a `Cookie:` header too large to read) or could not be checked (the
+//! revocation store did not answer): an application never shows an error page for a
+//! bad cookie.
 //! [`Session::source`] says which it was, for logging.
 //!
 //! # When a cookie is sent
 //!
 //! [`SessionConfig::save`] returns `None` (no `Set-Cookie`) when nothing changed and no
-//! refresh is due, so most responses carry no cookie. Otherwise it returns a
-//! [`SetCookie`]:
+//! refresh is due, so most responses carry no cookie. It also returns `None`, whatever
+//! the handler did, for a session that proves nothing about the user's cookie: a
+//! request whose `Cookie:` header was too large to read ([`SessionSource::Unreadable`],
+//! cookie bombing) and a session the revocation store could not check
+//! ([`SessionSource::RevocationUnavailable`]). Writing over the cookie then (a new
+//! anonymous session, or a removal) would log the user out for good over something
+//! that passes. Otherwise it returns a [`SetCookie`]:
 //!
 //! - an empty session (no data and no flash messages) gets no cookie; if the request
 //!   carried one (valid or not), it gets a removal cookie, so [`Session::clear`] at
@@ -157,6 +164,7 @@ use crate::error::Error;
 mod data;
 mod entries;
 mod policy;
+mod revoke;
 mod set_cookie;
 #[cfg(test)]
 mod testing;

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::clock::IntoDuration;
 use crate::codec::Verified;
-use crate::cookies::CookieConfig;
+use crate::cookies::{CookieConfig, MAX_COOKIE_HEADER_LEN};
 use crate::error::Error;
 use crate::revocation::{Revocation, RevocationError};
 
@@ -39,6 +39,7 @@ struct Inner {
     refresh_interval: Duration,
     validator: Option<Box<Validator>>,
     revocation: Option<Arc<dyn Revocation>>,
+    revocation_margin: Option<Duration>,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -51,6 +52,7 @@ impl fmt::Debug for SessionConfig {
             .field("refresh_interval", &self.inner.refresh_interval)
             .field("validator", &self.inner.validator.is_some())
             .field("revocation", &self.inner.revocation.is_some())
+            .field("revocation_margin", &self.revocation_margin())
             .finish()
     }
 }
@@ -137,6 +139,20 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// How far apart the clocks of the servers that share sessions may be, for
+    /// revocations: a "log out everywhere" refuses every session logged in up to its
+    /// moment plus this margin, and a per-session revocation is kept this much longer
+    /// than any cookie of the session can be valid. A login within the margin after a
+    /// "log out everywhere" is refused too. See "Clocks" in [`crate::revocation`].
+    /// Negative values count as zero.
+    ///
+    /// Defaults to the cookie layer's [leeway](crate::CookieConfigBuilder::leeway)
+    /// (itself zero by default), the clock difference the fleet already allows.
+    pub fn revocation_margin(mut self, margin: impl IntoDuration) -> Self {
+        self.inner.revocation_margin = Some(margin.into_duration().max(Duration::ZERO));
+        self
+    }
+
     /// Builds the configuration.
     pub fn build(self) -> SessionConfig {
         SessionConfig {
@@ -159,6 +175,7 @@ impl SessionConfig {
                 refresh_interval: DEFAULT_REFRESH_INTERVAL,
                 validator: None,
                 revocation: None,
+                revocation_margin: None,
             },
         }
     }
@@ -166,6 +183,25 @@ impl SessionConfig {
     /// The cookie configuration.
     pub fn cookie(&self) -> &CookieConfig {
         &self.inner.cookie
+    }
+
+    /// The clock tolerance of revocations; see
+    /// [`SessionConfigBuilder::revocation_margin`].
+    pub fn revocation_margin(&self) -> Duration {
+        self.inner
+            .revocation_margin
+            .unwrap_or_else(|| self.inner.cookie.codec().leeway())
+    }
+
+    /// The revocation store, if one is configured.
+    pub(super) fn revocation_store(&self) -> Option<&dyn Revocation> {
+        self.inner.revocation.as_deref()
+    }
+
+    /// The longest any session may last after its creation: the absolute lifetime or
+    /// the maximum lifetime, whichever is longer.
+    pub(super) fn longest_lifetime(&self) -> Duration {
+        self.inner.absolute_lifetime.max(self.max_lifetime())
     }
 
     /// The longest lifetime one session may ask for; see
@@ -258,6 +294,9 @@ impl SessionConfig {
         if cookie_header.as_ref().is_empty() {
             return Session::fresh(SessionSource::NoCookie);
         }
+        if cookie_header.as_ref().len() > MAX_COOKIE_HEADER_LEN {
+            return Session::fresh(SessionSource::Unreadable);
+        }
         let now = self.now();
         let (result, chunks) = self
             .inner
@@ -345,14 +384,20 @@ impl SessionConfig {
     /// and [`Error::ExpiryOutOfRange`] or [`Error::Serialize`] in the unlikely case that
     /// the expiry or data cannot be written.
     pub fn save(&self, session: &Session) -> Result<Option<SetCookie>, Error> {
+        // What proves nothing about the user's cookie is never answered by writing
+        // over it: a header too large to read, a revocation store that did not answer.
+        if matches!(
+            session.source,
+            SessionSource::Unreadable | SessionSource::RevocationUnavailable
+        ) {
+            return Ok(None);
+        }
         // A cookie is removed only when it was read and found wanting (or the session
-        // was emptied); never when there was none, when the header was ambiguous
-        // (cookie tossing), or when the revocation store could not be asked.
+        // was emptied); never when there was none or when the header was ambiguous
+        // (cookie tossing).
         let had_cookie = !matches!(
             session.source,
-            SessionSource::NoCookie
-                | SessionSource::Ambiguous
-                | SessionSource::RevocationUnavailable
+            SessionSource::NoCookie | SessionSource::Ambiguous
         );
         if session.is_empty() {
             return Ok(self.removal(session, had_cookie));

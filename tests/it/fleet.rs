@@ -167,6 +167,26 @@ fn visit(fleet_url: &str, user: &User) -> (Outcome, bool) {
     }
 }
 
+/// `GET /greeting` for `user` on `base` (a server's URL ending in `/`): a route that
+/// writes (the visit counter). Returns whether the response deleted the cookie.
+fn greet(base: &str, user: &User) -> bool {
+    use base64::Engine;
+    let credentials = base64::engine::general_purpose::STANDARD.encode("greeter:secret");
+    match user
+        .agent
+        .get(format!("{base}greeting"))
+        .header("Authorization", format!("Basic {credentials}"))
+        .call()
+    {
+        Err(_) => false,
+        Ok(response) => response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap_or("").contains("Max-Age=0")),
+    }
+}
+
 fn log_in(url: &str, user: &User) {
     let r = user
         .agent
@@ -184,6 +204,8 @@ fn users(prefix: &str, n: usize) -> Vec<User> {
 /// server `(u + k) % 3`), 10 threads with a pause of `pause` between requests, until
 /// `stop`. A request without an HTTP answer is retried on the next server, as a load
 /// balancer would. Every request is recorded, with the round current when it started.
+/// With `writes`, each visit first calls `GET /greeting`, which stores a visit counter
+/// in the session, on the same server.
 fn load(
     fleet: &Mutex<Fleet>,
     users: &[User],
@@ -191,6 +213,7 @@ fn load(
     stop: &AtomicBool,
     t0: Instant,
     pause: Duration,
+    writes: bool,
 ) -> Vec<Sample> {
     let ports = fleet.lock().unwrap().ports;
     let url = |server: usize| format!("http://127.0.0.1:{}/", ports[server % 3]);
@@ -207,7 +230,9 @@ fn load(
                                 let server = (u + k + attempt) % 3;
                                 let round_now = round.load(Ordering::SeqCst);
                                 let started = t0.elapsed();
+                                let wrote_removal = writes && greet(&url(server), user);
                                 let (outcome, removal) = visit(&url(server), user);
+                                let removal = removal || wrote_removal;
                                 samples.push(Sample {
                                     user: u,
                                     server,
@@ -382,8 +407,17 @@ fn rolling_key_rotation_logs_nobody_out() {
     let mut reissued_by_end_of_round_two = 0;
     let mut round_ends = Vec::new();
     let samples = std::thread::scope(|scope| {
-        let worker =
-            scope.spawn(|| load(&fleet, &users, &round, &stop, t0, Duration::from_millis(20)));
+        let worker = scope.spawn(|| {
+            load(
+                &fleet,
+                &users,
+                &round,
+                &stop,
+                t0,
+                Duration::from_millis(20),
+                false,
+            )
+        });
         std::thread::sleep(Duration::from_millis(800));
         for (r, env) in rounds.iter().enumerate() {
             round.store(r + 1, Ordering::SeqCst);
@@ -486,7 +520,8 @@ fn rolling_key_rotation_logs_nobody_out() {
 }
 
 /// Scenario 3: Redis stopped mid-load and restarted, fail closed and then fail open
-/// for a bound.
+/// for a bound. Every visit also calls `/greeting`, which writes the session: an
+/// outage must not replace anyone's cookie, so everyone is logged in again after it.
 #[test]
 fn redis_outage_follows_the_configured_policy() {
     let _one = one_at_a_time();
@@ -531,8 +566,17 @@ fn redis_outage_follows_the_configured_policy() {
         let mut down_at = Duration::ZERO;
         let mut up_at = Duration::ZERO;
         let samples = std::thread::scope(|scope| {
-            let worker =
-                scope.spawn(|| load(&fleet, &users, &round, &stop, t0, Duration::from_millis(20)));
+            let worker = scope.spawn(|| {
+                load(
+                    &fleet,
+                    &users,
+                    &round,
+                    &stop,
+                    t0,
+                    Duration::from_millis(20),
+                    true,
+                )
+            });
             std::thread::sleep(Duration::from_millis(700));
             redis.kill();
             down_at = t0.elapsed();
@@ -669,6 +713,7 @@ fn skewed_clocks_within_the_leeway_log_nobody_out() {
                         &stop,
                         Instant::now(),
                         Duration::from_millis(20),
+                        false,
                     )
                 });
                 std::thread::sleep(Duration::from_secs(3));
@@ -693,17 +738,44 @@ fn skewed_clocks_within_the_leeway_log_nobody_out() {
             assert_eq!(moving_out, 0);
             fleet = fleet_lock.into_inner().unwrap();
         }
+        // "Log out everywhere" against a server whose clock runs ahead: a thief logs
+        // in on the server 2 s ahead, the owner logs out everywhere on the exact one
+        // half a second later. The revocation margin (the leeway) covers the thief's
+        // login time, which is 1.5 s later than the revocation by the clocks.
+        let thief = User::new(format!("owner{leeway}"));
+        let owner = User::new(format!("owner{leeway}"));
+        log_in(&fleet.url(1, "/login"), &owner);
+        log_in(&fleet.url(2, "/login"), &thief);
+        std::thread::sleep(Duration::from_millis(500));
+        let r = owner
+            .agent
+            .post(fleet.url(1, "/logout-everywhere"))
+            .send_empty()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        let thief_kept = (0..3)
+            .filter(|&i| visit(&fleet.url(i, "/"), &thief).0 == Outcome::In)
+            .count();
         fleet.assert_alive();
         println!(
             "scenario 4, clocks -2/0/+2 s, idle timeout {ttl} s, leeway {leeway} s: \
              {out}/{USERS} users logged out after 4.5 s idle when moving from the server \
-             2 s behind to the one 2 s ahead"
+             2 s behind to the one 2 s ahead; a login on the server 2 s ahead made 0.5 s \
+             before \"log out everywhere\" survived it on {thief_kept} of 3 servers"
         );
-        logged_out.push(out);
+        logged_out.push((out, thief_kept));
     }
-    assert_eq!(logged_out[0], 0, "no spurious logout within the leeway");
+    assert_eq!(logged_out[0].0, 0, "no spurious logout within the leeway");
     assert_eq!(
-        logged_out[1], USERS,
+        logged_out[1].0, USERS,
         "without a leeway the skew does log users out (the test can fail)"
+    );
+    assert_eq!(
+        logged_out[0].1, 0,
+        "a login before \"log out everywhere\" survives on no server"
+    );
+    assert_eq!(
+        logged_out[1].1, 3,
+        "without a margin the login stamped ahead survives (the test can fail)"
     );
 }

@@ -2134,3 +2134,116 @@ mod sealed {
         assert_eq!(v.data, json!({"a": 2}));
     }
 }
+
+/// Second security review, item 1: `log_in` as another user on a session that
+/// belongs to a first user kept every key of the first (a `role: "admin"` included).
+#[test]
+fn second_review_1_logging_in_as_another_user_inherits_nothing() {
+    let sessions = SessionConfig::builder(cookie_config("session", "sessionlib.session")).build();
+    let mut alice = sessions.load("");
+    alice.log_in("alice");
+    alice.insert("role", "admin").unwrap();
+    alice.insert("visits", &7).unwrap();
+    alice.flash("info", "alice's message");
+    let update = sessions.save(&alice).unwrap().unwrap();
+    let header = format!("{}={}", update.cookie().name(), update.cookie().value());
+    let mut session = sessions.load(&header);
+    let alices_id = session.id().unwrap().to_owned();
+    session.log_in("bob");
+    let update = sessions.save(&session).unwrap().unwrap();
+    let bob = sessions.load(format!(
+        "{}={}",
+        update.cookie().name(),
+        update.cookie().value()
+    ));
+    assert_eq!(bob.user_id(), Some("bob"));
+    assert_eq!(bob.get::<String>("role"), None);
+    assert_eq!(bob.get::<u32>("visits"), None);
+    assert!(bob.peek_flashes().is_empty());
+    assert_ne!(bob.id(), Some(alices_id.as_str()));
+}
+
+/// Cookies a sibling host plants for the parent domain: `count` cookies of `size`
+/// bytes each, with `Domain=example.com`.
+fn plant_large_cookies(jar: &mut cookie_store::CookieStore, count: usize, size: usize) {
+    let sibling = url::Url::parse("https://evil.example.com/").unwrap();
+    for i in 0..count {
+        let value = "b".repeat(size);
+        jar.parse(
+            &format!("bomb{i}={value}; Domain=example.com; Path=/; Secure"),
+            &sibling,
+        )
+        .unwrap();
+    }
+}
+
+/// Second security review, item 2: a sibling subdomain sets five 3.5 KB cookies for
+/// the parent domain; the victim's `Cookie:` header (about 17.7 KB) passes the 16 KiB
+/// read limit, and the answer used to delete the victim's `__Host-session` cookie, so
+/// the victim stayed logged out after the planted cookies were gone. Now: no session
+/// for those requests, no cookie sent (not even when the handler writes), and the
+/// victim is back once the planted cookies expire. Replayed with a real cookie jar.
+#[test]
+fn second_review_2_cookie_bombing_never_deletes_the_session_cookie() {
+    use cookie_store::CookieStore;
+    let app = url::Url::parse("https://app.example.com/").unwrap();
+    let cookie = CookieConfig::builder(key(1))
+        .clock(crate::common::clock)
+        .try_build()
+        .unwrap();
+    assert_eq!(cookie.name(), "__Host-session");
+    let sessions = SessionConfig::builder(cookie).build();
+    let mut jar = CookieStore::default();
+    let mut victim = sessions.load("");
+    victim.log_in("victim");
+    store_response(&mut jar, &app, sessions.save(&victim).unwrap());
+    plant_large_cookies(&mut jar, 5, 3_500);
+    let header = request_header(&jar, &app);
+    assert!(header.len() > sessionlib::cookies::MAX_COOKIE_HEADER_LEN);
+    for writes in [false, true] {
+        let mut session = sessions.load(&header);
+        assert_eq!(session.source(), SessionSource::Unreadable);
+        assert!(session.user_id().is_none());
+        if writes {
+            session.insert("visits", &1).unwrap();
+        }
+        let update = sessions.save(&session).unwrap();
+        assert!(update.is_none(), "a cookie was sent (writes: {writes})");
+        store_response(&mut jar, &app, update);
+    }
+    // The planted cookies expire: the victim is logged in again.
+    for i in 0..5 {
+        jar.remove("example.com", "/", &format!("bomb{i}"));
+    }
+    let session = sessions.load(request_header(&jar, &app));
+    assert_eq!(session.source(), SessionSource::Cookie);
+    assert_eq!(session.user_id(), Some("victim"));
+}
+
+/// Second security review, item 5: during a revocation outage a handler that stored
+/// anything (a visit counter) had a new anonymous cookie written over the user's valid
+/// one, so the user was still logged out after the store came back.
+#[tokio::test]
+async fn second_review_5_a_revocation_outage_never_overwrites_the_cookie() {
+    let store = std::sync::Arc::new(crate::common::FlakyStore::new());
+    let sessions = SessionConfig::builder(cookie_config("session", "sessionlib.session"))
+        .revocation(store.clone())
+        .build();
+    let mut session = sessions.load_async("").await;
+    session.log_in("cobra");
+    let update = sessions.save(&session).unwrap().unwrap();
+    let header = format!("{}={}", update.cookie().name(), update.cookie().value());
+    store.set_down(true);
+    let mut session = sessions.load_async(&header).await;
+    assert_eq!(session.source(), SessionSource::RevocationUnavailable);
+    session.insert("visits", &1).unwrap();
+    session.flash("info", "counted");
+    assert!(sessions.save(&session).unwrap().is_none());
+    // Even logging in during the outage writes nothing over the cookie.
+    session.log_in("someone-else");
+    assert!(sessions.save(&session).unwrap().is_none());
+    store.set_down(false);
+    let session = sessions.load_async(&header).await;
+    assert_eq!(session.source(), SessionSource::Cookie);
+    assert_eq!(session.user_id(), Some("cobra"));
+}

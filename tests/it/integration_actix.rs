@@ -252,15 +252,13 @@ async fn the_extractor_without_the_middleware_is_a_500_naming_it() {
 
 #[actix_web::test]
 async fn log_out_everywhere_revokes_every_earlier_session() {
-    let store = Arc::new(MemoryRevocation::new());
-    let app = app!(SessionMiddleware::new(sessions_with(
-        |b| b.revocation(store.clone())
-    )));
+    let sessions = sessions_with(|b| b.revocation(MemoryRevocation::new()));
+    let app = app!(SessionMiddleware::new(sessions.clone()));
     let post_login = || TestRequest::post().uri("/login").to_request();
     let laptop = cookie_pair(&test::call_service(&app, post_login()).await).unwrap();
     let phone = cookie_pair(&test::call_service(&app, post_login()).await).unwrap();
     actix_web::rt::time::sleep(std::time::Duration::from_millis(3)).await;
-    store.revoke_user("cobra");
+    sessions.revoke_user("cobra").await.unwrap();
     for device in [&laptop, &phone] {
         let response = test::call_service(&app, get("/read", Some(device))).await;
         let removal = response
@@ -279,7 +277,7 @@ async fn log_out_everywhere_revokes_every_earlier_session() {
         text(test::call_service(&app, get("/read", Some(&again))).await).await,
         "None:Cookie"
     );
-    store.ban("cobra");
+    sessions.ban("cobra").await.unwrap();
     assert_eq!(
         text(test::call_service(&app, post_login()).await).await,
         "refused"
@@ -304,6 +302,14 @@ async fn an_unreachable_store_keeps_the_cookie() {
         "an outage never deletes the cookie"
     );
     assert_eq!(text(down).await, "None:RevocationUnavailable");
+    // Second review, item 5: a handler that writes during the outage (a visit
+    // counter) no longer replaces the user's cookie with a new anonymous one.
+    let writes = test::call_service(&app, get("/count", Some(&cookie))).await;
+    assert!(
+        writes.headers().get(header::SET_COOKIE).is_none(),
+        "an outage never overwrites the cookie"
+    );
+    assert_eq!(text(writes).await, "visit #1");
     store.set_down(false);
     assert_eq!(
         text(test::call_service(&app, get("/read", Some(&cookie))).await).await,
@@ -456,4 +462,85 @@ async fn a_chunked_session_sets_every_chunk_and_removes_stale_ones() {
     assert_eq!(all_set_cookies(&response).len(), 3);
     assert!(all_set_cookies(&response).iter().all(|(_, _, r)| *r));
     assert_eq!(text(response).await, "0:Invalid");
+}
+
+async fn log_in_as(session: Session, user: web::Path<String>) -> impl Responder {
+    session.log_in(user.into_inner());
+    "ok"
+}
+
+async fn promote(session: Session) -> impl Responder {
+    session.insert("role", "admin").unwrap();
+    "ok"
+}
+
+async fn me(session: Session) -> impl Responder {
+    format!(
+        "{:?}:{:?}:{}",
+        session.user_id(),
+        session.get::<String>("role"),
+        session.id().unwrap_or_default()
+    )
+}
+
+fn post(uri: &str, cookie: Option<&str>) -> actix_http::Request {
+    let mut r = TestRequest::post().uri(uri);
+    if let Some(c) = cookie {
+        r = r.insert_header((header::COOKIE, c));
+    }
+    r.to_request()
+}
+
+/// Second review, item 1, through the middleware: alice logs in and is given a role;
+/// bob logs in on the same browser and gets neither her role nor her session id.
+#[actix_web::test]
+async fn logging_in_as_another_user_inherits_nothing() {
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(sessions()))
+            .route("/login/{user}", web::post().to(log_in_as))
+            .route("/promote", web::post().to(promote))
+            .route("/me", web::get().to(me)),
+    )
+    .await;
+    let alice = cookie_pair(&test::call_service(&app, post("/login/alice", None)).await).unwrap();
+    let alice =
+        cookie_pair(&test::call_service(&app, post("/promote", Some(&alice))).await).unwrap();
+    let seen = text(test::call_service(&app, get("/me", Some(&alice))).await).await;
+    let (before, alices_id) = seen.rsplit_once(':').unwrap();
+    assert_eq!(before, "Some(\"alice\"):Some(\"admin\")");
+    let bob =
+        cookie_pair(&test::call_service(&app, post("/login/bob", Some(&alice))).await).unwrap();
+    let seen = text(test::call_service(&app, get("/me", Some(&bob))).await).await;
+    let (after, bobs_id) = seen.rsplit_once(':').unwrap();
+    assert_eq!(after, "Some(\"bob\"):None");
+    assert!(!bobs_id.is_empty() && bobs_id != alices_id);
+}
+
+/// Second review, item 2, through the middleware: a `Cookie:` header made too large
+/// by cookies planted for the parent domain gets no cookie at all, not the removal that
+/// used to delete the victim's `__Host-` cookie; without them the victim is back.
+#[actix_web::test]
+async fn cookie_bombing_never_deletes_the_session_cookie() {
+    let app = app!(SessionMiddleware::new(sessions()));
+    let victim = cookie_pair(&test::call_service(&app, get("/count", None)).await).unwrap();
+    let bombs: Vec<String> = (0..5)
+        .map(|i| format!("bomb{i}={}", "b".repeat(3_500)))
+        .collect();
+    let bombed = format!("{victim}; {}", bombs.join("; "));
+    for uri in ["/read", "/count"] {
+        let response = test::call_service(&app, get(uri, Some(&bombed))).await;
+        assert!(
+            response.headers().get(header::SET_COOKIE).is_none(),
+            "{uri}: a cookie was sent"
+        );
+    }
+    assert_eq!(
+        text(test::call_service(&app, get("/read", Some(&bombed))).await).await,
+        "None:Unreadable"
+    );
+    assert_eq!(
+        text(test::call_service(&app, get("/read", Some(&victim))).await).await,
+        "Some(1):Cookie"
+    );
 }

@@ -274,12 +274,12 @@ async fn login(session: Session) -> String {
 async fn log_out_everywhere_revokes_every_earlier_session() {
     let store = Arc::new(MemoryRevocation::new());
     let sessions = sessions_with(|b| b.revocation(store.clone()));
-    let app = app(sessions);
+    let app = app(sessions.clone());
     let post_login = || Request::post("/login").body(Body::empty()).unwrap();
     let laptop = cookie_pair(&send(&app, post_login()).await).unwrap();
     let phone = cookie_pair(&send(&app, post_login()).await).unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(3)).await;
-    store.revoke_user("cobra");
+    sessions.revoke_user("cobra").await.unwrap();
     for device in [&laptop, &phone] {
         let response = send(&app, get_with("/read", Some(device))).await;
         let removal = response.headers()[header::SET_COOKIE]
@@ -302,7 +302,7 @@ async fn log_out_everywhere_revokes_every_earlier_session() {
     );
     assert_eq!(store.len(), 1);
     // A banned user cannot log in, and existing sessions end.
-    store.ban("cobra");
+    sessions.ban("cobra").await.unwrap();
     assert_eq!(text(send(&app, post_login()).await).await, "refused");
     assert_eq!(
         text(send(&app, get_with("/read", Some(&again))).await).await,
@@ -323,6 +323,15 @@ async fn an_unreachable_store_keeps_the_cookie() {
     let down = send(&app, get_with("/read", Some(&cookie))).await;
     assert_eq!(set_cookies(&down), 0, "an outage never deletes the cookie");
     assert_eq!(text(down).await, "None:RevocationUnavailable");
+    // Second review, item 5: a handler that writes during the outage (a visit
+    // counter) no longer replaces the user's cookie with a new anonymous one.
+    let writes = send(&app, get_with("/count", Some(&cookie))).await;
+    assert_eq!(
+        set_cookies(&writes),
+        0,
+        "an outage never overwrites the cookie"
+    );
+    assert_eq!(text(writes).await, "visit #1");
     store.set_down(false);
     assert_eq!(
         text(send(&app, get_with("/read", Some(&cookie))).await).await,
@@ -577,4 +586,74 @@ async fn a_chunked_session_sets_every_chunk_and_removes_stale_ones() {
         [("__Host-s".into(), true), ("__Host-s.2".into(), true)]
     );
     assert_eq!(text(response).await, "0:Invalid");
+}
+
+async fn log_in_as(session: Session, axum::extract::Path(user): axum::extract::Path<String>) {
+    session.log_in(user);
+}
+
+async fn promote(session: Session) {
+    session.insert("role", "admin").unwrap();
+}
+
+async fn me(session: Session) -> String {
+    format!(
+        "{:?}:{:?}:{}",
+        session.user_id(),
+        session.get::<String>("role"),
+        session.id().unwrap_or_default()
+    )
+}
+
+/// Second review, item 1, through the layer: alice logs in and is given a role; bob
+/// logs in on the same browser and gets neither her role nor her session id.
+#[tokio::test]
+async fn logging_in_as_another_user_inherits_nothing() {
+    let app = Router::new()
+        .route("/login/{user}", post(log_in_as))
+        .route("/promote", post(promote))
+        .route("/me", get(me))
+        .layer(SessionLayer::new(sessions()));
+    let post = |uri: &str, cookie: Option<&str>| {
+        let mut b = Request::post(uri);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b.body(Body::empty()).unwrap()
+    };
+    let alice = cookie_pair(&send(&app, post("/login/alice", None)).await).unwrap();
+    let alice = cookie_pair(&send(&app, post("/promote", Some(&alice))).await).unwrap();
+    let seen = text(send(&app, get_with("/me", Some(&alice))).await).await;
+    let (before, alices_id) = seen.rsplit_once(':').unwrap();
+    assert_eq!(before, "Some(\"alice\"):Some(\"admin\")");
+    let bob = cookie_pair(&send(&app, post("/login/bob", Some(&alice))).await).unwrap();
+    let seen = text(send(&app, get_with("/me", Some(&bob))).await).await;
+    let (after, bobs_id) = seen.rsplit_once(':').unwrap();
+    assert_eq!(after, "Some(\"bob\"):None");
+    assert!(!bobs_id.is_empty() && bobs_id != alices_id);
+}
+
+/// Second review, item 2, through the layer: a `Cookie:` header made too large by
+/// cookies planted for the parent domain gets no cookie at all, not the removal that
+/// used to delete the victim's `__Host-` cookie; without them the victim is back.
+#[tokio::test]
+async fn cookie_bombing_never_deletes_the_session_cookie() {
+    let app = app(sessions());
+    let victim = cookie_pair(&send(&app, get_with("/count", None)).await).unwrap();
+    let bombs: Vec<String> = (0..5)
+        .map(|i| format!("bomb{i}={}", "b".repeat(3_500)))
+        .collect();
+    let bombed = format!("{victim}; {}", bombs.join("; "));
+    for uri in ["/read", "/count"] {
+        let response = send(&app, get_with(uri, Some(&bombed))).await;
+        assert_eq!(set_cookies(&response), 0, "{uri}: a cookie was sent");
+    }
+    assert_eq!(
+        text(send(&app, get_with("/read", Some(&bombed))).await).await,
+        "None:Unreadable"
+    );
+    assert_eq!(
+        text(send(&app, get_with("/read", Some(&victim))).await).await,
+        "Some(1):Cookie"
+    );
 }

@@ -317,23 +317,22 @@ mod actix_example {
 
 // README: "Framework integrations", log out everywhere.
 #[rustfmt::skip]
-fn revocation_example() -> Result<sessionlib::SessionConfig, sessionlib::Error> {
-    use std::sync::Arc;
+async fn revocation_example() -> Result<sessionlib::SessionConfig, Box<dyn std::error::Error>> {
     use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig};
 
-    let revocations = Arc::new(MemoryRevocation::new());
     let sessions = SessionConfig::builder(CookieConfig::builder(Keyring::new(Key::generate())).try_build()?)
-        .revocation(revocations.clone())   // asked on every request with a valid cookie
+        .revocation(MemoryRevocation::new())   // asked on every request with a valid cookie
         .build();
-    // In the "log out everywhere" handler: every session of the user logged in until now ends.
-    revocations.revoke_user("cobra");
-    // Or keep the user out altogether: revocations.ban("cobra");
+    // In the "log out everywhere" handler (a handler reaches it as `session.config()`):
+    // every session of the user logged in until now ends.
+    sessions.revoke_user("cobra").await?;
+    // Or keep the user out altogether: sessions.ban("cobra").await?;
     Ok(sessions)
 }
 
-#[test]
-fn revocation_example_builds() {
-    revocation_example().unwrap();
+#[tokio::test]
+async fn revocation_example_builds() {
+    revocation_example().await.unwrap();
 }
 
 // README: "Framework integrations", any framework with `http` types.
