@@ -9,6 +9,7 @@
 //! | `flask.rs` | `flask_decode`, `tagged_json` |
 //! | `django.rs` | `django_decode` |
 //! | `sealed.rs` | `sealed_decode_never_panics`, `sealed_forged_never_opens` |
+//! | `session.rs` | `session_matches_eager` (with the eager session reading it replaced, as the reference) |
 //!
 //! and `common.rs` for what they share (the fixed time, the native key, input limits,
 //! signing helpers). Each fuzz target in `fuzz/fuzz_targets/` is one line that calls
@@ -43,6 +44,7 @@ mod flask;
 mod native;
 #[cfg(feature = "sealed")]
 mod sealed;
+mod session;
 
 pub use chunks::*;
 pub use common::*;
@@ -54,6 +56,7 @@ pub use flask::*;
 pub use native::*;
 #[cfg(feature = "sealed")]
 pub use sealed::*;
+pub use session::*;
 
 /// A property function: it returns when the property holds for the input.
 pub type Property = fn(&[u8]);
@@ -71,6 +74,7 @@ pub fn targets() -> Vec<(&'static str, Option<Property>)> {
         ("tamper", Some(native::tamper)),
         ("cookie_header", Some(cookie::cookie_header)),
         ("chunked_cookie_header", Some(chunks::chunked_cookie_header)),
+        ("session_matches_eager", Some(session::session_matches_eager)),
         #[cfg(feature = "flask")]
         ("flask_decode", Some(flask::flask_decode)),
         #[cfg(not(feature = "flask"))]
