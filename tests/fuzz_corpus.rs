@@ -118,10 +118,7 @@ const SESSION_SEEDS: [(&str, &str); 10] = [
         "reserved_keys",
         r#"{"_created":1700000000,"_flashes":[["info","hi"]],"_lifetime":60,"_login":1700000000000,"_sid":"abc_-9","_user":"cobra","n":1}"#,
     ),
-    (
-        "duplicate_user_keys",
-        r#"{"b":1,"a":2,"b":{"y":1,"x":2}}"#,
-    ),
+    ("duplicate_user_keys", r#"{"b":1,"a":2,"b":{"y":1,"x":2}}"#),
     (
         "duplicate_reserved_keys",
         r#"{"_created":"x","_sid":"a b","_created":1700000000,"_sid":"ok"}"#,
@@ -134,22 +131,10 @@ const SESSION_SEEDS: [(&str, &str); 10] = [
         "escaped_keys",
         r#"{"\u0061":1,"a\"b":"\/","_\u0063reated":5}"#,
     ),
-    (
-        "number_out_of_range",
-        r#"{"a":[1e400]}"#,
-    ),
-    (
-        "lone_surrogate",
-        r#"{"a":{"\ud800":1}}"#,
-    ),
-    (
-        "not_an_object",
-        r#"[{"_created":1}]"#,
-    ),
-    (
-        "invalid_flashes",
-        r#"{"_flashes":[["info"]],"n":null}"#,
-    ),
+    ("number_out_of_range", r#"{"a":[1e400]}"#),
+    ("lone_surrogate", r#"{"a":{"\ud800":1}}"#),
+    ("not_an_object", r#"[{"_created":1}]"#),
+    ("invalid_flashes", r#"{"_flashes":[["info"]],"n":null}"#),
 ];
 
 #[cfg(feature = "flask")]

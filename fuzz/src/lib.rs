@@ -74,7 +74,10 @@ pub fn targets() -> Vec<(&'static str, Option<Property>)> {
         ("tamper", Some(native::tamper)),
         ("cookie_header", Some(cookie::cookie_header)),
         ("chunked_cookie_header", Some(chunks::chunked_cookie_header)),
-        ("session_matches_eager", Some(session::session_matches_eager)),
+        (
+            "session_matches_eager",
+            Some(session::session_matches_eager),
+        ),
         #[cfg(feature = "flask")]
         ("flask_decode", Some(flask::flask_decode)),
         #[cfg(not(feature = "flask"))]

@@ -249,7 +249,9 @@ fn check_payload(payload: &[u8]) {
         .into_iter()
         .find(|k| !session.contains_key(k))
         .unwrap_or_else(|| panic!("no free scratch key"));
-    touched.insert(scratch, &0).unwrap_or_else(|e| panic!("insert refused: {e}"));
+    touched
+        .insert(scratch, &0)
+        .unwrap_or_else(|e| panic!("insert refused: {e}"));
     assert!(touched.remove(scratch).is_ok_and(|v| v.is_some()));
     let update = match f.config.save(&touched) {
         Ok(Some(update)) if session.is_empty() => {
@@ -262,7 +264,8 @@ fn check_payload(payload: &[u8]) {
     };
     let value = update.cookie().value();
     let payload_text = value.split('.').next().unwrap_or_default();
-    let written = encoding::decode(payload_text.as_bytes()).expect("the new cookie's payload is base64url");
+    let written =
+        encoding::decode(payload_text.as_bytes()).expect("the new cookie's payload is base64url");
     let reloaded = f.config.load(format!("{COOKIE_NAME}={value}"));
     let id = reloaded.id().expect("a saved session has an id").to_owned();
     assert_eq!(
