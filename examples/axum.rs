@@ -39,9 +39,9 @@
 //! - `SESSIONLIB_CLOCK_SKEW_SECONDS`: a testing aid that sets this server's session
 //!   clock off by that many seconds (negative: behind), to try clock differences
 //!   between servers (tests/it/fleet.rs). Default 0.
-//! - `SESSIONLIB_NO_SESSIONS=1`: serve `GET /greeting` without the session layer (the
-//!   same answer as a first visit, no counter, no cookie), as the baseline of the load
-//!   test (benches/load.sh). The other routes are not served.
+//! - `SESSIONLIB_NO_SESSIONS=1`: serve `GET /greeting` and `GET /visits` without the
+//!   session layer (both the same answer as a first visit, no counter, no cookie), as
+//!   the baseline of the load test (benches/load.sh). The other routes are not served.
 //! - `SESSIONLIB_MAX_CHUNKS`: the most cookies a session may be split into, 1 to 4
 //!   (`CookieConfigBuilder::max_chunks`). Default 1. Above 1 the app also serves
 //!   `GET /padding` (how many bytes of padding the session holds, and a form) and
@@ -57,7 +57,8 @@
 //! session of the user: on this server through the in-memory revocation store, on
 //! every server with `SESSIONLIB_REDIS_URL`), and
 //! `GET /greeting` (HTTP Basic auth; any password is accepted in this demo) answering
-//! JSON with a visit counter kept in the session.
+//! JSON with a visit counter kept in the session, and `GET /visits` (the same
+//! authentication) answering the counter without changing the session.
 //!
 //! The session comes from `sessionlib::axum`: the `SessionLayer` loads it before each
 //! handler and saves it after, and its same-origin guard refuses cross-origin `POST`s
@@ -141,7 +142,21 @@ async fn greeting(session: Session, headers: HeaderMap) -> Response {
     response
 }
 
-/// `GET /greeting` without the session layer (`SESSIONLIB_NO_SESSIONS=1`).
+async fn visits(session: Session, headers: HeaderMap) -> Response {
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    let (code, json) = common::visits(&session, authorization);
+    let mut response = (status(code), Json(json)).into_response();
+    if code == 401 {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            common::BASIC_REALM.parse().unwrap(),
+        );
+    }
+    response
+}
+
+/// `GET /greeting` (and `GET /visits`) without the session layer
+/// (`SESSIONLIB_NO_SESSIONS=1`).
 async fn greeting_without_session(headers: HeaderMap) -> Response {
     let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
     let (code, json) = common::greeting_without_session(authorization);
@@ -169,15 +184,18 @@ async fn main() {
         }
     };
     let app = if std::env::var("SESSIONLIB_NO_SESSIONS").as_deref() == Ok("1") {
-        eprintln!("SESSIONLIB_NO_SESSIONS=1: serving only GET /greeting, without sessions");
-        Router::new().route("/greeting", get(greeting_without_session))
+        eprintln!("SESSIONLIB_NO_SESSIONS=1: serving only GET /greeting and GET /visits, without sessions");
+        Router::new()
+            .route("/greeting", get(greeting_without_session))
+            .route("/visits", get(greeting_without_session))
     } else {
         let mut router = Router::new()
             .route("/", get(index))
             .route("/login", get(login_form).post(login))
             .route("/logout", get(logout_page).post(logout))
             .route("/logout-everywhere", post(logout_everywhere))
-            .route("/greeting", get(greeting));
+            .route("/greeting", get(greeting))
+            .route("/visits", get(visits));
         if settings.max_chunks > 1 {
             router = router.route("/padding", get(padding_page).post(set_padding));
         }
