@@ -271,17 +271,20 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 /// could hold such a thing is parsed again.
 fn check_raw(raw: &str) -> Result<(), &'static str> {
     let bytes = raw.as_bytes();
-    // The object itself is one level.
-    if !json_depth_within(bytes, MAX_JSON_DEPTH - 1) {
-        return Err("nested too deeply");
-    }
     let suspect = match bytes.first() {
         Some(b'"') => bytes.contains(&b'\\'),
         Some(b't' | b'f' | b'n') => false,
-        // A number (or a composite holding numbers and strings): an exponent or a
-        // long run of digits may leave the range of `f64`, an escape may be a lone
-        // surrogate. Fewer than 300 digits without an exponent always fit.
-        _ => bytes.len() > 300 || bytes.iter().any(|&b| b == b'\\' || b == b'e' || b == b'E'),
+        // An array or an object: its nesting counts inside the session object (one
+        // level), and it may hold numbers and strings.
+        Some(b'[' | b'{') => {
+            if !json_depth_within(bytes, MAX_JSON_DEPTH - 1) {
+                return Err("nested too deeply");
+            }
+            bytes.len() > 300 || bytes.iter().any(|&b| b == b'\\' || b == b'e' || b == b'E')
+        }
+        // A number: an exponent or a long run of digits may leave the range of `f64`
+        // (fewer than 300 digits without an exponent always fit).
+        _ => bytes.len() > 300 || bytes.iter().any(|&b| b == b'e' || b == b'E'),
     };
     if suspect && serde_json::from_str::<Strict>(raw).is_err() {
         return Err("invalid value");
