@@ -2267,7 +2267,9 @@ fn session_payloads_with_duplicate_keys_and_edge_values() {
         crate::common::with_now(now(), || sessions.load(header))
     };
     let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
-    let cases: Vec<(&str, String, SessionSource, Option<(&str, Value)>)> = vec![
+    // (name, payload, the source it gets, a key and the value it must hold)
+    type Case<'a> = (&'a str, String, SessionSource, Option<(&'a str, Value)>);
+    let cases: Vec<Case> = vec![
         (
             "duplicate user key: the last value",
             format!(r#"{{"_created":{t},"a":1,"a":2}}"#),
