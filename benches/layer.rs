@@ -33,7 +33,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
 use tower::{Service, ServiceExt};
@@ -361,4 +361,173 @@ criterion_group! {
     config = common::criterion();
     targets = layer
 }
-criterion_main!(benches);
+
+fn main() {
+    if std::env::var_os("LAYER_CPU").is_some() {
+        cpu_table();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+// ---- The CPU-time table (`LAYER_CPU=1`): the same contenders, requests and checks,
+// timed by this thread's CPU time instead of the wall clock, interleaved.
+
+/// This thread's CPU time in nanoseconds (the scheduler's sum of its run time, which
+/// may lag by one tick: each timed run lasts hundreds of ticks).
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time per request of `iters` requests through `router`.
+async fn cpu_per_request(
+    router: &Router,
+    uri: &'static str,
+    cookie: Option<&HeaderValue>,
+    iters: u64,
+) -> f64 {
+    let mut service = router.clone();
+    let start = cpu_ns();
+    for _ in 0..iters {
+        let request = request(uri, black_box(cookie));
+        let ready = ServiceExt::<Request<Body>>::ready(&mut service)
+            .await
+            .unwrap();
+        black_box(ready.call(request).await.unwrap());
+    }
+    (cpu_ns() - start) as f64 / iters as f64
+}
+
+/// Every contender in every scenario, checked as the criterion run checks them, then
+/// timed in `LAYER_ROUNDS` rounds (default 5) that each run every case once, in turn,
+/// for about `LAYER_MS` milliseconds of CPU (default 300); the median of the rounds
+/// per case. Run by `LAYER_CPU=1 cargo bench --features axum --bench layer`. On a
+/// loaded machine the wall clock counts the time other processes had the core; this
+/// thread's CPU time does not, and the interleaving spreads what remains (caches,
+/// frequency) over every contender alike.
+fn cpu_table() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let rounds: usize = std::env::var("LAYER_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let target_ms: f64 = std::env::var("LAYER_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300.0);
+    let contenders: [Contender; 4] = [
+        ("no_layer", floor::router),
+        ("sessionlib", sessionlib_layer::router),
+        ("signed_cookie_jar", signed_jar::router),
+        ("tower_sessions", tower_sessions_store::router),
+    ];
+    struct Case {
+        scenario: &'static str,
+        name: &'static str,
+        uri: &'static str,
+        router: Router,
+        cookie: Option<HeaderValue>,
+        iters: u64,
+        times: Vec<f64>,
+    }
+    let mut cases = Vec::new();
+    for scenario @ (group, uri, modifies) in SCENARIOS {
+        let with_cookie = group != "layer_no_cookie";
+        for (name, make) in contenders {
+            let router = make();
+            let cookie = with_cookie.then(|| {
+                let seeded_by = if name == "no_layer" {
+                    sessionlib_layer::router()
+                } else {
+                    router.clone()
+                };
+                seed(&rt, &seeded_by)
+            });
+            let floor = name == "no_layer";
+            rt.block_on(async {
+                let check = send(&router, request(uri, cookie.as_ref())).await;
+                assert_eq!(check.status(), StatusCode::OK, "{name} {uri}");
+                let sets_cookie = check.headers().contains_key(header::SET_COOKIE);
+                assert_eq!(sets_cookie, modifies && !floor, "{name} {uri}");
+            });
+            let _ = scenario;
+            // Size each run to about `target_ms` of CPU.
+            let per = rt.block_on(cpu_per_request(&router, uri, cookie.as_ref(), 5000));
+            let iters = ((target_ms * 1e6 / per.max(1.0)) as u64).clamp(1000, 2_000_000);
+            cases.push(Case {
+                scenario: group,
+                name,
+                uri,
+                router,
+                cookie,
+                iters,
+                times: Vec::new(),
+            });
+        }
+    }
+    // `LAYER_ONLY=scenario/contender` times one case (for a profiler).
+    if let Ok(only) = std::env::var("LAYER_ONLY") {
+        cases.retain(|c| format!("{}/{}", c.scenario, c.name) == only);
+    }
+    for round in 0..rounds {
+        for case in &mut cases {
+            let t = rt.block_on(cpu_per_request(
+                &case.router,
+                case.uri,
+                case.cookie.as_ref(),
+                case.iters,
+            ));
+            case.times.push(t);
+        }
+        eprintln!("round {} of {rounds} done", round + 1);
+    }
+    let median = |times: &[f64]| {
+        let mut sorted = times.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        sorted[sorted.len() / 2]
+    };
+    println!("CPU time per request, median of {rounds} interleaved rounds");
+    println!();
+    println!("| scenario | contender | CPU time | overhead (time − no layer) | overhead / sessionlib's |");
+    println!("| --- | --- | ---: | ---: | ---: |");
+    if cases.len() < SCENARIOS.len() * contenders.len() {
+        for case in &cases {
+            println!(
+                "{}/{}: {:.0} ns",
+                case.scenario,
+                case.name,
+                median(&case.times)
+            );
+        }
+        return;
+    }
+    for (group, _, _) in SCENARIOS {
+        let of = |name: &str| {
+            cases
+                .iter()
+                .find(|c| c.scenario == group && c.name == name)
+                .map(|c| median(&c.times))
+                .unwrap()
+        };
+        let floor = of("no_layer");
+        let ours = of("sessionlib") - floor;
+        for (name, _) in contenders {
+            let t = of(name);
+            if name == "no_layer" {
+                println!("| {group} | {name} | {t:.0} ns | | |");
+            } else {
+                let over = t - floor;
+                println!(
+                    "| {group} | {name} | {t:.0} ns | {over:.0} ns | {:.2}× |",
+                    over / ours
+                );
+            }
+        }
+    }
+}

@@ -49,7 +49,8 @@
 //! session of the user: on this server through the in-memory revocation store, on
 //! every server with `SESSIONLIB_REDIS_URL`), and
 //! `GET /greeting` (HTTP Basic auth; any password is accepted in this demo) answering
-//! JSON with a visit counter kept in the session.
+//! JSON with a visit counter kept in the session, and `GET /visits` (the same
+//! authentication) answering the counter without changing the session.
 //!
 //! The session comes from `sessionlib::actix`: the `SessionMiddleware` loads it before
 //! each handler and saves it after, and its same-origin guard refuses cross-origin
@@ -131,6 +132,19 @@ async fn greeting(session: Session, request: HttpRequest) -> HttpResponse {
     response.json(json)
 }
 
+async fn visits(session: Session, request: HttpRequest) -> HttpResponse {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes());
+    let (code, json) = common::visits(&session, authorization);
+    let mut response = HttpResponse::build(status(code));
+    if code == 401 {
+        response.insert_header((header::WWW_AUTHENTICATE, common::BASIC_REALM));
+    }
+    response.json(json)
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let settings = match common::settings() {
@@ -154,6 +168,7 @@ async fn main() -> std::io::Result<()> {
             .route("/logout", web::post().to(logout))
             .route("/logout-everywhere", web::post().to(logout_everywhere))
             .route("/greeting", web::get().to(greeting))
+            .route("/visits", web::get().to(visits))
     })
     .workers(2)
     .bind(("127.0.0.1", port))?;

@@ -52,7 +52,8 @@
 //! session of the user: on this server through the in-memory revocation store, on
 //! every server with `SESSIONLIB_REDIS_URL`), and
 //! `GET /greeting` (HTTP Basic auth; any password is accepted in this demo) answering
-//! JSON with a visit counter kept in the session.
+//! JSON with a visit counter kept in the session, and `GET /visits` (the same
+//! authentication) answering the counter without changing the session.
 //!
 //! The session comes from `sessionlib::axum`: the `SessionLayer` loads it before each
 //! handler and saves it after, and its same-origin guard refuses cross-origin `POST`s
@@ -121,6 +122,19 @@ async fn greeting(session: Session, headers: HeaderMap) -> Response {
     response
 }
 
+async fn visits(session: Session, headers: HeaderMap) -> Response {
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    let (code, json) = common::visits(&session, authorization);
+    let mut response = (status(code), Json(json)).into_response();
+    if code == 401 {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            common::BASIC_REALM.parse().unwrap(),
+        );
+    }
+    response
+}
+
 fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
@@ -133,6 +147,7 @@ pub(crate) fn routes() -> Router {
         .route("/logout", get(logout_page).post(logout))
         .route("/logout-everywhere", post(logout_everywhere))
         .route("/greeting", get(greeting))
+        .route("/visits", get(visits))
 }
 
 /// Serves `app` on 127.0.0.1:`port` until the process is stopped.

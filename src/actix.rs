@@ -189,7 +189,7 @@ where
                 Ok(None) => Ok(response),
                 Ok(Some(update)) => {
                     let values = update
-                        .header_values()
+                        .into_header_values()
                         .into_iter()
                         .map(HeaderValue::try_from)
                         .collect::<Result<Vec<_>, _>>();

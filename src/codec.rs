@@ -337,12 +337,24 @@ impl Codec {
     /// Encodes `data` with an expiry in Unix seconds, which must be positive and within
     /// the time range (a token that would not decode is never made).
     fn encode_expiry<T: Serialize + ?Sized>(&self, data: &T, expiry: i64) -> Result<String, Error> {
-        let expiry = u64::try_from(expiry)
-            .ok()
-            .filter(|&t| t > 0 && i64::try_from(t).is_ok_and(|t| t <= LAST_UNIX_SECOND))
-            .ok_or(Error::ExpiryOutOfRange)?;
+        let expiry = checked_expiry(expiry)?;
         let mut json = Vec::with_capacity(ENCODE_BUFFER_LEN);
         serde_json::to_writer(&mut json, data).map_err(|_| Error::Serialize)?;
+        self.seal_json(json, expiry)
+    }
+
+    /// Like [`Codec::encode_until`] for JSON text already written (by the session
+    /// layer's object writer) into a buffer, which becomes the token when it has room.
+    pub(crate) fn encode_json_until(
+        &self,
+        json: Vec<u8>,
+        expires_at: OffsetDateTime,
+    ) -> Result<String, Error> {
+        let expiry = checked_expiry(expires_at.unix_timestamp())?;
+        self.seal_json(json, expiry)
+    }
+
+    fn seal_json(&self, json: Vec<u8>, expiry: u64) -> Result<String, Error> {
         #[cfg(feature = "sealed")]
         if let Some(sealer) = &self.inner.sealer {
             let json = zeroize::Zeroizing::new(json);
@@ -575,6 +587,15 @@ pub(crate) fn json_depth_within(json: &[u8], max: usize) -> bool {
         }
     }
     true
+}
+
+/// An expiry in Unix seconds as the token carries it: positive and within the time
+/// range (a token that would not decode is never made).
+fn checked_expiry(expiry: i64) -> Result<u64, Error> {
+    u64::try_from(expiry)
+        .ok()
+        .filter(|&t| t > 0 && i64::try_from(t).is_ok_and(|t| t <= LAST_UNIX_SECOND))
+        .ok_or(Error::ExpiryOutOfRange)
 }
 
 /// A signed timestamp as a time; `Malformed` when it does not fit the time range (never

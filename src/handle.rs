@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::Error;
@@ -115,9 +115,11 @@ impl Session {
         self.lock().try_get(key)
     }
 
-    /// A copy of the raw JSON value under `key`.
-    pub fn get_value(&self, key: &str) -> Option<Value> {
-        self.lock().get_value(key).cloned()
+    /// A copy of the JSON text of the value under `key`, as stored. Use
+    /// [`Session::get`] for a typed value, or `get::<serde_json::Value>` for a dynamic
+    /// one.
+    pub fn get_value(&self, key: &str) -> Option<Box<RawValue>> {
+        self.lock().get_value(key).map(ToOwned::to_owned)
     }
 
     /// Whether there is a value under `key`.
@@ -143,9 +145,9 @@ impl Session {
         self.lock().insert(key, value)
     }
 
-    /// Removes and returns the value under `key`. Fails with [`Error::ReservedKey`] for
-    /// a reserved key.
-    pub fn remove(&self, key: &str) -> Result<Option<Value>, Error> {
+    /// Removes the value under `key` and returns its JSON text. Fails with
+    /// [`Error::ReservedKey`] for a reserved key.
+    pub fn remove(&self, key: &str) -> Result<Option<Box<RawValue>>, Error> {
         self.lock().remove(key)
     }
 

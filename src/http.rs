@@ -71,7 +71,7 @@ impl SessionConfig {
         // The cookies' names, paths and domains were validated when the configuration
         // was built and their values are base64url, so this conversion does not fail.
         let set_cookies = update
-            .header_values()
+            .into_header_values()
             .into_iter()
             .map(HeaderValue::try_from)
             .collect::<Result<Vec<_>, _>>()

@@ -34,11 +34,37 @@ fn save_outcome(result: &Result<Option<SetCookie>, Error>) -> &'static str {
     }
 }
 
+/// Increments the counter `$name` with the label `outcome` set to `$outcome`, one of
+/// the literals listed: with literal labels the `metrics` macros use static keys, so
+/// counting allocates nothing.
+#[cfg(feature = "metrics")]
+macro_rules! count_outcome {
+    ($name:literal, $outcome:expr, [$($label:literal),+ $(,)?]) => {
+        match $outcome {
+            $($label => metrics::counter!($name, "outcome" => $label).increment(1),)+
+            _ => {}
+        }
+    };
+}
+
 /// Counts a loaded session: `sessionlib_session_loads_total{outcome}`.
 pub(crate) fn loaded(session: &SessionData) {
     #[cfg(feature = "metrics")]
-    metrics::counter!("sessionlib_session_loads_total", "outcome" => load_outcome(session))
-        .increment(1);
+    count_outcome!(
+        "sessionlib_session_loads_total",
+        load_outcome(session),
+        [
+            "valid",
+            "valid_fallback_key",
+            "no_cookie",
+            "invalid",
+            "expired",
+            "revoked",
+            "ambiguous",
+            "unreadable",
+            "unavailable",
+        ]
+    );
     #[cfg(not(feature = "metrics"))]
     let _ = session;
 }
@@ -46,8 +72,11 @@ pub(crate) fn loaded(session: &SessionData) {
 /// Counts a save: `sessionlib_session_saves_total{outcome}`.
 pub(crate) fn saved(result: &Result<Option<SetCookie>, Error>) {
     #[cfg(feature = "metrics")]
-    metrics::counter!("sessionlib_session_saves_total", "outcome" => save_outcome(result))
-        .increment(1);
+    count_outcome!(
+        "sessionlib_session_saves_total",
+        save_outcome(result),
+        ["unchanged", "removed", "written", "failed"]
+    );
     #[cfg(not(feature = "metrics"))]
     let _ = result;
 }

@@ -45,6 +45,13 @@
 //!   `tests/interop/sealed_peer.py` is built on it, which is how the format below is
 //!   checked by a second implementation.
 //!
+//! **Speed.** On x86-64 the `poly1305` crate picks its AVX2 backend at run time, whose
+//! fixed cost per message (about 1.5 µs on the machine of `BENCHMARKS.md`) dominates
+//! small tokens: a small sealed decode costs about 2.9× the `cookie` crate's
+//! `PrivateJar` plus `serde_json`. An application that builds with
+//! `RUSTFLAGS="--cfg poly1305_force_soft"` (or `-C target-cpu=native`, which lets the
+//! AVX2 code inline) gets about 1.3×. A library cannot make that choice for its users.
+//!
 //! # Wire format (version 1)
 //!
 //! ```text

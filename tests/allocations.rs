@@ -40,6 +40,21 @@ struct Checks {
 }
 
 impl Checks {
+    /// At most `ceiling` allocations and reallocations together.
+    fn check_at_most(&mut self, name: &str, (allocs, reallocs): (usize, usize), ceiling: usize) {
+        if allocs + reallocs <= ceiling {
+            self.passed += 1;
+            println!(
+                "ok   {name}: {allocs} allocations, {reallocs} reallocations (ceiling {ceiling})"
+            );
+        } else {
+            self.failed += 1;
+            println!(
+                "FAIL {name}: {allocs} allocations, {reallocs} reallocations; at most {ceiling} together"
+            );
+        }
+    }
+
     fn check(&mut self, name: &str, (allocs, reallocs): (usize, usize), expected: (usize, usize)) {
         if (allocs, reallocs) == expected {
             self.passed += 1;
@@ -144,6 +159,8 @@ fn main() {
     assert!(codec.verify(&encoded).is_ok());
     checks.check("encode 2 KB", (allocs, reallocs), (2, 2));
 
+    sessions(&mut checks, &small);
+
     println!(
         "allocations: {} passed, {} failed",
         checks.passed, checks.failed
@@ -151,4 +168,63 @@ fn main() {
     if checks.failed > 0 {
         std::process::exit(1);
     }
+}
+
+/// The session layer's load and save of the small session (the fields of
+/// `benches/payloads/small.json` stored one by one, as `benches/layer.rs` does), for
+/// the three requests of that benchmark. Ceilings: the counts of the one-pass reader
+/// and writer, so that a regression (a value tree built again, a cookie formatted
+/// twice) fails here rather than in a benchmark.
+fn sessions(checks: &mut Checks, small: &common::Small) {
+    use sessionlib::{CookieConfig, Key, Keyring, SessionConfig, SessionSource};
+    let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&common::secret(0)).unwrap()))
+        .try_build()
+        .unwrap();
+    let config = SessionConfig::builder(cookie).build();
+    let mut seed = config.load("");
+    seed.insert("user_id", &small.user_id).unwrap();
+    seed.insert("username", &small.username).unwrap();
+    seed.insert("roles", &small.roles).unwrap();
+    seed.insert("csrf", &small.csrf).unwrap();
+    seed.insert("visits", &small.visits).unwrap();
+    seed.insert("theme", &small.theme).unwrap();
+    let update = config.save(&seed).unwrap().unwrap();
+    let header = format!("{}={}", update.cookie().name(), update.cookie().value());
+    // Warm up.
+    assert_eq!(config.load(&header).source(), SessionSource::Cookie);
+
+    // No cookie: nothing is allocated, nothing is sent.
+    let (sent, allocs, reallocs) = count(|| {
+        let session = config.load("");
+        config.save(&session).unwrap().is_some()
+    });
+    assert!(!sent);
+    checks.check(
+        "session: no cookie, load and save",
+        (allocs, reallocs),
+        (0, 0),
+    );
+
+    // A valid session, read: the loaded text, its entry list and the session id.
+    let (visits, allocs, reallocs) = count(|| {
+        let session = config.load(&header);
+        assert!(config.save(&session).unwrap().is_none());
+        session.get::<u32>("visits")
+    });
+    assert_eq!(visits, Some(small.visits));
+    checks.check_at_most("session: read only, load and save", (allocs, reallocs), 3);
+
+    // Modified: the same, the new value's text, and the cookie: the object and token
+    // in one buffer, the cookie's name and path, the list of cookies, the header value
+    // (formatted once, and its `Expires` date, which the cookie crate formats into a
+    // string of its own) and the list of header values.
+    let (value, allocs, reallocs) = count(|| {
+        let mut session = config.load(&header);
+        let visits = session.get::<u32>("visits").unwrap() + 1;
+        session.insert("visits", &visits).unwrap();
+        let update = config.save(&session).unwrap().unwrap();
+        update.cookies().len()
+    });
+    assert_eq!(value, 1);
+    checks.check_at_most("session: modified, load and save", (allocs, reallocs), 12);
 }

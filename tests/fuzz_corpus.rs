@@ -107,6 +107,36 @@ fn write_seed_corpus() {
     seeds::write_all();
 }
 
+/// The seeds of `session_matches_eager`: session payloads.
+#[cfg(feature = "flask")]
+const SESSION_SEEDS: [(&str, &str); 10] = [
+    (
+        "small_session",
+        r#"{"csrf":"3f9a1c2e7b6d4f1a9e8c7b6a5d4c3b2a","roles":["admin","editor"],"theme":"dark","user_id":12345,"username":"cobra","visits":42}"#,
+    ),
+    (
+        "reserved_keys",
+        r#"{"_created":1700000000,"_flashes":[["info","hi"]],"_lifetime":60,"_login":1700000000000,"_sid":"abc_-9","_user":"cobra","n":1}"#,
+    ),
+    ("duplicate_user_keys", r#"{"b":1,"a":2,"b":{"y":1,"x":2}}"#),
+    (
+        "duplicate_reserved_keys",
+        r#"{"_created":"x","_sid":"a b","_created":1700000000,"_sid":"ok"}"#,
+    ),
+    (
+        "not_canonical",
+        r#"{ "a" : [1.0, -0, 1e2, "\u00e9\n"], "b":{"z":1,"a":{}}, "c":12345678901234567890 }"#,
+    ),
+    (
+        "escaped_keys",
+        r#"{"\u0061":1,"a\"b":"\/","_\u0063reated":5}"#,
+    ),
+    ("number_out_of_range", r#"{"a":[1e400]}"#),
+    ("lone_surrogate", r#"{"a":{"\ud800":1}}"#),
+    ("not_an_object", r#"[{"_created":1}]"#),
+    ("invalid_flashes", r#"{"_flashes":[["info"]],"n":null}"#),
+];
+
 #[cfg(feature = "flask")]
 mod seeds {
     use super::*;
@@ -529,6 +559,13 @@ mod seeds {
         sealed_seeds();
         #[cfg(feature = "iron")]
         iron_seeds();
+
+        // session_matches_eager: session payloads (a valid `_created` is added to
+        // every object that does not start with one).
+        let t = "session_matches_eager";
+        for (name, payload) in SESSION_SEEDS {
+            write(t, name, payload);
+        }
 
         // chunked_cookie_header: the input is both a header and the instructions that
         // build one from the planted chunks (see fuzz/src/chunks.rs).

@@ -268,6 +268,23 @@ pub fn greeting(session: &Session, authorization: Option<&[u8]>) -> (u16, serde_
     (200, serde_json::json!({ "message": message }))
 }
 
+/// `GET /visits` with HTTP Basic auth: the visit count kept by [`greeting`], read
+/// without changing the session (so the response carries no new cookie; the load
+/// test's read-only route).
+pub fn visits(session: &Session, authorization: Option<&[u8]>) -> (u16, serde_json::Value) {
+    let Some(user) = authorization.and_then(basic_auth_user) else {
+        return (
+            401,
+            serde_json::json!({"message": "Please log in with HTTP Basic auth"}),
+        );
+    };
+    let visits = session.get::<u64>("visits").unwrap_or(0);
+    (
+        200,
+        serde_json::json!({ "message": format!("{user}, you have visited {visits} times.") }),
+    )
+}
+
 /// The `WWW-Authenticate` value sent with a 401 from [`greeting`].
 pub const BASIC_REALM: &str = "Basic realm=\"sessionlib example\"";
 

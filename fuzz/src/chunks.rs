@@ -56,12 +56,7 @@ fn chunk_fixtures() -> &'static ChunkFixtures {
             let data = Value::Object(
                 loaded
                     .keys()
-                    .map(|k| {
-                        (
-                            k.to_owned(),
-                            loaded.get_value(k).cloned().unwrap_or_default(),
-                        )
-                    })
+                    .map(|k| (k.to_owned(), loaded.get::<Value>(k).unwrap_or_default()))
                     .collect(),
             );
             assert_eq!(data["pad"], Value::from(pad), "the fixture session loads");
@@ -253,12 +248,7 @@ fn check(header: &[u8], expected: Option<Expected>) {
         let data = Value::Object(
             session
                 .keys()
-                .map(|k| {
-                    (
-                        k.to_owned(),
-                        session.get_value(k).cloned().unwrap_or_default(),
-                    )
-                })
+                .map(|k| (k.to_owned(), session.get::<Value>(k).unwrap_or_default()))
                 .collect(),
         );
         let which = f.planted.iter().position(|p| p.data == data);

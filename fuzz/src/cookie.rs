@@ -97,7 +97,7 @@ fn check_header(f: &CookieFixtures, header: &[u8], must_find: bool) {
         "loader and reader disagree"
     );
     if loaded {
-        assert_eq!(session.get_value("user"), Some(&Value::from(COOKIE_USER)));
+        assert_eq!(session.get::<Value>("user"), Some(Value::from(COOKIE_USER)));
     }
     if must_find {
         assert!(

@@ -10,6 +10,7 @@
 //! | `django.rs` | `django_decode` |
 //! | `sealed.rs` | `sealed_decode_never_panics`, `sealed_forged_never_opens` |
 //! | `iron.rs` | `iron_decode` |
+//! | `session.rs` | `session_matches_eager` (with the eager session reading it replaced, as the reference) |
 //!
 //! and `common.rs` for what they share (the fixed time, the native key, input limits,
 //! signing helpers). Each fuzz target in `fuzz/fuzz_targets/` is one line that calls
@@ -47,6 +48,7 @@ mod iron;
 mod native;
 #[cfg(feature = "sealed")]
 mod sealed;
+mod session;
 
 pub use chunks::*;
 pub use common::*;
@@ -60,6 +62,7 @@ pub use iron::*;
 pub use native::*;
 #[cfg(feature = "sealed")]
 pub use sealed::*;
+pub use session::*;
 
 /// A property function: it returns when the property holds for the input.
 pub type Property = fn(&[u8]);
@@ -77,6 +80,10 @@ pub fn targets() -> Vec<(&'static str, Option<Property>)> {
         ("tamper", Some(native::tamper)),
         ("cookie_header", Some(cookie::cookie_header)),
         ("chunked_cookie_header", Some(chunks::chunked_cookie_header)),
+        (
+            "session_matches_eager",
+            Some(session::session_matches_eager),
+        ),
         #[cfg(feature = "flask")]
         ("flask_decode", Some(flask::flask_decode)),
         #[cfg(not(feature = "flask"))]

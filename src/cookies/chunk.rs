@@ -68,10 +68,48 @@ impl ChunkSet {
     }
 }
 
+/// The values of one chunk name, in order: at most [`MAX_SAME_NAME_COOKIES`], kept
+/// without an allocation.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Values<'a> {
+    items: [&'a [u8]; MAX_SAME_NAME_COOKIES],
+    len: usize,
+}
+
+impl<'a> Values<'a> {
+    fn as_slice(&self) -> &[&'a [u8]] {
+        self.items.get(..self.len).unwrap_or_default()
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn push(&mut self, value: &'a [u8]) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = value;
+            self.len += 1;
+        }
+    }
+}
+
+impl<'a> IntoIterator for Values<'a> {
+    type Item = &'a [u8];
+    type IntoIter = std::iter::Take<std::array::IntoIter<&'a [u8], MAX_SAME_NAME_COOKIES>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter().take(self.len)
+    }
+}
+
 /// The cookies of a request that are chunks of one session cookie.
 pub(crate) struct Chunks<'a> {
     /// The values of each chunk name, in order, at most [`MAX_SAME_NAME_COOKIES`] each.
-    values: [Vec<&'a [u8]>; MAX_CHUNKS],
+    values: [Values<'a>; MAX_CHUNKS],
     /// Whether a chunk name had more values than that.
     overflow: bool,
     /// The chunk names present.
@@ -83,7 +121,7 @@ pub(crate) enum Assembled<'a> {
     /// No chunk name other than the cookie name itself: its values, each a whole token
     /// (a value that announces several chunks is a chunk with its companions
     /// missing).
-    Whole(Vec<&'a [u8]>),
+    Whole(Values<'a>),
     /// A token put back together from several chunks.
     Chunked(String),
 }
@@ -136,12 +174,12 @@ impl<'a> Chunks<'a> {
             return Err(Error::AmbiguousCookie);
         }
         let [head, rest @ ..] = &self.values;
-        if rest.iter().all(Vec::is_empty) {
-            return Ok(Assembled::Whole(head.clone()));
+        if rest.iter().all(Values::is_empty) {
+            return Ok(Assembled::Whole(*head));
         }
         let mut parts = Vec::with_capacity(MAX_CHUNKS);
         for values in &self.values {
-            match values.split_first() {
+            match values.as_slice().split_first() {
                 None => parts.push(None),
                 Some((first, others)) => {
                     if others.iter().any(|other| other != first) {
@@ -276,7 +314,7 @@ mod tests {
                     4,
                 );
                 let back = match chunks.assemble(4).unwrap() {
-                    Assembled::Whole(v) => String::from_utf8(v[0].to_vec()).unwrap(),
+                    Assembled::Whole(v) => String::from_utf8(v.as_slice()[0].to_vec()).unwrap(),
                     Assembled::Chunked(t) => t,
                 };
                 assert_eq!(back, token);

@@ -27,6 +27,9 @@ pub struct CookieConfig {
     pub(super) same_site: SameSite,
     pub(super) partitioned: bool,
     pub(super) max_chunks: usize,
+    /// The length of a `Set-Cookie` value's attributes (see
+    /// `CookieConfig::measure_attributes`).
+    pub(super) attributes_len: usize,
 }
 
 impl std::fmt::Debug for CookieConfig {
@@ -251,7 +254,7 @@ impl CookieConfigBuilder {
         #[cfg(feature = "sealed")]
         let codec = codec.sealed(self.sealed);
         let codec = codec.build();
-        Ok(CookieConfig {
+        let mut config = CookieConfig {
             codec,
             name,
             path: self.path,
@@ -261,7 +264,10 @@ impl CookieConfigBuilder {
             same_site: self.same_site,
             partitioned: self.partitioned,
             max_chunks: self.max_chunks,
-        })
+            attributes_len: 0,
+        };
+        config.attributes_len = config.measure_attributes();
+        Ok(config)
     }
 }
 

@@ -169,7 +169,7 @@ fn cookie_values<'a>(header: &'a [u8], name: &'a [u8]) -> impl Iterator<Item = &
 /// The names and values of the cookies in a `Cookie:` header, in order: split at `;`,
 /// spaces and tabs trimmed, pairs without `=` or with an empty name left out.
 fn cookie_pairs(header: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    header.split(|&b| b == b';').filter_map(|pair| {
+    split_at_semicolons(header).filter_map(|pair| {
         let eq = pair.iter().position(|&b| b == b'=')?;
         let (pair_name, eq_value) = pair.split_at(eq);
         let pair_name = trim_ows(pair_name);
@@ -178,6 +178,39 @@ fn cookie_pairs(header: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
         }
         Some((pair_name, trim_ows(eq_value.get(1..).unwrap_or_default())))
     })
+}
+
+/// `bytes` split at every `;`, as `bytes.split(|&b| b == b';')` splits it. The search
+/// skips 32-byte blocks without a `;` with a branch-free test the compiler vectorizes: a
+/// session cookie's value is hundreds of bytes without one.
+fn split_at_semicolons(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match find_semicolon(current) {
+            Some(i) => {
+                rest = current.get(i + 1..);
+                current.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
+/// The index of the first `;` in `bytes`.
+fn find_semicolon(bytes: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 32;
+    let mut offset = 0;
+    for block in bytes.chunks(BLOCK) {
+        if block.iter().fold(false, |found, &b| found | (b == b';')) {
+            return block.iter().position(|&b| b == b';').map(|i| offset + i);
+        }
+        offset += block.len();
+    }
+    None
 }
 
 /// Strips spaces and horizontal tabs from both ends.
@@ -235,6 +268,30 @@ mod tests {
         );
         // An empty value is not a session.
         assert_eq!(read(&c, b"session="), Err(Error::Malformed));
+    }
+
+    #[test]
+    fn the_semicolon_split_is_the_plain_split() {
+        for header in [
+            &b""[..],
+            b";",
+            b";;",
+            b"a=1",
+            b"a=1;",
+            b";a=1",
+            b"a=1; b=2;;c",
+            &[b'x'; 100][..],
+        ] {
+            let mut long = vec![b'y'; 70];
+            long.push(b';');
+            long.extend_from_slice(header);
+            long.extend_from_slice(&[b'z'; 33]);
+            for text in [header, &long[..]] {
+                let fast: Vec<&[u8]> = split_at_semicolons(text).collect();
+                let plain: Vec<&[u8]> = text.split(|&b| b == b';').collect();
+                assert_eq!(fast, plain);
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,6 @@ use super::chunk::chunk_name;
 use super::CookieConfigBuilder;
 use super::{Cookie, CookieConfig, MAX_COOKIE_LEN};
 use crate::clock::IntoDuration;
-#[cfg(doc)]
 use crate::codec::Codec;
 use crate::error::Error;
 
@@ -100,36 +99,59 @@ impl CookieConfig {
         data: &T,
         expires_at: OffsetDateTime,
     ) -> Result<Vec<Cookie<'static>>, Error> {
+        self.chunks_of(|codec| codec.encode_until(data, expires_at), expires_at)
+    }
+
+    /// Like [`CookieConfig::encode_chunks_until`] for JSON text already written into a
+    /// buffer (the session layer's object writer).
+    pub(crate) fn encode_json_chunks_until(
+        &self,
+        json: Vec<u8>,
+        expires_at: OffsetDateTime,
+    ) -> Result<Vec<Cookie<'static>>, Error> {
+        self.chunks_of(
+            |codec| codec.encode_json_until(json, expires_at),
+            expires_at,
+        )
+    }
+
+    /// The cookies holding the token that `encode` makes. Every length is computed from
+    /// the name and the attributes' length (measured once, when the configuration was
+    /// built): no cookie is formatted here.
+    fn chunks_of(
+        &self,
+        encode: impl FnOnce(&Codec) -> Result<String, Error>,
+        expires_at: OffsetDateTime,
+    ) -> Result<Vec<Cookie<'static>>, Error> {
         let too_large = |token_len: usize| Error::CookieTooLarge {
-            len: token_len + self.name.len() + 1 + self.attributes_len(0),
+            len: token_len + self.name.len() + 1 + self.attributes_len,
             max: MAX_COOKIE_LEN,
         };
-        let token = self
-            .codec
-            .encode_until(data, expires_at)
-            .map_err(|e| match e {
-                Error::TooLarge { len, .. } => too_large(len),
-                other => other,
-            })?;
+        let token = encode(&self.codec).map_err(|e| match e {
+            Error::TooLarge { len, .. } => too_large(len),
+            other => other,
+        })?;
         let expires = expires_at
             .replace_nanosecond(0)
             .map_err(|_| Error::ExpiryOutOfRange)?;
         // Each chunk's value gets what its name and attributes leave of MAX_COOKIE_LEN.
-        let budgets: Vec<usize> = (0..self.max_chunks)
-            .map(|i| {
-                let empty = self.cookie_named(chunk_name(&self.name, i), String::new(), expires);
-                MAX_COOKIE_LEN.saturating_sub(empty.to_string().len())
-            })
-            .collect();
+        let budget = |i: usize| {
+            let name_len = match i {
+                0 => self.name.len(),
+                // `name.<i>`, one digit: there are at most 9 chunks.
+                _ => self.name.len() + 2,
+            };
+            MAX_COOKIE_LEN.saturating_sub(name_len + 1 + self.attributes_len)
+        };
+        if token.len() <= budget(0) {
+            return Ok(vec![self.cookie_named(self.name.clone(), token, expires)]);
+        }
+        let budgets: Vec<usize> = (0..self.max_chunks).map(budget).collect();
         let values = super::chunk::split(&token, &budgets).ok_or_else(|| too_large(token.len()))?;
-        let cookies: Vec<Cookie<'static>> = values
-            .into_iter()
-            .enumerate()
-            .map(|(i, value)| self.cookie_named(chunk_name(&self.name, i), value, expires))
-            .collect();
-        if let Some(len) = cookies
+        if let Some(len) = values
             .iter()
-            .map(|c| c.to_string().len())
+            .enumerate()
+            .map(|(i, value)| value.len() + MAX_COOKIE_LEN - budget(i))
             .find(|&len| len > MAX_COOKIE_LEN)
         {
             return Err(Error::CookieTooLarge {
@@ -137,15 +159,19 @@ impl CookieConfig {
                 max: MAX_COOKIE_LEN,
             });
         }
-        Ok(cookies)
+        Ok(values
+            .into_iter()
+            .enumerate()
+            .map(|(i, value)| self.cookie_named(chunk_name(&self.name, i), value, expires))
+            .collect())
     }
 
-    /// The length of the attributes of chunk `index`'s `Set-Cookie` value (everything
-    /// after the value).
-    fn attributes_len(&self, index: usize) -> usize {
-        let name = chunk_name(&self.name, index);
-        let empty = self.cookie_named(name.clone(), String::new(), OffsetDateTime::UNIX_EPOCH);
-        empty.to_string().len().saturating_sub(name.len() + 1)
+    /// The length of the attributes of a `Set-Cookie` value (everything after the
+    /// value): the same for every chunk and every expiry (`Expires` has a fixed width
+    /// for the years 1970 to 9999). Measured once, when the configuration is built.
+    pub(super) fn measure_attributes(&self) -> usize {
+        let empty = self.cookie_named(self.name.clone(), String::new(), OffsetDateTime::UNIX_EPOCH);
+        empty.to_string().len().saturating_sub(self.name.len() + 1)
     }
 
     /// The cookie that deletes the session cookie (for logout): the same name, path,

@@ -5,9 +5,10 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 use time::{Duration, OffsetDateTime};
 
+use super::entries::Entries;
 use super::RESERVED_KEYS;
 #[cfg(doc)]
 use super::{SessionConfig, SessionConfigBuilder};
@@ -80,9 +81,13 @@ impl Flash {
 /// Made by [`SessionConfig::load`] for each request. Changing it marks it modified, so
 /// [`SessionConfig::save`] knows to send a new cookie. `Debug` shows the number of
 /// entries and the flags, never the data.
+///
+/// The values stay JSON text as the cookie carried them until they are asked for:
+/// [`SessionData::get`] deserializes a `T` straight from that text, and
+/// [`SessionConfig::save`] copies the values that did not change into the new cookie.
 #[derive(Clone)]
 pub struct SessionData {
-    pub(super) data: Map<String, Value>,
+    pub(super) data: Entries,
     pub(super) flashes: Vec<Flash>,
     /// How many of the last `flashes` were added during this request (they survive
     /// [`SessionData::clear`]).
@@ -131,7 +136,7 @@ impl SessionData {
 
     pub(super) fn fresh(source: SessionSource) -> Self {
         Self {
-            data: Map::new(),
+            data: Entries::default(),
             flashes: Vec::new(),
             fresh_flashes: 0,
             created_at: None,
@@ -160,26 +165,25 @@ impl SessionData {
     pub fn try_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
         match self.data.get(key) {
             None => Ok(None),
-            Some(value) => {
-                let json = serde_json::to_vec(value).map_err(|_| Error::Serialize)?;
-                crate::codec::deserialize(&json).map(Some)
-            }
+            Some(json) => crate::codec::deserialize(json.as_bytes()).map(Some),
         }
     }
 
-    /// The raw JSON value under `key`.
-    pub fn get_value(&self, key: &str) -> Option<&Value> {
-        self.data.get(key)
+    /// The JSON text of the value under `key`, as the cookie carried it (or as
+    /// [`SessionData::insert`] wrote it). Use [`SessionData::get`] for a typed value, or
+    /// `get::<serde_json::Value>` for a dynamic one.
+    pub fn get_value(&self, key: &str) -> Option<&RawValue> {
+        serde_json::from_str(self.data.get(key)?).ok()
     }
 
     /// Whether there is a value under `key`.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.data.contains_key(key)
+        self.data.get(key).is_some()
     }
 
     /// The keys, in sorted order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.data.keys().map(String::as_str)
+        self.data.keys()
     }
 
     /// Stores `value` under `key`. The session counts as modified only when the stored
@@ -194,17 +198,19 @@ impl SessionData {
     ) -> Result<(), Error> {
         let key = key.into();
         not_reserved(&key)?;
+        // Through a `Value`, as before: nested maps are written with sorted keys, so an
+        // equal value always has the same text.
         let value = serde_json::to_value(value).map_err(|_| Error::Serialize)?;
-        if self.data.get(&key) != Some(&value) {
-            self.data.insert(key, value);
+        let json = serde_json::to_string(&value).map_err(|_| Error::Serialize)?;
+        if self.data.insert(key, json, &value) {
             self.modified = true;
         }
         Ok(())
     }
 
-    /// Removes and returns the value under `key`. Fails with [`Error::ReservedKey`] for
-    /// a reserved key.
-    pub fn remove(&mut self, key: &str) -> Result<Option<Value>, Error> {
+    /// Removes the value under `key` and returns its JSON text. Fails with
+    /// [`Error::ReservedKey`] for a reserved key.
+    pub fn remove(&mut self, key: &str) -> Result<Option<Box<RawValue>>, Error> {
         not_reserved(key)?;
         let old = self.data.remove(key);
         if old.is_some() {
@@ -433,7 +439,6 @@ pub(super) fn new_session_id() -> Result<String, Error> {
 mod tests {
     use super::super::testing::{header, sessions, t0, At};
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn map_operations_and_flags() {
@@ -449,12 +454,19 @@ mod tests {
         assert!(matches!(s.try_get::<u32>("a"), Err(Error::Deserialize(_))));
         assert_eq!(s.try_get::<u32>("missing"), Ok(None));
         assert_eq!(s.keys().collect::<Vec<_>>(), ["a", "n"]);
-        assert_eq!(s.remove("a"), Ok(Some(json!("x"))));
+        assert_eq!(
+            s.remove("a")
+                .unwrap()
+                .map(|v| v.get().to_owned())
+                .as_deref(),
+            Some(r#""x""#)
+        );
+        assert_eq!(s.remove("a").unwrap().map(|v| v.get().to_owned()), None);
         assert_eq!(s.len(), 1);
         for reserved in RESERVED_KEYS {
             let error = Error::ReservedKey { key: reserved };
             assert_eq!(s.insert(reserved, &1), Err(error.clone()));
-            assert_eq!(s.remove(reserved), Err(error.clone()));
+            assert_eq!(s.remove(reserved).unwrap_err(), error.clone());
             assert!(error.to_string().contains(&format!("{reserved:?}")));
         }
         s.clear();

@@ -181,6 +181,7 @@ use crate::cookies::CookieConfig;
 use crate::error::Error;
 
 mod data;
+mod entries;
 mod policy;
 mod revoke;
 mod set_cookie;

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use ::cookie::CookieJar;
-use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
 use super::data::new_session_id;
+use super::entries::Loaded;
 use super::{
     SessionData, SessionSource, SetCookie, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_REFRESH_INTERVAL,
@@ -265,7 +265,7 @@ impl SessionConfig {
     /// synchronous call cannot wait for it, and gives such sessions source
     /// [`SessionSource::RevocationUnavailable`].
     pub fn load(&self, cookie_header: impl AsRef<[u8]>) -> SessionData {
-        let session = self.load_unchecked(cookie_header, self.now());
+        let session = self.load_unchecked(cookie_header);
         self.bound(self.check_now(session))
     }
 
@@ -288,7 +288,7 @@ impl SessionConfig {
     /// The session of a request, like [`SessionConfig::load`], waiting for the
     /// [revocation store](SessionConfigBuilder::revocation) when there is one.
     pub async fn load_async(&self, cookie_header: impl AsRef<[u8]>) -> SessionData {
-        let session = self.load_unchecked(cookie_header, self.now());
+        let session = self.load_unchecked(cookie_header);
         let session = match &self.inner.revocation {
             Some(store) if session.source == SessionSource::Cookie => {
                 let asked = std::time::Instant::now();
@@ -312,11 +312,16 @@ impl SessionConfig {
     }
 
     /// The session of a request after every synchronous check, before the revocation
-    /// store.
-    fn load_unchecked(&self, cookie_header: impl AsRef<[u8]>, now: OffsetDateTime) -> SessionData {
+    /// store. A request without a `Cookie:` header has no session: the clock is not
+    /// read.
+    fn load_unchecked(&self, cookie_header: impl AsRef<[u8]>) -> SessionData {
+        if cookie_header.as_ref().is_empty() {
+            return SessionData::fresh(SessionSource::NoCookie);
+        }
         if cookie_header.as_ref().len() > MAX_COOKIE_HEADER_LEN {
             return SessionData::fresh(SessionSource::Unreadable);
         }
+        let now = self.now();
         let (result, chunks) = self
             .inner
             .cookie
@@ -359,7 +364,7 @@ impl SessionConfig {
 
     fn session_from(
         &self,
-        result: Result<Option<Verified<Map<String, Value>>>, Error>,
+        result: Result<Option<Verified<Loaded>>, Error>,
         now: OffsetDateTime,
     ) -> SessionData {
         let verified = match result {
@@ -369,7 +374,7 @@ impl SessionConfig {
             Err(Error::AmbiguousCookie) => return SessionData::fresh(SessionSource::Ambiguous),
             Err(_) => return SessionData::fresh(SessionSource::Invalid),
         };
-        let Some(mut session) = SessionData::from_object(verified) else {
+        let Some(mut session) = SessionData::from_loaded(verified) else {
             return SessionData::fresh(SessionSource::Invalid);
         };
         // A deadline past the end of the time range is no limit.
@@ -418,7 +423,6 @@ impl SessionConfig {
         ) {
             return Ok(None);
         }
-        let now = self.now();
         // A cookie is removed only when it was read and found wanting (or the session
         // was emptied); never when there was none or when the header was ambiguous
         // (cookie tossing).
@@ -429,6 +433,7 @@ impl SessionConfig {
         if session.is_empty() {
             return Ok(self.removal(session, had_cookie));
         }
+        let now = self.now();
         let logged_in_at = session
             .user
             .as_ref()
@@ -466,14 +471,19 @@ impl SessionConfig {
         if loaded && !session.modified && !session.reissue && !refresh_due {
             return Ok(None);
         }
+        let new_id;
         let id = match &session.id {
-            Some(id) => id.clone(),
-            None => new_session_id()?,
+            Some(id) => id,
+            None => {
+                new_id = new_session_id()?;
+                &new_id
+            }
         };
+        let json = session.write_object(created_at, logged_in_at, id)?;
         let mut cookies = self
             .inner
             .cookie
-            .encode_chunks_until(&session.to_object(created_at, logged_in_at, id), expires_at)?;
+            .encode_json_chunks_until(json, expires_at)?;
         // The browser keeps the cookie as long as a server may accept it: a server
         // whose clock runs behind wrote the expiry, the leeway covers that. A browser
         // session's cookie has no expiry at all: the browser drops it when it closes.
@@ -562,17 +572,9 @@ mod tests {
         s.clear();
         assert!(c.save_at(&s, t0()).unwrap().unwrap().is_removal());
         // Off by default.
-        let u = sessions()
-            .save_at(
-                &{
-                    let mut s = SessionData::new();
-                    s.insert("n", &1).unwrap();
-                    s
-                },
-                t0(),
-            )
-            .unwrap()
-            .unwrap();
+        let mut s = SessionData::new();
+        s.insert("n", &1).unwrap();
+        let u = sessions().save_at(&s, t0()).unwrap().unwrap();
         assert!(u.header_value().contains("Expires="));
     }
 

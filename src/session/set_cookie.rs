@@ -1,6 +1,6 @@
 //! [`SetCookie`]: the response headers of a saved session.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use ::cookie::Cookie;
 
@@ -16,6 +16,8 @@ use ::cookie::Cookie;
 pub struct SetCookie {
     /// Never empty: the session cookie (or its removal) comes first.
     cookies: Vec<Cookie<'static>>,
+    /// The `Set-Cookie` header value of each cookie, formatted once.
+    values: Vec<String>,
     removal: bool,
 }
 
@@ -35,7 +37,24 @@ impl SetCookie {
         [("vary", "Cookie"), ("cache-control", "private")];
 
     pub(super) fn new(cookies: Vec<Cookie<'static>>, removal: bool) -> Option<Self> {
-        (!cookies.is_empty()).then_some(Self { cookies, removal })
+        if cookies.is_empty() {
+            return None;
+        }
+        let values = cookies
+            .iter()
+            .map(|cookie| {
+                // Room for the attributes, so that formatting does not grow the buffer.
+                let mut value =
+                    String::with_capacity(cookie.name().len() + cookie.value().len() + 160);
+                let _ = write!(value, "{cookie}");
+                value
+            })
+            .collect();
+        Some(Self {
+            cookies,
+            values,
+            removal,
+        })
     }
 
     /// The session cookie, or its first chunk (see [`SetCookie::cookies`] for all).
@@ -59,12 +78,19 @@ impl SetCookie {
     /// The `Set-Cookie` header value of the first cookie ([`SetCookie::cookie`]). With
     /// chunking there may be more: use [`SetCookie::header_values`].
     pub fn header_value(&self) -> String {
-        self.cookie().to_string()
+        self.values.first().cloned().unwrap_or_default()
     }
 
     /// The `Set-Cookie` header values of every cookie, in order.
     pub fn header_values(&self) -> Vec<String> {
-        self.cookies.iter().map(Cookie::to_string).collect()
+        self.values.clone()
+    }
+
+    /// The `Set-Cookie` header values, taken out (for the integrations, which send
+    /// them as they are).
+    #[cfg(any(feature = "http", feature = "actix"))]
+    pub(crate) fn into_header_values(self) -> Vec<String> {
+        self.values
     }
 
     /// Every header to add to the response, with lower-case names: one `set-cookie`
@@ -73,9 +99,9 @@ impl SetCookie {
     /// kept.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         let mut headers: Vec<(&'static str, String)> = self
-            .header_values()
-            .into_iter()
-            .map(|value| ("set-cookie", value))
+            .values
+            .iter()
+            .map(|value| ("set-cookie", value.clone()))
             .collect();
         headers.extend(
             Self::CACHE_HEADERS

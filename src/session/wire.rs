@@ -1,57 +1,114 @@
-//! The signed JSON object: the session's data plus the reserved keys, and back.
+//! The signed JSON object: the data plus the reserved keys, and back.
 
-use serde_json::{Map, Value};
+use std::io::Write as _;
+
+use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
-use super::{
-    Flash, SessionData, SessionSource, CREATED_KEY, FLASHES_KEY, LIFETIME_KEY, LOGIN_KEY,
-    SESSION_ID_KEY, USER_KEY,
-};
-use crate::codec::Verified;
+use super::entries::{is_canonical, Loaded, ValueText};
+use super::{Flash, SessionData, SessionSource, RESERVED_KEYS};
+use crate::codec::{Verified, ENCODE_BUFFER_LEN};
 use crate::cookies::chunk::ChunkSet;
+use crate::error::Error;
 
 /// The longest session id accepted from a cookie, in bytes.
 const MAX_SESSION_ID_LEN: usize = 64;
 
+// The positions of the reserved keys in `RESERVED_KEYS` (and in `Loaded::reserved`).
+const CREATED: usize = 0;
+const LIFETIME: usize = 1;
+const FLASHES: usize = 2;
+const USER: usize = 3;
+const LOGIN: usize = 4;
+const SESSION_ID: usize = 5;
+
 impl SessionData {
-    /// The JSON object that is signed: the data plus the reserved keys.
-    pub(super) fn to_object(
+    /// The JSON object that is signed, in one pass: the data and the reserved keys in
+    /// key order (as a `BTreeMap` orders them), each value that came from the cookie
+    /// unchanged copied as it is (or rewritten through a `Value` when the cookie spelled
+    /// it otherwise than serde_json does), each inserted value as `insert` wrote it.
+    /// The buffer is the one the token is then built in.
+    pub(super) fn write_object(
         &self,
         created_at: OffsetDateTime,
         logged_in_at: Option<OffsetDateTime>,
-        id: String,
-    ) -> Map<String, Value> {
-        let mut map = self.data.clone();
-        map.insert(CREATED_KEY.into(), created_at.unix_timestamp().into());
-        map.insert(SESSION_ID_KEY.into(), id.into());
-        if let Some(lifetime) = self.lifetime {
-            map.insert(LIFETIME_KEY.into(), lifetime.whole_seconds().into());
+        id: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::with_capacity(ENCODE_BUFFER_LEN);
+        let login = match (&self.user, logged_in_at) {
+            (Some(user), Some(at)) => Some((user.as_str(), crate::revocation::unix_millis(at))),
+            _ => None,
+        };
+        // The reserved keys that are present, in sorted order.
+        let mut reserved: [(&str, Reserved<'_>); 6] = [("", Reserved::Absent); 6];
+        for (slot, (index, key)) in reserved.iter_mut().zip(sorted_reserved()) {
+            let value = match index {
+                CREATED => Reserved::Int(created_at.unix_timestamp()),
+                LIFETIME => self
+                    .lifetime
+                    .map_or(Reserved::Absent, |l| Reserved::Int(l.whole_seconds())),
+                FLASHES if !self.flashes.is_empty() => Reserved::Flashes(&self.flashes),
+                USER => login.map_or(Reserved::Absent, |(user, _)| Reserved::Str(user)),
+                LOGIN => login.map_or(Reserved::Absent, |(_, at)| Reserved::Int(at)),
+                SESSION_ID => Reserved::Str(id),
+                _ => Reserved::Absent,
+            };
+            *slot = (key, value);
         }
-        if let (Some(user), Some(at)) = (&self.user, logged_in_at) {
-            map.insert(USER_KEY.into(), user.clone().into());
-            map.insert(LOGIN_KEY.into(), crate::revocation::unix_millis(at).into());
+        let mut reserved = reserved
+            .iter()
+            .filter(|(_, value)| !matches!(value, Reserved::Absent))
+            .peekable();
+        let mut first = true;
+        let mut separator = |out: &mut Vec<u8>| {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+        };
+        out.push(b'{');
+        for (key, value) in self.data.iter() {
+            while let Some((reserved_key, reserved_value)) =
+                reserved.next_if(|(k, _)| k.as_bytes() < key.as_bytes())
+            {
+                separator(&mut out);
+                write_key(&mut out, reserved_key)?;
+                reserved_value.write(&mut out)?;
+            }
+            separator(&mut out);
+            write_key(&mut out, key)?;
+            match value {
+                ValueText::Written(json) => out.extend_from_slice(json.as_bytes()),
+                ValueText::Loaded(json) if is_canonical(json.as_bytes()) => {
+                    out.extend_from_slice(json.as_bytes());
+                }
+                ValueText::Loaded(json) => {
+                    let value: Value = serde_json::from_str(json).map_err(|_| Error::Serialize)?;
+                    serde_json::to_writer(&mut out, &value).map_err(|_| Error::Serialize)?;
+                }
+            }
         }
-        if !self.flashes.is_empty() {
-            let flashes = self
-                .flashes
-                .iter()
-                .map(|f| Value::from(vec![f.category.clone(), f.message.clone()]))
-                .collect();
-            map.insert(FLASHES_KEY.into(), Value::Array(flashes));
+        for (reserved_key, reserved_value) in reserved {
+            separator(&mut out);
+            write_key(&mut out, reserved_key)?;
+            reserved_value.write(&mut out)?;
         }
-        map
+        out.push(b'}');
+        Ok(out)
     }
 
-    /// The session in a verified object; `None` when a reserved key is invalid.
-    pub(super) fn from_object(verified: Verified<Map<String, Value>>) -> Option<Self> {
-        let mut data = verified.data;
-        let created = data.remove(CREATED_KEY)?.as_i64()?;
+    /// The session in a verified payload; `None` when a reserved key is invalid.
+    pub(super) fn from_loaded(verified: Verified<Loaded>) -> Option<Self> {
+        let Loaded {
+            entries,
+            reserved: [created, lifetime, flashes, user, login, id],
+        } = verified.data;
+        let created = created?.as_i64()?;
         let created_at = OffsetDateTime::from_unix_timestamp(created).ok()?;
-        let lifetime = match data.remove(LIFETIME_KEY) {
+        let lifetime = match lifetime {
             None => None,
             Some(v) => Some(Duration::seconds(v.as_i64().filter(|&s| s > 0)?)),
         };
-        let (user, logged_in_at) = match (data.remove(USER_KEY), data.remove(LOGIN_KEY)) {
+        let (user, logged_in_at) = match (user, login) {
             (None, None) => (None, None),
             (Some(Value::String(user)), Some(at)) => {
                 let at = i128::from(at.as_i64()?).checked_mul(1_000_000)?;
@@ -62,12 +119,12 @@ impl SessionData {
             }
             _ => return None,
         };
-        let id = match data.remove(SESSION_ID_KEY) {
+        let id = match id {
             None => None,
             Some(Value::String(id)) if is_session_id(&id) => Some(id),
             Some(_) => return None,
         };
-        let flashes = match data.remove(FLASHES_KEY) {
+        let flashes = match flashes {
             None => Vec::new(),
             Some(Value::Array(list)) => list
                 .into_iter()
@@ -84,7 +141,7 @@ impl SessionData {
             Some(_) => return None,
         };
         Some(Self {
-            data,
+            data: entries,
             flashes,
             fresh_flashes: 0,
             created_at: Some(created_at),
@@ -101,6 +158,67 @@ impl SessionData {
             chunks: ChunkSet::default(),
         })
     }
+}
+
+/// The reserved keys with their positions in [`RESERVED_KEYS`], in sorted order.
+fn sorted_reserved() -> [(usize, &'static str); 6] {
+    let mut sorted = [(0, ""); 6];
+    for (slot, (index, key)) in sorted.iter_mut().zip(RESERVED_KEYS.iter().enumerate()) {
+        *slot = (index, *key);
+    }
+    sorted.sort_unstable_by_key(|(_, key)| *key);
+    sorted
+}
+
+/// A reserved key's value, as the object writer writes it.
+#[derive(Clone, Copy)]
+enum Reserved<'a> {
+    Absent,
+    Int(i64),
+    Str(&'a str),
+    Flashes(&'a [Flash]),
+}
+
+impl Reserved<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        match self {
+            Self::Absent => Ok(()),
+            Self::Int(n) => write!(out, "{n}").map_err(|_| Error::Serialize),
+            Self::Str(text) => write_str(out, text),
+            Self::Flashes(flashes) => {
+                out.push(b'[');
+                for (i, flash) in flashes.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.push(b'[');
+                    write_str(out, &flash.category)?;
+                    out.push(b',');
+                    write_str(out, &flash.message)?;
+                    out.push(b']');
+                }
+                out.push(b']');
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), Error> {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        return Ok(());
+    }
+    serde_json::to_writer(out, text).map_err(|_| Error::Serialize)
+}
+
+fn write_key(out: &mut Vec<u8>, key: &str) -> Result<(), Error> {
+    write_str(out, key)?;
+    out.push(b':');
+    Ok(())
 }
 
 /// Whether `id` is a session id as a cookie may carry it: 1 to 64 base64url characters.

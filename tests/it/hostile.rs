@@ -2438,3 +2438,123 @@ mod iron_hostile {
         }
     }
 }
+
+/// Session payloads with duplicate keys and values at the edge of what loading reads,
+/// each with the source the session gets (issue 22: the session keeps its values as raw
+/// JSON text and must stay exactly as strict as the eager `Map` reading it replaced).
+/// A key that appears twice keeps its last value, a reserved one too, and only the last
+/// one is checked; whatever a parse into `serde_json::Value` refuses, loading refuses.
+#[test]
+fn session_payloads_with_duplicate_keys_and_edge_values() {
+    let sessions = SessionConfig::builder(cookie_config("session", "sessionlib.session")).build();
+    let t = NOW;
+    // Signed by hand: the encoder refuses what the decoder would refuse (128 levels).
+    let salt = sessionlib::cookies::binding_salt(b"sessionlib.session", "session").unwrap();
+    let signer = Signer::<sessionlib::signer::Sha256>::new(&Keyring::new(key(1)), &salt);
+    let load = |payload: &str| {
+        let text = format!("{}.{}", b64(payload.as_bytes()), later());
+        let signature = b64(signer.sign(text.as_bytes()).as_bytes());
+        let header = format!("session={text}.{signature}");
+        crate::common::with_now(now(), || sessions.load(header))
+    };
+    let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    // (name, payload, the source it gets, a key and the value it must hold)
+    type Case<'a> = (&'a str, String, SessionSource, Option<(&'a str, Value)>);
+    let cases: Vec<Case> = vec![
+        (
+            "duplicate user key: the last value",
+            format!(r#"{{"_created":{t},"a":1,"a":2}}"#),
+            SessionSource::Cookie,
+            Some(("a", json!(2))),
+        ),
+        (
+            "duplicate user key, out of order: the last value",
+            format!(r#"{{"_created":{t},"a":{{"x":1}},"b":0,"a":[2]}}"#),
+            SessionSource::Cookie,
+            Some(("a", json!([2]))),
+        ),
+        (
+            "duplicate key inside a value: the last value",
+            format!(r#"{{"_created":{t},"a":{{"k":1,"k":2}}}}"#),
+            SessionSource::Cookie,
+            Some(("a", json!({"k": 2}))),
+        ),
+        (
+            "duplicate _created, the last valid",
+            format!(r#"{{"_created":"x","_created":{t},"n":1}}"#),
+            SessionSource::Cookie,
+            Some(("n", json!(1))),
+        ),
+        (
+            "duplicate _created, the last invalid",
+            format!(r#"{{"_created":{t},"n":1,"_created":"x"}}"#),
+            SessionSource::Invalid,
+            None,
+        ),
+        (
+            "duplicate _sid, the last invalid",
+            format!(r#"{{"_created":{t},"_sid":"ok","_sid":"a b","n":1}}"#),
+            SessionSource::Invalid,
+            None,
+        ),
+        (
+            "duplicate _user, the last valid",
+            format!(r#"{{"_created":{t},"_user":1,"_login":5,"_user":"cobra"}}"#),
+            SessionSource::Cookie,
+            None,
+        ),
+        (
+            "duplicate _flashes, the last invalid",
+            format!(r#"{{"_created":{t},"_flashes":[["a","b"]],"_flashes":[["a"]]}}"#),
+            SessionSource::Invalid,
+            None,
+        ),
+        (
+            "a number beyond f64",
+            format!(r#"{{"_created":{t},"a":[1e400]}}"#),
+            SessionSource::Invalid,
+            None,
+        ),
+        (
+            "a lone surrogate in a nested key",
+            format!(r#"{{"_created":{t},"a":{{"\ud800":1}}}}"#),
+            SessionSource::Invalid,
+            None,
+        ),
+        (
+            "127 levels with the object",
+            format!(r#"{{"_created":{t},"a":{}}}"#, deep(126)),
+            SessionSource::Cookie,
+            None,
+        ),
+        (
+            "128 levels with the object",
+            format!(r#"{{"_created":{t},"a":{}}}"#, deep(127)),
+            SessionSource::Invalid,
+            None,
+        ),
+        (
+            "not an object",
+            format!(r#"[{{"_created":{t}}}]"#),
+            SessionSource::Invalid,
+            None,
+        ),
+    ];
+    for (name, payload, source, value) in cases {
+        // The eager reading agrees on each case.
+        let eager = serde_json::from_str::<serde_json::Map<String, Value>>(&payload);
+        if source == SessionSource::Cookie {
+            assert!(eager.is_ok(), "{name}");
+        }
+        let session = load(&payload);
+        assert_eq!(session.source(), source, "{name}");
+        if let Some((key, expected)) = value {
+            assert_eq!(session.get::<Value>(key), Some(expected.clone()), "{name}");
+            assert_eq!(eager.unwrap()[key], expected, "{name}");
+        }
+    }
+    let session = load(&format!(
+        r#"{{"_created":{t},"_user":1,"_login":5,"_user":"cobra"}}"#
+    ));
+    assert_eq!(session.user_id(), Some("cobra"));
+}

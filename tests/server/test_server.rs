@@ -12,9 +12,9 @@
 //!   `GET /padding` (how many bytes of padding the session holds, and a form) and
 //!   `POST /padding` (form field `bytes`, 0 to 12000), to grow and shrink the session
 //!   across chunks.
-//! - `SESSIONLIB_NO_SESSIONS=1`: serve only `GET /greeting`, without the session layer
-//!   (the same answer as a first visit, no counter, no cookie): the load test's
-//!   baseline.
+//! - `SESSIONLIB_NO_SESSIONS=1`: serve only `GET /greeting` and `GET /visits`, without
+//!   the session layer (both the same answer as a first visit, no counter, no cookie):
+//!   the load test's baseline.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "../../examples/axum.rs"]
@@ -142,8 +142,12 @@ async fn main() {
         }
     };
     let app = if std::env::var("SESSIONLIB_NO_SESSIONS").as_deref() == Ok("1") {
-        eprintln!("SESSIONLIB_NO_SESSIONS=1: serving only GET /greeting, without sessions");
-        Router::new().route("/greeting", get(greeting_without_session))
+        eprintln!(
+            "SESSIONLIB_NO_SESSIONS=1: serving GET /greeting and GET /visits, without sessions"
+        );
+        Router::new()
+            .route("/greeting", get(greeting_without_session))
+            .route("/visits", get(greeting_without_session))
     } else {
         let mut routes = example::routes();
         if max_chunks > 1 {
