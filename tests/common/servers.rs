@@ -352,6 +352,14 @@ impl RedisCluster {
             "nodes.conf",
             "--cluster-node-timeout",
             "1000",
+            // Replicas sync at once (the default waits 5 s to gather replicas), so that
+            // a replica can take over as soon as the cluster is up.
+            "--repl-diskless-sync-delay",
+            "0",
+            // The other masters keep answering while one master's slots are being taken
+            // over (the default refuses every query until all slots are covered).
+            "--cluster-require-full-coverage",
+            "no",
         ];
         let nodes = (0..6)
             .map(|_| RedisServer::start_with(&args))
@@ -385,8 +393,8 @@ impl RedisCluster {
             .collect()
     }
 
-    /// Waits until every running node reports `cluster_state:ok` and sees every
-    /// master with a replica (20 s at most).
+    /// Waits until every running node reports `cluster_state:ok`, sees every master
+    /// with a replica, and every replica has synced (20 s at most).
     pub fn wait_until_ok(&self) {
         let running = self.nodes.iter().filter(|n| n.is_running()).count();
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -401,7 +409,12 @@ impl RedisCluster {
                             .is_some_and(|f| f.contains("slave"))
                     })
                     .count();
-                n.text(&["CLUSTER", "INFO"]).contains("cluster_state:ok") && replicas * 2 == running
+                // A replica can take over only once it has synced with its master.
+                let info = n.info("replication");
+                let synced = !info.contains("role:slave") || info.contains("master_link_status:up");
+                n.text(&["CLUSTER", "INFO"]).contains("cluster_state:ok")
+                    && replicas * 2 == running
+                    && synced
             });
             if ok {
                 return;

@@ -837,3 +837,119 @@ fn logout_everywhere_reaches_every_server_on_a_cluster() {
          logged out on server B at their next request; 5/5 others still logged in"
     );
 }
+
+/// Scenario 3 on a Redis Cluster: the master holding some users' slots is killed
+/// (`SIGKILL`) under load, and the cluster promotes its replica. Users on that master
+/// get no session (fail closed) until the servers see the new master, users on the
+/// other masters are not affected, no cookie is deleted, and a revocation made before
+/// the outage still holds after it (0 entries lost).
+#[test]
+fn a_cluster_master_outage_fails_closed_and_recovers() {
+    let _one = one_at_a_time();
+    let Some(mut cluster) = crate::common::RedisCluster::start() else {
+        return;
+    };
+    let nodes = cluster
+        .nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect::<Vec<_>>()
+        .join(",");
+    let timeout = REDIS_TIMEOUT_MS.to_string();
+    let env = [
+        ("SESSIONLIB_DEV", "1"),
+        ("SESSIONLIB_SECRET_KEY", KEY_OLD),
+        ("SESSIONLIB_REDIS_CLUSTER", nodes.as_str()),
+        ("SESSIONLIB_REDIS_TIMEOUT_MS", timeout.as_str()),
+    ];
+    let servers = [Server::start("axum", &env), Server::start("axum", &env)];
+    let url = |i: usize, path: &str| servers[i % 2].url(path);
+    let users = users("outage-user", 12);
+    for (i, user) in users.iter().enumerate() {
+        log_in(&url(i, "/login"), user);
+    }
+    // A revocation before the outage: a device of revoked-user logged out everywhere.
+    let revoked = User::new("revoked-user".into());
+    log_in(&url(0, "/login"), &revoked);
+    let revoked_cookie = revoked.cookie().expect("a session cookie");
+    let other_device = User::new("revoked-user".into());
+    log_in(&url(1, "/login"), &other_device);
+    std::thread::sleep(Duration::from_millis(5));
+    let r = other_device
+        .agent
+        .post(url(1, "/logout-everywhere"))
+        .send_empty()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    // Let the revocation reach the replicas (replication is asynchronous).
+    std::thread::sleep(Duration::from_millis(500));
+
+    let master_of = |name: &str| {
+        cluster
+            .master_and_replica_of(&format!("sessionlib:{{u:{name}}}"))
+            .0
+    };
+    let victim = master_of(&users[0].name);
+    let on_victim: Vec<bool> = users.iter().map(|u| master_of(&u.name) == victim).collect();
+    let revoked_on_victim = master_of("revoked-user") == victim;
+    cluster.nodes[victim].kill();
+    let killed = Instant::now();
+    let (mut refused, mut others_out, mut removals, mut errors) = (0, 0, 0, 0);
+    let recovered = loop {
+        let mut all_in = true;
+        for (i, user) in users.iter().enumerate() {
+            let (outcome, removal) = visit(&url(i, "/"), user);
+            removals += usize::from(removal);
+            match outcome {
+                Outcome::In => {}
+                Outcome::Out if on_victim[i] => {
+                    refused += 1;
+                    all_in = false;
+                }
+                Outcome::Out => {
+                    others_out += 1;
+                    all_in = false;
+                }
+                _ => {
+                    errors += 1;
+                    all_in = false;
+                }
+            }
+        }
+        if all_in && refused > 0 {
+            break killed.elapsed();
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(30),
+            "no recovery in 30 s ({refused} refused)"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // The revocation made before the outage holds on both servers.
+    for i in 0..2 {
+        let r = agent()
+            .get(url(i, "/"))
+            .header("Cookie", &revoked_cookie)
+            .call()
+            .unwrap();
+        let body = r.into_body().read_to_string().unwrap();
+        assert!(body.contains("You are not logged in"), "{body}");
+    }
+    let affected = on_victim.iter().filter(|&&v| v).count();
+    println!(
+        "scenario 3 on a cluster: master killed; {affected} of {} users on its slots got \
+         {refused} requests without a session until the replica took over; every user \
+         logged in again {recovered:?} after the kill; {others_out} requests of users on \
+         other masters without a session; {removals} cookies deleted; {errors} errors; the \
+         revocation made before the outage ({}) still holds",
+        users.len(),
+        if revoked_on_victim {
+            "on the killed master"
+        } else {
+            "on another master"
+        }
+    );
+    assert_eq!(removals, 0, "an outage never deletes a cookie");
+    assert_eq!(errors, 0);
+    assert_eq!(others_out, 0, "users on the other masters are not affected");
+}
