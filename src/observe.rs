@@ -81,17 +81,35 @@ pub(crate) fn saved(result: &Result<Option<SetCookie>, Error>) {
     let _ = result;
 }
 
-/// Records one question to the revocation store: its duration
-/// (`sessionlib_revocation_check_seconds`) and, when it could not answer,
-/// `sessionlib_revocation_errors_total`.
-pub(crate) fn revocation_checked(seconds: f64, failed: bool) {
+/// One question to the revocation store, timed with feature `metrics` (without it,
+/// nothing is read or recorded): its duration goes to
+/// `sessionlib_revocation_check_seconds` and, when the store could not answer,
+/// `sessionlib_revocation_errors_total` counts it.
+pub(crate) struct RevocationCheck {
     #[cfg(feature = "metrics")]
-    {
-        metrics::histogram!("sessionlib_revocation_check_seconds").record(seconds);
-        if failed {
-            metrics::counter!("sessionlib_revocation_errors_total").increment(1);
+    asked: std::time::Instant,
+}
+
+impl RevocationCheck {
+    /// Starts timing a question.
+    pub(crate) fn start() -> Self {
+        Self {
+            #[cfg(feature = "metrics")]
+            asked: std::time::Instant::now(),
         }
     }
-    #[cfg(not(feature = "metrics"))]
-    let _ = (seconds, failed);
+
+    /// Records the question, answered or `failed`.
+    pub(crate) fn finish(self, failed: bool) {
+        #[cfg(feature = "metrics")]
+        {
+            metrics::histogram!("sessionlib_revocation_check_seconds")
+                .record(self.asked.elapsed().as_secs_f64());
+            if failed {
+                metrics::counter!("sessionlib_revocation_errors_total").increment(1);
+            }
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = failed;
+    }
 }

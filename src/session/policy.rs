@@ -291,9 +291,9 @@ impl SessionConfig {
         let session = self.load_unchecked(cookie_header);
         let session = match &self.inner.revocation {
             Some(store) if session.source == SessionSource::Cookie => {
-                let asked = std::time::Instant::now();
+                let check = crate::observe::RevocationCheck::start();
                 let verdict = store.is_revoked(&session).await;
-                crate::observe::revocation_checked(asked.elapsed().as_secs_f64(), verdict.is_err());
+                check.finish(verdict.is_err());
                 Self::apply_verdict(session, verdict)
             }
             _ => session,
