@@ -39,6 +39,8 @@
 //! - `SESSIONLIB_REDIS_CLUSTER` (build with `--features redis`): instead of
 //!   `SESSIONLIB_REDIS_URL`, the nodes of a Redis Cluster, comma-separated `host:port`
 //!   (any of them; the others are found), with the same settings.
+//! - `SESSIONLIB_REGISTRY=0`: no session registry (so no `GET /sessions` list); by
+//!   default each login is recorded in the revocation store for "your devices".
 //! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
 //!   browser cannot read the session) instead of only signing it. Needs the `sealed`
 //!   feature (`--features sealed`); without it the app refuses to start.
@@ -47,7 +49,9 @@
 //! `POST /login` (form field `username`), `GET /logout` (a page with the logout
 //! buttons; it changes nothing), `POST /logout`, `POST /logout-everywhere` (ends every
 //! session of the user: on this server through the in-memory revocation store, on
-//! every server with `SESSIONLIB_REDIS_URL`), and
+//! every server with `SESSIONLIB_REDIS_URL`), `GET /sessions` (the user's devices,
+//! this one marked), `POST /sessions/revoke` (form field `id`: logs out that device),
+//! `POST /sessions/revoke-others` (logs out every other device), and
 //! `GET /greeting` (HTTP Basic auth; any password is accepted in this demo) answering
 //! JSON with a visit counter kept in the session, and `GET /visits` (the same
 //! authentication) answering the counter without changing the session.
@@ -119,6 +123,30 @@ async fn logout_everywhere(session: Session) -> HttpResponse {
     }
 }
 
+async fn devices(session: Session) -> HttpResponse {
+    let page = common::sessions_page(&session, FRAMEWORK).await;
+    html(page.status, page.html)
+}
+
+#[derive(serde::Deserialize)]
+struct Device {
+    id: String,
+}
+
+async fn revoke_session(session: Session, form: web::Form<Device>) -> HttpResponse {
+    match common::revoke_session(&session, &form.id, FRAMEWORK).await {
+        Ok(()) => redirect("/sessions"),
+        Err(page) => html(page.status, page.html),
+    }
+}
+
+async fn revoke_other_sessions(session: Session) -> HttpResponse {
+    match common::revoke_other_sessions(&session, FRAMEWORK).await {
+        Ok(()) => redirect("/sessions"),
+        Err(page) => html(page.status, page.html),
+    }
+}
+
 async fn greeting(session: Session, request: HttpRequest) -> HttpResponse {
     let authorization = request
         .headers()
@@ -167,6 +195,12 @@ async fn main() -> std::io::Result<()> {
             .route("/logout", web::get().to(logout_page))
             .route("/logout", web::post().to(logout))
             .route("/logout-everywhere", web::post().to(logout_everywhere))
+            .route("/sessions", web::get().to(devices))
+            .route("/sessions/revoke", web::post().to(revoke_session))
+            .route(
+                "/sessions/revoke-others",
+                web::post().to(revoke_other_sessions),
+            )
             .route("/greeting", web::get().to(greeting))
             .route("/visits", web::get().to(visits))
     })

@@ -42,6 +42,8 @@
 //! - Built with `--features metrics`, the app also serves `GET /metrics`: sessionlib's
 //!   counters (session loads and saves by outcome, revocation checks) in the
 //!   Prometheus text format.
+//! - `SESSIONLIB_REGISTRY=0`: no session registry (so no `GET /sessions` list); by
+//!   default each login is recorded in the revocation store for "your devices".
 //! - `SESSIONLIB_SEALED=1`: seal the cookie (encrypted and authenticated, so the
 //!   browser cannot read the session) instead of only signing it. Needs the `sealed`
 //!   feature (`--features sealed`); without it the app refuses to start.
@@ -50,7 +52,9 @@
 //! `POST /login` (form field `username`), `GET /logout` (a page with the logout
 //! buttons; it changes nothing), `POST /logout`, `POST /logout-everywhere` (ends every
 //! session of the user: on this server through the in-memory revocation store, on
-//! every server with `SESSIONLIB_REDIS_URL`), and
+//! every server with `SESSIONLIB_REDIS_URL`), `GET /sessions` (the user's devices,
+//! this one marked), `POST /sessions/revoke` (form field `id`: logs out that device),
+//! `POST /sessions/revoke-others` (logs out every other device), and
 //! `GET /greeting` (HTTP Basic auth; any password is accepted in this demo) answering
 //! JSON with a visit counter kept in the session, and `GET /visits` (the same
 //! authentication) answering the counter without changing the session.
@@ -109,6 +113,30 @@ async fn logout_everywhere(session: Session) -> Response {
     }
 }
 
+async fn devices(session: Session) -> Response {
+    let page = common::sessions_page(&session, FRAMEWORK).await;
+    (status(page.status), Html(page.html)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct Device {
+    id: String,
+}
+
+async fn revoke_session(session: Session, Form(form): Form<Device>) -> Response {
+    match common::revoke_session(&session, &form.id, FRAMEWORK).await {
+        Ok(()) => Redirect::to("/sessions").into_response(),
+        Err(page) => (status(page.status), Html(page.html)).into_response(),
+    }
+}
+
+async fn revoke_other_sessions(session: Session) -> Response {
+    match common::revoke_other_sessions(&session, FRAMEWORK).await {
+        Ok(()) => Redirect::to("/sessions").into_response(),
+        Err(page) => (status(page.status), Html(page.html)).into_response(),
+    }
+}
+
 async fn greeting(session: Session, headers: HeaderMap) -> Response {
     let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
     let (code, json) = common::greeting(&session, authorization);
@@ -146,6 +174,9 @@ pub(crate) fn routes() -> Router {
         .route("/login", get(login_form).post(login))
         .route("/logout", get(logout_page).post(logout))
         .route("/logout-everywhere", post(logout_everywhere))
+        .route("/sessions", get(devices))
+        .route("/sessions/revoke", post(revoke_session))
+        .route("/sessions/revoke-others", post(revoke_other_sessions))
         .route("/greeting", get(greeting))
         .route("/visits", get(visits))
 }

@@ -175,7 +175,12 @@ where
                     .map(HeaderValue::as_bytes),
             );
             let session = config.load_async(header).await;
-            let handle = Session::new(session, config.clone());
+            let user_agent = request.headers().get(header::USER_AGENT);
+            let handle = Session::for_request(
+                session,
+                config.clone(),
+                user_agent.map(HeaderValue::as_bytes),
+            );
             request.extensions_mut().insert(handle.clone());
             // A handler's error is already a response here (actix-web makes it one);
             // an `Err` comes only from an inner middleware and has no response to carry
@@ -196,6 +201,7 @@ where
                     match values {
                         Ok(values) => {
                             add_session_headers(response.headers_mut(), values);
+                            handle.update_registry_or_log().await;
                             Ok(response)
                         }
                         // The cookies' parts were validated when the configuration was

@@ -20,9 +20,10 @@ use time::{Duration, OffsetDateTime};
 
 use crate::error::Error;
 use crate::revocation::RevocationError;
+use crate::session::registry::RequestOrigin;
 #[cfg(doc)]
 use crate::session::RESERVED_KEYS;
-use crate::session::{Flash, SessionConfig, SessionData, SessionSource};
+use crate::session::{Flash, SessionConfig, SessionData, SessionEntry, SessionSource};
 
 /// The request's session, as handlers take it: `sessionlib::axum::Session` and
 /// `sessionlib::actix::Session` are this type. See the [module docs](self).
@@ -44,6 +45,9 @@ pub struct Session {
 struct Inner {
     session: Mutex<SessionData>,
     config: SessionConfig,
+    /// The session as loaded and the request's device, when the
+    /// [registry](crate::SessionConfigBuilder::registry) is on.
+    origin: Option<RequestOrigin>,
 }
 
 impl fmt::Debug for Session {
@@ -61,11 +65,60 @@ impl Session {
     /// request; call it yourself only for a framework without an integration, or in
     /// tests.
     pub fn new(data: SessionData, config: SessionConfig) -> Self {
+        Self::for_request(data, config, None)
+    }
+
+    /// A handle for a request with this `User-Agent` header: with the
+    /// [registry](crate::SessionConfigBuilder::registry) on, it remembers the session
+    /// as loaded and the device, for [`Session::update_registry`] after the save. The
+    /// integrations make one per request; call it yourself only for a framework
+    /// without an integration.
+    pub fn for_request(
+        data: SessionData,
+        config: SessionConfig,
+        user_agent: Option<&[u8]>,
+    ) -> Self {
+        let origin = config
+            .registry_limit()
+            .map(|_| RequestOrigin::new(&data, user_agent));
         Self {
             inner: Arc::new(Inner {
                 session: Mutex::new(data),
                 config,
+                origin,
             }),
+        }
+    }
+
+    /// After a save that sent a cookie ([`Session::save`] answered `Some`): records
+    /// the session in the [registry](crate::SessionConfigBuilder::registry), or takes
+    /// the one the request came with off it (and revokes it). Does nothing when the
+    /// registry is off. The integrations call it, and log a failure: the cookie is
+    /// sent anyway, and the entry is written at the session's next refresh.
+    pub async fn update_registry(&self) -> Result<(), RevocationError> {
+        let Some(origin) = &self.inner.origin else {
+            return Ok(());
+        };
+        let change = self.inner.config.registry_change(origin, &self.lock());
+        if change.is_empty() {
+            return Ok(());
+        }
+        let result = self.inner.config.apply_registry_change(change).await;
+        if result.is_err() {
+            crate::observe::registry_write("failed");
+        }
+        result
+    }
+
+    /// [`Session::update_registry`], logging a failure.
+    #[cfg(any(feature = "tower", feature = "actix"))]
+    pub(crate) async fn update_registry_or_log(&self) {
+        if let Err(error) = self.update_registry().await {
+            tracing::warn!(
+                error = %error,
+                "sessionlib: the session registry could not be updated; the entry is \
+                 written at the session's next refresh"
+            );
         }
     }
 
@@ -191,6 +244,55 @@ impl Session {
         }
         self.clear();
         Ok(())
+    }
+
+    /// The active sessions of this session's user, the most recently seen first (a
+    /// "your devices" page; [`Session::id`] tells which one is this one). Empty for a
+    /// session without a user. Fails as [`SessionConfig::list_sessions`] does (the
+    /// [registry](crate::SessionConfigBuilder::registry) is off, or the store cannot
+    /// answer).
+    pub async fn list_sessions(&self) -> Result<Vec<SessionEntry>, RevocationError> {
+        match self.user_id() {
+            Some(user) => self.inner.config.list_sessions(&user).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Logs out another session of this session's user, by its id (the "log out"
+    /// button next to a device): it is refused from its next request, on every server.
+    /// Returns whether the user had a session with that id; `Ok(false)` for a session
+    /// without a user. See [`SessionConfig::revoke_session_id`].
+    pub async fn revoke_session_id(&self, id: &str) -> Result<bool, RevocationError> {
+        match self.user_id() {
+            Some(user) => self.inner.config.revoke_session_id(&user, id).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Logs out every other session of this session's user ("log out all other
+    /// devices"), keeping this one; returns how many were logged out. See
+    /// [`SessionConfig::revoke_other_sessions`].
+    pub async fn log_out_other_devices(&self) -> Result<usize, RevocationError> {
+        let (user, id) = self.with(|s| (s.user_id().map(str::to_owned), s.id().map(str::to_owned)));
+        match user {
+            Some(user) => {
+                self.inner
+                    .config
+                    .revoke_other_sessions(&user, id.as_deref())
+                    .await
+            }
+            None => Ok(0),
+        }
+    }
+
+    /// Records the client's address in this session's registry entry when it is next
+    /// written (at login or a refresh). The registry records no address unless the
+    /// application passes one, since only it knows which proxy headers to trust. Does
+    /// nothing when the [registry](crate::SessionConfigBuilder::registry) is off.
+    pub fn set_client_address(&self, address: impl Into<String>) {
+        if let Some(origin) = &self.inner.origin {
+            origin.set_address(address.into());
+        }
     }
 
     /// The user the session was logged in for with [`Session::log_in`].

@@ -297,7 +297,7 @@ pub use handle::{Session, Typed, TypedSession};
 pub use key::{Key, KeyUsed, Keyring};
 pub use revocation::{MemoryRevocation, Revocation, RevocationError};
 pub use session::{
-    Flash, SessionConfig, SessionConfigBuilder, SessionData, SessionSource, SetCookie,
+    Flash, SessionConfig, SessionConfigBuilder, SessionData, SessionEntry, SessionSource, SetCookie,
 };
 /// The `time` crate, whose `Duration` and `OffsetDateTime` the whole API uses: write
 /// `sessionlib::time::Duration::minutes(30)` without adding `time` to your own

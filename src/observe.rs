@@ -81,6 +81,20 @@ pub(crate) fn saved(result: &Result<Option<SetCookie>, Error>) {
     let _ = result;
 }
 
+/// Counts a write to the session registry: `sessionlib_registry_writes_total{outcome}`,
+/// `recorded` (an entry written or refreshed), `removed` (entries that left a list) or
+/// `failed` (a registry change the store did not take).
+pub(crate) fn registry_write(outcome: &'static str) {
+    #[cfg(feature = "metrics")]
+    count_outcome!(
+        "sessionlib_registry_writes_total",
+        outcome,
+        ["recorded", "removed", "failed"]
+    );
+    #[cfg(not(feature = "metrics"))]
+    let _ = outcome;
+}
+
 /// One question to the revocation store, timed with feature `metrics` (without it,
 /// nothing is read or recorded): its duration goes to
 /// `sessionlib_revocation_check_seconds` and, when the store could not answer,

@@ -107,7 +107,7 @@ use time::OffsetDateTime;
 use crate::revocation::{
     unix_millis, user_revokes, BoxFuture, Revocation, RevocationError, UserState,
 };
-use crate::session::SessionData;
+use crate::session::{SessionData, SessionEntry};
 
 /// The per-call timeout used when none is set: 250 milliseconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
@@ -140,6 +140,14 @@ const REVOKE_SESSION_SCRIPT: &str = "local t = redis.call('PTTL', KEYS[1]) \
     if t == -1 then return 0 end \
     if t < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], 1, 'PX', ARGV[1]) end \
     return 1";
+
+/// Records a registry entry: sets field ARGV[1] of the user's registry hash to
+/// ARGV[2], makes the hash live at least ARGV[3] milliseconds, and returns how many
+/// entries it holds.
+const RECORD_SCRIPT: &str = "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) \
+    if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then \
+    redis.call('PEXPIRE', KEYS[1], ARGV[3]) end \
+    return redis.call('HLEN', KEYS[1])";
 
 /// A [`Revocation`] store in Redis; see the [module docs](self).
 pub struct RedisRevocation {
@@ -440,6 +448,12 @@ impl RedisRevocation {
         }
     }
 
+    /// A user's session registry: the hash `PREFIX{u:USER}:r`, one field per session
+    /// id, in the user's slot.
+    fn registry_key(&self, user: &str) -> String {
+        format!("{}{{u:{user}}}:r", self.prefix)
+    }
+
     /// Runs one of the store's Lua scripts on `key` with one argument, as a write.
     async fn eval(
         &self,
@@ -718,13 +732,86 @@ impl Revocation for RedisRevocation {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
         Box::pin(async move {
-            // Longer than any session: a century (Redis refuses TTLs past its clock's
-            // range).
-            let ttl_ms = u64::try_from(ttl.as_millis().clamp(1, MAX_TTL_MS)).unwrap_or(1);
-            self.eval(REVOKE_SESSION_SCRIPT, self.session_key(user, id), ttl_ms)
-                .await
+            self.eval(
+                REVOKE_SESSION_SCRIPT,
+                self.session_key(user, id),
+                ttl_millis(ttl),
+            )
+            .await
         })
     }
+
+    /// Writes the entry into the user's registry hash, whose TTL is raised to `ttl`
+    /// when shorter: one round trip.
+    fn record_session<'a>(
+        &'a self,
+        entry: &'a SessionEntry,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<usize, RevocationError>> {
+        Box::pin(async move {
+            let mut eval = ::redis::cmd("EVAL");
+            eval.arg(RECORD_SCRIPT)
+                .arg(1)
+                .arg(self.registry_key(entry.user()))
+                .arg(entry.id())
+                .arg(entry.to_json())
+                .arg(ttl_millis(ttl));
+            let count = self
+                .call(|mut c| async move { eval.query_async::<u64>(&mut c).await })
+                .await
+                .map_err(RevocationError::new)?;
+            Ok(usize::try_from(count).unwrap_or(usize::MAX))
+        })
+    }
+
+    /// The user's registry hash, with one `HGETALL`. An entry this store did not
+    /// write is an error.
+    fn list_sessions<'a>(
+        &'a self,
+        user: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionEntry>, RevocationError>> {
+        Box::pin(async move {
+            let mut hgetall = ::redis::cmd("HGETALL");
+            hgetall.arg(self.registry_key(user));
+            let fields =
+                self.call(|mut c| async move {
+                    hgetall.query_async::<Vec<(String, String)>>(&mut c).await
+                })
+                .await
+                .map_err(RevocationError::new)?;
+            fields
+                .iter()
+                .map(|(id, json)| {
+                    SessionEntry::from_json(json)
+                        .filter(|entry| entry.id() == id && entry.user() == user)
+                        .ok_or_else(|| RevocationError::new(Failure::UnexpectedValue))
+                })
+                .collect()
+        })
+    }
+
+    fn forget_sessions<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        Box::pin(async move {
+            if ids.is_empty() {
+                return Ok(());
+            }
+            let mut hdel = ::redis::cmd("HDEL");
+            hdel.arg(self.registry_key(user)).arg(ids);
+            self.call(|mut c| async move { hdel.query_async::<i64>(&mut c).await.map(drop) })
+                .await
+                .map_err(RevocationError::new)
+        })
+    }
+}
+
+/// A TTL in milliseconds for Redis: at least one, at most a century (Redis refuses
+/// TTLs past its clock's range).
+fn ttl_millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis().clamp(1, MAX_TTL_MS)).unwrap_or(1)
 }
 
 impl RedisRevocation {

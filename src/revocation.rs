@@ -79,7 +79,7 @@ use time::OffsetDateTime;
 
 #[cfg(doc)]
 use crate::session::SessionConfig;
-use crate::session::SessionData;
+use crate::session::{SessionData, SessionEntry};
 
 /// A boxed, sendable future, as [`Revocation`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -151,6 +151,40 @@ pub trait Revocation: Send + Sync + 'static {
         let _ = (user, id, ttl);
         unsupported()
     }
+
+    /// The session registry: records `entry` in its user's list (replacing an entry
+    /// with the same id) for `ttl` from now, and returns how many entries the user's
+    /// list holds now (expired ones may count until they are dropped). See
+    /// [`SessionConfigBuilder::registry`](crate::SessionConfigBuilder::registry).
+    fn record_session<'a>(
+        &'a self,
+        entry: &'a SessionEntry,
+        ttl: std::time::Duration,
+    ) -> BoxFuture<'a, Result<usize, RevocationError>> {
+        let _ = (entry, ttl);
+        Box::pin(std::future::ready(Err(RevocationError::unsupported())))
+    }
+
+    /// The session registry: the entries in `user`'s list, in any order (the
+    /// configuration leaves out the expired ones and sorts them).
+    fn list_sessions<'a>(
+        &'a self,
+        user: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionEntry>, RevocationError>> {
+        let _ = user;
+        Box::pin(std::future::ready(Err(RevocationError::unsupported())))
+    }
+
+    /// The session registry: removes the entries with these ids from `user`'s list
+    /// (ids not in it are ignored).
+    fn forget_sessions<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        let _ = (user, ids);
+        unsupported()
+    }
 }
 
 fn unsupported<'a>() -> BoxFuture<'a, Result<(), RevocationError>> {
@@ -192,6 +226,29 @@ impl<R: Revocation + ?Sized> Revocation for Arc<R> {
         ttl: std::time::Duration,
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
         (**self).revoke_session_for(user, id, ttl)
+    }
+
+    fn record_session<'a>(
+        &'a self,
+        entry: &'a SessionEntry,
+        ttl: std::time::Duration,
+    ) -> BoxFuture<'a, Result<usize, RevocationError>> {
+        (**self).record_session(entry, ttl)
+    }
+
+    fn list_sessions<'a>(
+        &'a self,
+        user: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionEntry>, RevocationError>> {
+        (**self).list_sessions(user)
+    }
+
+    fn forget_sessions<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        (**self).forget_sessions(user, ids)
     }
 }
 
@@ -305,7 +362,13 @@ pub struct MemoryRevocation {
     /// the entry lasts its time whatever the clocks say; `None` for longer than the
     /// platform's instants reach).
     sessions: RwLock<HashMap<String, Option<Instant>>>,
+    /// The session registry: each user's entries, with the moment each may go.
+    registry: RwLock<Registry>,
 }
+
+/// The memory store's session registry: each user's entries, with the moment each may
+/// go.
+type Registry = HashMap<String, Vec<(SessionEntry, Option<Instant>)>>;
 
 impl fmt::Debug for MemoryRevocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -361,6 +424,12 @@ impl MemoryRevocation {
 
     fn read_sessions(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Option<Instant>>> {
         self.sessions.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_registry(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn write_users(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, UserState>> {
@@ -448,6 +517,65 @@ impl Revocation for MemoryRevocation {
             *entry = Some(old.max(new));
         } else {
             *entry = None;
+        }
+        done()
+    }
+
+    fn record_session<'a>(
+        &'a self,
+        entry: &'a SessionEntry,
+        ttl: std::time::Duration,
+    ) -> BoxFuture<'a, Result<usize, RevocationError>> {
+        let now = Instant::now();
+        let live = |end: &Option<Instant>| end.is_none_or(|end| end > now);
+        let mut registry = self.write_registry();
+        // Drop users whose entries have all ended now and then: memory stays bounded
+        // by the users with a session that can still be used.
+        if registry.len() >= 64 && registry.len().is_power_of_two() {
+            registry.retain(|_, entries| {
+                entries.retain(|(_, end)| live(end));
+                !entries.is_empty()
+            });
+        }
+        let entries = registry.entry(entry.user().to_owned()).or_default();
+        entries.retain(|(e, end)| e.id() != entry.id() && live(end));
+        entries.push((entry.clone(), now.checked_add(ttl)));
+        let count = entries.len();
+        Box::pin(std::future::ready(Ok(count)))
+    }
+
+    fn list_sessions<'a>(
+        &'a self,
+        user: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionEntry>, RevocationError>> {
+        let now = Instant::now();
+        let entries = self
+            .registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(user)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|(_, end)| end.is_none_or(|end| end > now))
+                    .map(|(entry, _)| entry.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Box::pin(std::future::ready(Ok(entries)))
+    }
+
+    fn forget_sessions<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        let mut registry = self.write_registry();
+        if let Some(entries) = registry.get_mut(user) {
+            entries.retain(|(entry, _)| !ids.contains(&entry.id()));
+            if entries.is_empty() {
+                registry.remove(user);
+            }
         }
         done()
     }

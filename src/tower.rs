@@ -141,7 +141,12 @@ where
                 }
             }
             let session = layer.config.load_headers_async(request.headers()).await;
-            let handle = Session::new(session, layer.config.clone());
+            let user_agent = request.headers().get(http::header::USER_AGENT);
+            let handle = Session::for_request(
+                session,
+                layer.config.clone(),
+                user_agent.map(http::HeaderValue::as_bytes),
+            );
             request.extensions_mut().insert(handle.clone());
             let mut response = inner.call(request).await?;
             let saved = handle.with(|session| {
@@ -149,7 +154,12 @@ where
                 layer.config.save_headers(session, response.headers_mut())
             });
             match saved {
-                Ok(_) => Ok(response),
+                Ok(sent) => {
+                    if sent {
+                        handle.update_registry_or_log().await;
+                    }
+                    Ok(response)
+                }
                 Err(error) => {
                     log_save_failure(&error);
                     Ok(fixed(StatusCode::INTERNAL_SERVER_ERROR, body::SAVE_FAILED))

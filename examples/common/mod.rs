@@ -158,6 +158,8 @@ pub fn settings_with(
         .idle_timeout(ttl)
         .refresh_interval((ttl / 10_i32).min(time::Duration::minutes(1)))
         .revocation(revocations()?)
+        // "Your devices" (GET /sessions): on unless SESSIONLIB_REGISTRY=0.
+        .registry(std::env::var("SESSIONLIB_REGISTRY").as_deref() != Ok("0"))
         .build();
     let port = match std::env::var("PORT") {
         Ok(text) => text.parse().map_err(|_| "PORT must be a port number")?,
@@ -176,14 +178,7 @@ pub struct Page {
 
 /// `GET /`: the login state and the flash messages (which it takes).
 pub fn index(session: &Session, framework: &str) -> String {
-    let mut body = String::new();
-    for flash in session.take_flashes() {
-        body.push_str(&format!(
-            "<p class=\"flash {}\">{}</p>\n",
-            escape(&flash.category),
-            escape(&flash.message)
-        ));
-    }
+    let mut body = flashes(session);
     match session.user_id() {
         Some(name) => body.push_str(&format!(
             "<p>Logged in as {}</p>\n{LOGOUT_FORMS}",
@@ -194,6 +189,21 @@ pub fn index(session: &Session, framework: &str) -> String {
         }
     }
     page(framework, &body)
+}
+
+/// The session's flash messages (taken), as HTML paragraphs.
+fn flashes(session: &Session) -> String {
+    session
+        .take_flashes()
+        .iter()
+        .map(|flash| {
+            format!(
+                "<p class=\"flash {}\">{}</p>\n",
+                escape(&flash.category),
+                escape(&flash.message)
+            )
+        })
+        .collect()
 }
 
 /// `GET /login`: the form.
@@ -285,6 +295,109 @@ pub fn visits(session: &Session, authorization: Option<&[u8]>) -> (u16, serde_js
     )
 }
 
+/// `GET /sessions`: the user's devices, the most recently seen first, this one marked,
+/// with a "Log out" button for each other one and one for all of them; takes the
+/// flash messages. Anonymous visitors get 401 and a login link; a store that cannot
+/// answer, 503.
+pub async fn sessions_page(session: &Session, framework: &str) -> Page {
+    if session.user_id().is_none() {
+        return Page {
+            status: 401,
+            html: page(
+                framework,
+                "<p>You are not logged in</p>\n<p><a href=\"/login\">Log in</a></p>\n",
+            ),
+        };
+    }
+    let mut body = flashes(session);
+    let entries = match session.list_sessions().await {
+        Ok(entries) => entries,
+        Err(_) => return unavailable(framework, "list your devices"),
+    };
+    let current = session.id();
+    body.push_str("<h2>Your devices</h2>\n<ul>\n");
+    for entry in &entries {
+        let this = Some(entry.id()) == current.as_deref();
+        body.push_str(&format!(
+            "<li class=\"device{}\" data-id=\"{}\">{} &middot; signed in {} &middot; last seen {}",
+            if this { " current" } else { "" },
+            escape(entry.id()),
+            escape(entry.device()),
+            utc(entry.created_at()),
+            utc(entry.last_seen()),
+        ));
+        if this {
+            body.push_str(" <strong>(this device)</strong>");
+        } else {
+            body.push_str(&format!(
+                " <form method=\"post\" action=\"/sessions/revoke\">\
+                 <input type=\"hidden\" name=\"id\" value=\"{}\">\
+                 <button type=\"submit\">Log out</button></form>",
+                escape(entry.id())
+            ));
+        }
+        body.push_str("</li>\n");
+    }
+    body.push_str("</ul>\n");
+    if entries.len() > 1 {
+        body.push_str(
+            "<form method=\"post\" action=\"/sessions/revoke-others\">\
+             <button type=\"submit\">Log out all other devices</button></form>\n",
+        );
+    }
+    Page {
+        status: 200,
+        html: page(framework, &body),
+    }
+}
+
+/// `POST /sessions/revoke` with the form's `id`: logs out that device of the user (the
+/// caller redirects to `/sessions`, which shows the outcome as a flash message).
+pub async fn revoke_session(session: &Session, id: &str, framework: &str) -> Result<(), Page> {
+    match session.revoke_session_id(id).await {
+        Ok(true) => session.flash("info", "That device was logged out"),
+        Ok(false) => session.flash("error", "No such device"),
+        Err(_) => return Err(unavailable(framework, "log out that device")),
+    }
+    Ok(())
+}
+
+/// `POST /sessions/revoke-others`: logs out every other device of the user (the caller
+/// redirects to `/sessions`).
+pub async fn revoke_other_sessions(session: &Session, framework: &str) -> Result<(), Page> {
+    match session.log_out_other_devices().await {
+        Ok(n) => session.flash("info", format!("Logged out {n} other device(s)")),
+        Err(_) => return Err(unavailable(framework, "log out your other devices")),
+    }
+    Ok(())
+}
+
+/// The 503 page for a session store that cannot answer.
+fn unavailable(framework: &str, what: &str) -> Page {
+    let body = format!(
+        "<p class=\"flash error\">Could not {what}: the session store is not available. \
+         Nothing was changed; please try again.</p>\n"
+    );
+    Page {
+        status: 503,
+        html: page(framework, &body),
+    }
+}
+
+/// A time as `2026-12-04 19:00:00 UTC`.
+fn utc(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
 /// The `WWW-Authenticate` value sent with a 401 from [`greeting`].
 pub const BASIC_REALM: &str = "Basic realm=\"sessionlib example\"";
 
@@ -308,7 +421,8 @@ const LOGIN_FORM: &str = "<form method=\"post\" action=\"/login\">\n\
     <label>User name <input name=\"username\" autofocus></label>\n\
     <button type=\"submit\">Log in</button>\n</form>\n";
 
-const LOGOUT_FORMS: &str = "<form method=\"post\" action=\"/logout\">\
+const LOGOUT_FORMS: &str = "<p><a href=\"/sessions\">Your devices</a></p>\n\
+    <form method=\"post\" action=\"/logout\">\
     <button type=\"submit\">Log out</button></form>\n\
     <form method=\"post\" action=\"/logout-everywhere\">\
     <button type=\"submit\">Log out everywhere</button></form>\n";

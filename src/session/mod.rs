@@ -171,6 +171,7 @@
 
 pub use data::{Flash, SessionData, SessionSource};
 pub use policy::{SessionConfig, SessionConfigBuilder};
+pub use registry::{describe_user_agent, SessionEntry};
 pub use set_cookie::SetCookie;
 
 use time::Duration;
@@ -183,6 +184,7 @@ use crate::error::Error;
 mod data;
 mod entries;
 mod policy;
+pub(crate) mod registry;
 mod revoke;
 mod set_cookie;
 #[cfg(test)]
@@ -229,3 +231,7 @@ pub const DEFAULT_ABSOLUTE_LIFETIME: Duration = Duration::days(14);
 
 /// The refresh interval used when none is set: 5 minutes.
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::minutes(5);
+
+/// The most sessions the registry keeps per user when no limit is set
+/// ([`SessionConfigBuilder::registry_limit`]): 50.
+pub const DEFAULT_REGISTRY_LIMIT: usize = 50;

@@ -41,6 +41,8 @@ struct Inner {
     revocation: Option<Arc<dyn Revocation>>,
     revocation_margin: Option<Duration>,
     browser_session: bool,
+    /// The most sessions the registry lists per user; `None`: no registry.
+    registry: Option<usize>,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -55,6 +57,7 @@ impl fmt::Debug for SessionConfig {
             .field("revocation", &self.inner.revocation.is_some())
             .field("revocation_margin", &self.revocation_margin())
             .field("browser_session", &self.inner.browser_session)
+            .field("registry", &self.inner.registry)
             .finish()
     }
 }
@@ -172,6 +175,39 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// The session registry ("your devices"): with `true`, every logged-in session is
+    /// recorded in the [revocation store](Self::revocation) when its cookie is first
+    /// written, and its entry refreshed when the cookie is re-issued, so that
+    /// [`SessionConfig::list_sessions`] lists a user's active sessions and
+    /// [`SessionConfig::revoke_session_id`] and
+    /// [`SessionConfig::revoke_other_sessions`] end them one by one. A session that
+    /// leaves the list (logged out, replaced by a new login, revoked) is revoked, so
+    /// no copy of its cookie outlives its entry. See "The session registry" in
+    /// [`crate::session`].
+    ///
+    /// Loading a session does not touch the registry; saving one writes to it only
+    /// at login, at logout and when the cookie is re-issued (at most once per
+    /// [refresh interval](Self::refresh_interval) per session). Needs a store that
+    /// keeps registries ([`MemoryRevocation`](crate::MemoryRevocation),
+    /// `RedisRevocation`). Defaults to `false`.
+    pub fn registry(mut self, on: bool) -> Self {
+        self.inner.registry = on.then_some(
+            self.inner
+                .registry
+                .unwrap_or(crate::session::DEFAULT_REGISTRY_LIMIT),
+        );
+        self
+    }
+
+    /// The most sessions the registry keeps for one user (at least 1): a login beyond
+    /// it logs out the user's least recently seen session, so the list always holds
+    /// every session that can still be used. Turns the registry on. Defaults to
+    /// [`DEFAULT_REGISTRY_LIMIT`](crate::session::DEFAULT_REGISTRY_LIMIT) (50).
+    pub fn registry_limit(mut self, limit: usize) -> Self {
+        self.inner.registry = Some(limit.max(1));
+        self
+    }
+
     /// Builds the configuration.
     pub fn build(self) -> SessionConfig {
         SessionConfig {
@@ -196,6 +232,7 @@ impl SessionConfig {
                 revocation: None,
                 revocation_margin: None,
                 browser_session: false,
+                registry: None,
             },
         }
     }
@@ -211,6 +248,12 @@ impl SessionConfig {
         self.inner
             .revocation_margin
             .unwrap_or_else(|| self.inner.cookie.codec().leeway())
+    }
+
+    /// The registry's limit per user, when the registry is on
+    /// ([`SessionConfigBuilder::registry`]).
+    pub(crate) fn registry_limit(&self) -> Option<usize> {
+        self.inner.registry
     }
 
     /// The revocation store, if one is configured.
@@ -448,23 +491,13 @@ impl SessionConfig {
             }
         }
         let created_at = session.created_at.unwrap_or(now);
-        let idle = session.lifetime.unwrap_or(self.inner.idle_timeout);
-        // An idle timeout past the end of the time range is no limit (the last second).
-        let sliding = crate::codec::expiry_after(now.unix_timestamp_nanos(), idle);
-        let sliding =
-            OffsetDateTime::from_unix_timestamp(sliding).map_err(|_| Error::ExpiryOutOfRange)?;
-        let expires_at = match created_at.checked_add(self.lifetime_cap(session)) {
-            Some(cap) => sliding.min(cap),
-            None => sliding,
-        };
+        let expires_at = self.expiry(session, now, created_at)?;
         if expires_at <= now {
             // The absolute lifetime is over: the session cannot be kept.
             return Ok(self.removal(session, had_cookie));
         }
         let refresh_due = match session.expires_at {
-            Some(current) => {
-                expires_at - current >= self.inner.refresh_interval.max(Duration::SECOND)
-            }
+            Some(current) => expires_at - current >= self.refresh_step(),
             None => true,
         };
         let loaded = session.source == SessionSource::Cookie;
@@ -512,6 +545,32 @@ impl SessionConfig {
             );
         }
         Ok(SetCookie::new(cookies, false))
+    }
+
+    /// The expiry a cookie of `session` written at `now` (whole seconds) gets: `now`
+    /// plus the idle timeout (or the session's own lifetime), within its lifetime cap
+    /// from `created_at`.
+    pub(super) fn expiry(
+        &self,
+        session: &SessionData,
+        now: OffsetDateTime,
+        created_at: OffsetDateTime,
+    ) -> Result<OffsetDateTime, Error> {
+        let idle = session.lifetime.unwrap_or(self.inner.idle_timeout);
+        // An idle timeout past the end of the time range is no limit (the last second).
+        let sliding = crate::codec::expiry_after(now.unix_timestamp_nanos(), idle);
+        let sliding =
+            OffsetDateTime::from_unix_timestamp(sliding).map_err(|_| Error::ExpiryOutOfRange)?;
+        Ok(match created_at.checked_add(self.lifetime_cap(session)) {
+            Some(cap) => sliding.min(cap),
+            None => sliding,
+        })
+    }
+
+    /// How far a cookie's expiry must move before an unchanged session is re-issued:
+    /// the refresh interval, at least a second.
+    pub(super) fn refresh_step(&self) -> Duration {
+        self.inner.refresh_interval.max(Duration::SECOND)
     }
 
     /// The removal cookies for an emptied or ended session: for the session cookie and

@@ -15,15 +15,16 @@ impl SessionConfig {
     /// Fails when no [store](crate::SessionConfigBuilder::revocation) is configured
     /// ([`RevocationError::is_not_configured`]) or the store cannot answer.
     pub async fn revoke_user(&self, user: &str) -> Result<(), RevocationError> {
-        self.store()?
-            .revoke_user_until(user, self.revocation_until())
-            .await
+        let until = self.revocation_until();
+        self.store()?.revoke_user_until(user, until).await?;
+        self.forget_sessions_until(user, Some(until)).await
     }
 
     /// Bans `user`: every session of the user, existing or new, is refused until
     /// [`SessionConfig::unban`]. Fails as [`SessionConfig::revoke_user`] does.
     pub async fn ban(&self, user: &str) -> Result<(), RevocationError> {
-        self.store()?.ban(user).await
+        self.store()?.ban(user).await?;
+        self.forget_sessions_until(user, None).await
     }
 
     /// Lifts a ban of `user`. Sessions that existed before the ban (logged in until now
@@ -47,10 +48,26 @@ impl SessionConfig {
     /// no cookie can carry any more. For a logout that also ends a stolen copy of the
     /// cookie: call it with the request's session, then [`SessionData::clear`].
     pub async fn revoke_session(&self, session: &SessionData) -> Result<bool, RevocationError> {
-        let store = self.store()?;
+        self.store()?;
         let (Some(id), Some(created)) = (session.id(), session.created_at()) else {
             return Ok(false);
         };
+        let revoked = self.revoke_id(session.user_id(), id, created).await?;
+        if let Some(user) = session.user_id() {
+            self.forget_session(user, id).await?;
+        }
+        Ok(revoked)
+    }
+
+    /// Revokes the session `id` created at `created` (of `user`) for as long as any
+    /// cookie of it can be valid; `Ok(false)` when none can be any more.
+    pub(super) async fn revoke_id(
+        &self,
+        user: Option<&str>,
+        id: &str,
+        created: OffsetDateTime,
+    ) -> Result<bool, RevocationError> {
+        let store = self.store()?;
         let end = created
             .checked_add(self.longest_lifetime())
             .and_then(|end| end.checked_add(self.revocation_margin()));
@@ -63,11 +80,11 @@ impl SessionConfig {
             return Ok(false);
         }
         let ttl = std::time::Duration::try_from(ttl).unwrap_or(std::time::Duration::MAX);
-        store.revoke_session_for(session.user_id(), id, ttl).await?;
+        store.revoke_session_for(user, id, ttl).await?;
         Ok(true)
     }
 
-    fn store(&self) -> Result<&dyn Revocation, RevocationError> {
+    pub(super) fn store(&self) -> Result<&dyn Revocation, RevocationError> {
         self.revocation_store()
             .ok_or_else(RevocationError::not_configured)
     }

@@ -54,6 +54,8 @@ impl Server {
             "SESSIONLIB_NO_SESSIONS",
             "SESSIONLIB_SEALED",
             "SESSIONLIB_MAX_CHUNKS",
+            "SESSIONLIB_REGISTRY",
+            "SESSIONLIB_REDIS_CLUSTER",
         ] {
             command.env_remove(var);
         }

@@ -596,3 +596,116 @@ fn the_axum_example_serves_its_metrics() {
         "{metrics}"
     );
 }
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+
+/// A login from a browser with this `User-Agent`.
+fn login_from(agent: &ureq::Agent, server: &Server, username: &str, user_agent: &str) -> Reply {
+    Reply::from(
+        agent
+            .post(server.url("/login"))
+            .header("User-Agent", user_agent)
+            .send_form([("username", username)])
+            .unwrap(),
+    )
+}
+
+/// The `data-id` of each device listed on a `GET /sessions` page, this one first
+/// when `current` (the rest in page order).
+fn listed_devices(page: &str) -> Vec<(String, bool)> {
+    page.lines()
+        .filter(|l| l.starts_with("<li class=\"device"))
+        .map(|l| {
+            let id = l
+                .split("data-id=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            (id.to_owned(), l.starts_with("<li class=\"device current\""))
+        })
+        .collect()
+}
+
+/// "Your devices": `GET /sessions` lists the user's sessions with their devices, this
+/// one marked; `POST /sessions/revoke` logs out one device and
+/// `POST /sessions/revoke-others` every other one, each at its next request.
+#[test]
+fn your_devices_lists_and_logs_out_devices() {
+    for name in EXAMPLES {
+        let server = Server::start(name, &DEV);
+        let (laptop, phone, tablet, other) = (client(), client(), client(), client());
+        assert_eq!(get(&laptop, &server.url("/sessions")).status, 401, "{name}");
+        assert_eq!(login_from(&laptop, &server, "cobra", FIREFOX).status, 303);
+        assert_eq!(login_from(&phone, &server, "cobra", IPHONE).status, 303);
+        assert_eq!(login(&tablet, &server, "cobra").status, 303);
+        assert_eq!(login(&other, &server, "viper").status, 303);
+
+        let page = get(&phone, &server.url("/sessions"));
+        assert_eq!(page.status, 200, "{name}");
+        let devices = listed_devices(&page.body);
+        assert_eq!(devices.len(), 3, "{name}: {}", page.body);
+        assert_eq!(devices.iter().filter(|(_, current)| *current).count(), 1);
+        assert!(
+            page.body.contains("Firefox on Linux"),
+            "{name}: {}",
+            page.body
+        );
+        assert!(page.body.contains("Safari on iPhone"), "{name}");
+        assert!(page.body.contains("(this device)"), "{name}");
+        assert!(page.body.contains("Log out all other devices"), "{name}");
+        let laptop_id = listed_devices(&get(&laptop, &server.url("/sessions")).body)
+            .into_iter()
+            .find(|(_, current)| *current)
+            .unwrap()
+            .0;
+
+        // The phone logs out the laptop.
+        let r = Reply::from(
+            phone
+                .post(server.url("/sessions/revoke"))
+                .send_form([("id", laptop_id.as_str())])
+                .unwrap(),
+        );
+        assert_eq!(r.status, 303, "{name}");
+        let page = get(&phone, &server.url("/sessions"));
+        assert!(page.body.contains("That device was logged out"), "{name}");
+        assert_eq!(listed_devices(&page.body).len(), 2, "{name}");
+        let r = get(&laptop, &server.url("/"));
+        assert!(r.body.contains("You are not logged in"), "{name}");
+        assert!(r.is_removal(), "{name}");
+        // viper cannot log out cobra's devices.
+        let r = Reply::from(
+            other
+                .post(server.url("/sessions/revoke"))
+                .send_form([("id", devices[0].0.as_str())])
+                .unwrap(),
+        );
+        assert_eq!(r.status, 303, "{name}");
+        assert!(get(&other, &server.url("/sessions"))
+            .body
+            .contains("No such device"));
+
+        // The tablet logs out every other device: the phone.
+        let r = post(&tablet, &server.url("/sessions/revoke-others"), &[]);
+        assert_eq!(r.status, 303, "{name}");
+        let page = get(&tablet, &server.url("/sessions"));
+        assert!(
+            page.body.contains("Logged out 1 other device(s)"),
+            "{name}: {}",
+            page.body
+        );
+        assert_eq!(listed_devices(&page.body).len(), 1, "{name}");
+        assert!(get(&phone, &server.url("/"))
+            .body
+            .contains("You are not logged in"));
+        assert!(get(&tablet, &server.url("/"))
+            .body
+            .contains("Logged in as cobra"));
+        assert!(get(&other, &server.url("/"))
+            .body
+            .contains("Logged in as viper"));
+    }
+}

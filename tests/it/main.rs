@@ -54,6 +54,8 @@ mod readme;
 mod recipes;
 #[cfg(feature = "redis")]
 mod redis_revocation;
+#[cfg(feature = "axum")]
+mod registry;
 #[cfg(feature = "sealed")]
 mod sealed;
 mod vectors;
