@@ -8,6 +8,8 @@
 #   2. with the layer and the in-memory revocation store
 #   3. with the layer and the Redis revocation store (a redis-server of its own on a
 #      free loopback port, data in a temporary directory)
+#   4. and 5. as 2 and 3 with the session registry on ("your devices": the example's
+#      default; 2 and 3 run with SESSIONLIB_REGISTRY=0)
 #
 # In 2 and 3 every request carries a valid, logged-in session cookie (from POST
 # /login), so each one verifies the cookie and asks the revocation store (Redis: one
@@ -82,12 +84,17 @@ printf '\n| route | setup | requests/s | p50 ms | p99 ms | p99.9 ms | errors | r
 printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 for route in $ROUTES; do
 baseline=""
-for mode in "no session layer" "layer + memory store" "layer + Redis store"; do
+for mode in "no session layer" "layer + memory store" "layer + Redis store" \
+  "layer + memory store + registry" "layer + Redis store + registry"; do
   port=$(free_port)
   env=(SESSIONLIB_DEV=1 SESSIONLIB_SECRET_KEY="$key" PORT="$port")
   case "$mode" in
     "no session layer") env+=(SESSIONLIB_NO_SESSIONS=1) ;;
-    "layer + Redis store") env+=(SESSIONLIB_REDIS_URL="redis://127.0.0.1:$redis_port/") ;;
+    *Redis*) env+=(SESSIONLIB_REDIS_URL="redis://127.0.0.1:$redis_port/") ;;
+  esac
+  case "$mode" in
+    *registry) ;;
+    *) env+=(SESSIONLIB_REGISTRY=0) ;;
   esac
   env "${env[@]}" "$exe" >"$tmp/server.log" 2>&1 &
   server=$!

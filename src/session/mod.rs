@@ -129,6 +129,70 @@
 //! user out everywhere). A [revocation store](SessionConfigBuilder::revocation) does
 //! it without a database of your own, per user or per [session id](SessionData::id).
 //!
+//! # The session registry
+//!
+//! With [`registry`](SessionConfigBuilder::registry) on, the revocation store also
+//! knows which sessions exist, for a "your devices" page: each logged-in session's id,
+//! user, creation and last-seen times, the device (a short description of the
+//! request's `User-Agent`, such as "Firefox on Linux", from [`describe_user_agent`])
+//! and, only when the application passes one
+//! ([`Session::set_client_address`](crate::Session::set_client_address)), the client's
+//! address.
+//!
+//! ```
+//! use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, Session, SessionConfig};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let cookie = CookieConfig::builder(Keyring::new(Key::generate())).try_build()?;
+//! let sessions = SessionConfig::builder(cookie)
+//!     .revocation(MemoryRevocation::new())
+//!     .registry(true)
+//!     .build();
+//!
+//! // A login from a phone: the integrations (axum, actix-web) do this for each request.
+//! let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Safari/604.1";
+//! let phone = Session::for_request(sessions.load(""), sessions.clone(), Some(iphone.as_bytes()));
+//! phone.log_in("cobra");
+//! let cookie = phone.save()?.expect("a login writes the cookie");
+//! phone.update_registry().await?;
+//!
+//! let devices = sessions.list_sessions("cobra").await?;
+//! assert_eq!(devices.len(), 1);
+//! assert_eq!(devices[0].device(), "Safari on iPhone");
+//!
+//! // "Log out" next to that device, from another session of the same user.
+//! assert!(sessions.revoke_session_id("cobra", devices[0].id()).await?);
+//! let header = format!("__Host-session={}", cookie.cookie().value());
+//! assert!(sessions.load_async(&header).await.is_new()); // refused from now on
+//! assert!(sessions.list_sessions("cobra").await?.is_empty());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! - **When it is written.** Loading a session never touches the registry. A session
+//!   is recorded when its cookie is first written with a user (at login), and its
+//!   entry (last seen, expiry) refreshed only when its cookie is re-issued into the
+//!   next [refresh step](SessionConfigBuilder::refresh_interval): at most one write
+//!   per session per refresh interval, however many requests it makes. So "last
+//!   seen" is exact to within the refresh interval.
+//! - **Leaving the list.** A session logged out ([`SessionData::clear`]), replaced by a
+//!   new login or [regenerated](SessionData::regenerate), revoked one by one, by
+//!   [`revoke_other_sessions`](SessionConfig::revoke_other_sessions) or with the whole
+//!   user ([`revoke_user`](SessionConfig::revoke_user)) leaves the list, and a session
+//!   that leaves the list is revoked too, so that no copy of its cookie outlives its
+//!   entry. Entries expire with their sessions (Redis TTLs), and the list shows
+//!   active sessions only, the most recently seen first.
+//! - **The bound.** A user has at most
+//!   [`registry_limit`](SessionConfigBuilder::registry_limit) sessions (50 by default).
+//!   A login beyond it logs out the user's least recently seen session: the list
+//!   always holds every session that can still be used.
+//! - **When the store fails.** Writing the registry after a response is fail-open: the
+//!   cookie is still sent, the failure is logged (and counted with feature `metrics`),
+//!   and the entry is written at the session's next refresh. Listing and revoking
+//!   fail with the store's [`RevocationError`](crate::RevocationError): show the user
+//!   that it did not work. A session written without an id (by a release before ids
+//!   existed) is listed once it is next written.
+//!
 //! # Metrics
 //!
 //! With feature `metrics`, every [`SessionConfig`] reports through the
@@ -141,6 +205,7 @@
 //! | `sessionlib_session_saves_total` | counter | `outcome`: `written`, `removed`, `unchanged`, `failed` |
 //! | `sessionlib_revocation_check_seconds` | histogram | (each question to the revocation store, [`SessionConfig::load_async`]) |
 //! | `sessionlib_revocation_errors_total` | counter | (questions the store could not answer) |
+//! | `sessionlib_registry_writes_total` | counter | `outcome`: `recorded`, `removed`, `failed` ([the session registry](#the-session-registry)) |
 //!
 //! **When is a key rotation done?** `valid_fallback_key` counts the sessions that
 //! verified only with a fallback key (each is re-issued with the primary key as it is

@@ -832,3 +832,87 @@ fn chunked_session_across_reloads() {
     assert!(browser.text().contains("You are not logged in"));
     assert_eq!(browser.cookie_names(), Vec::<String>::new());
 }
+
+/// An HTTP client standing for another device of the user, logged in as `username`
+/// with this `User-Agent`.
+fn other_device(origin: &str, username: &str, user_agent: &str) -> ureq::Agent {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let r = agent
+        .post(format!("{origin}/login"))
+        .header("User-Agent", user_agent)
+        .send_form([("username", username)])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    agent
+}
+
+fn is_logged_in(agent: &ureq::Agent, origin: &str) -> bool {
+    let body = agent
+        .get(format!("{origin}/"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    body.contains("Logged in as")
+}
+
+/// "Your devices": the page lists the browser (marked as this device) and a phone
+/// logged in as the same user; the phone's "Log out" button ends the phone's session,
+/// and "Log out all other devices" ends a tablet's, while the browser stays logged in.
+#[test]
+fn your_devices_page_logs_out_other_devices() {
+    const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+    const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+    let _one = one_at_a_time();
+    let Some(browser) = Browser::launch() else {
+        return;
+    };
+    let server = Server::start("axum", &DEV);
+    let phone = other_device(&server.base, "cobra", IPHONE);
+    log_in(&browser, &server.base, "cobra");
+    browser.wait_for_text("Logged in as cobra");
+    browser.click_to_new_page("a[href=\"/sessions\"]");
+    assert_eq!(browser.location(), server.url("/sessions"));
+    browser.wait_for_text("Your devices");
+    let text = browser.text();
+    assert!(text.contains("Safari on iPhone"), "{text}");
+    let this_device = browser.execute(
+        "return document.querySelector('li.device.current').innerText",
+        json!([]),
+    );
+    let this_device = this_device.as_str().unwrap();
+    assert!(
+        this_device.contains("Headless Chrome on Linux"),
+        "{this_device}"
+    );
+    assert!(this_device.contains("(this device)"), "{this_device}");
+
+    // The phone's "Log out" button.
+    browser.click_to_new_page("li.device:not(.current) form[action=\"/sessions/revoke\"] button");
+    assert_eq!(browser.location(), server.url("/sessions"));
+    browser.wait_for_text("That device was logged out");
+    assert!(!browser.text().contains("Safari on iPhone"));
+    assert!(
+        !is_logged_in(&phone, &server.base),
+        "the phone was logged out"
+    );
+
+    // A tablet, then "Log out all other devices".
+    let tablet = other_device(&server.base, "cobra", ANDROID);
+    browser.reload();
+    browser.wait_for_text("Chrome on Android");
+    browser.click_to_new_page("form[action=\"/sessions/revoke-others\"] button");
+    browser.wait_for_text("Logged out 1 other device(s)");
+    assert!(!browser.text().contains("Chrome on Android"));
+    assert!(
+        !is_logged_in(&tablet, &server.base),
+        "the tablet was logged out"
+    );
+    browser.open(&server.url("/"));
+    browser.wait_for_text("Logged in as cobra");
+}

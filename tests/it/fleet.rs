@@ -953,3 +953,120 @@ fn a_cluster_master_outage_fails_closed_and_recovers() {
     assert_eq!(errors, 0);
     assert_eq!(others_out, 0, "users on the other masters are not affected");
 }
+
+/// What `GET /sessions` shows a device: the listed session ids and the one marked as
+/// this device.
+fn devices_page(url: &str, device: &User) -> (Vec<String>, Option<String>) {
+    let r = device.agent.get(url).call().unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{url}");
+    let body = r.into_body().read_to_string().unwrap();
+    let mut listed = Vec::new();
+    let mut current = None;
+    for item in body.split("<li class=\"device").skip(1) {
+        let id = item
+            .split_once("data-id=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(id, _)| id.to_owned())
+            .unwrap();
+        if item.starts_with(" current\"") {
+            assert!(current.replace(id.clone()).is_none(), "two current devices");
+        }
+        listed.push(id);
+    }
+    listed.sort();
+    (listed, current)
+}
+
+/// The session registry across the fleet: each of five users logs in on four devices
+/// spread over the three servers; the devices page on server A lists all four (this
+/// one marked); a device logged out from server B is refused on server C at its next
+/// request; "log out all other devices" keeps only the current one, on every server.
+#[test]
+fn your_devices_across_the_fleet() {
+    const AGENTS: [&str; 4] = [
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+    ];
+    let _one = one_at_a_time();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let mut fleet = Fleet::start(&redis, &[&[], &[], &[]]);
+    let mut delays = Vec::new();
+    for u in 0..5 {
+        let name = format!("device-user{u}");
+        let devices: Vec<User> = (0..4).map(|_| User::new(name.clone())).collect();
+        for (d, device) in devices.iter().enumerate() {
+            let r = device
+                .agent
+                .post(fleet.url(d, "/login"))
+                .header("User-Agent", AGENTS[d])
+                .send_form([("username", name.as_str())])
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 303);
+        }
+        // Each device's id, as the page on its own server marks it; all four listed
+        // on server A, whichever device asks.
+        let ids: Vec<String> = devices
+            .iter()
+            .enumerate()
+            .map(|(d, device)| devices_page(&fleet.url(d, "/sessions"), device).1.unwrap())
+            .collect();
+        let mut all = ids.clone();
+        all.sort();
+        for (d, device) in devices.iter().enumerate() {
+            let (listed, current) = devices_page(&fleet.url(0, "/sessions"), device);
+            assert_eq!(listed, all, "{name}'s devices on server A");
+            assert_eq!(current.as_deref(), Some(ids[d].as_str()));
+        }
+
+        // Device 0 logs out device 2 from server B; device 2's next request, on
+        // server C, is refused.
+        let r = devices[0]
+            .agent
+            .post(fleet.url(1, "/sessions/revoke"))
+            .send_form([("id", ids[2].as_str())])
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        let at = Instant::now();
+        let (outcome, removal) = visit(&fleet.url(2, "/"), &devices[2]);
+        delays.push(at.elapsed());
+        assert_eq!(outcome, Outcome::Out, "{name}'s device 2 on server C");
+        assert!(removal, "the logged-out device's cookie is deleted");
+        for d in [0, 1, 3] {
+            assert_eq!(visit(&fleet.url(2, "/"), &devices[d]).0, Outcome::In);
+        }
+        let (listed, _) = devices_page(&fleet.url(2, "/sessions"), &devices[1]);
+        let mut left = vec![ids[0].clone(), ids[1].clone(), ids[3].clone()];
+        left.sort();
+        assert_eq!(listed, left);
+
+        // Device 3 logs out every other device from server A: only it remains.
+        let r = devices[3]
+            .agent
+            .post(fleet.url(0, "/sessions/revoke-others"))
+            .send_empty()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        for d in [0, 1] {
+            for server in 0..3 {
+                assert_eq!(visit(&fleet.url(server, "/"), &devices[d]).0, Outcome::Out);
+            }
+        }
+        for server in 0..3 {
+            let (listed, current) = devices_page(&fleet.url(server, "/sessions"), &devices[3]);
+            assert_eq!(listed, vec![ids[3].clone()]);
+            assert_eq!(current.as_deref(), Some(ids[3].as_str()));
+        }
+    }
+    let max = delays.iter().max().unwrap();
+    println!(
+        "registry: 5 users x 4 devices on 3 servers; a device logged out from server B \
+         was refused on server C at its very next request ({max:?} at most from the \
+         logout's response to the refusal, the request itself); the other devices stayed \
+         logged in; log out other devices kept only the current one on every server"
+    );
+    fleet.assert_alive();
+}

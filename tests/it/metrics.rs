@@ -134,3 +134,56 @@ fn futures_block_on<F: std::future::Future>(future: F) -> F::Output {
         }
     }
 }
+
+/// `sessionlib_registry_writes_total`: a login records the session, a request that
+/// re-issues nothing writes nothing, a logout removes it, and a store that does not
+/// take the change counts as `failed`.
+#[test]
+fn registry_writes_are_counted_by_outcome() {
+    use sessionlib::Session;
+    let cookie = || {
+        CookieConfig::builder(Keyring::new(Key::from_bytes(&[4; 32]).unwrap()))
+            .name("session")
+            .try_build()
+            .unwrap()
+    };
+    let sessions = SessionConfig::builder(cookie())
+        .revocation(MemoryRevocation::new())
+        .registry(true)
+        .build();
+    let broken = SessionConfig::builder(cookie())
+        .revocation(crate::common::FlakyStore::new())
+        .registry(true)
+        .build();
+    let firefox = Some(&b"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Firefox/133.0"[..]);
+    let recorder = DebuggingRecorder::new();
+    metrics::with_local_recorder(&recorder, || {
+        // A login: recorded.
+        let login = Session::for_request(sessions.load(""), sessions.clone(), firefox);
+        login.log_in("cobra");
+        let cookie = header(&login.save().unwrap().unwrap());
+        futures_block_on(login.update_registry()).unwrap();
+        // A change in the same refresh step: a new cookie, no registry write.
+        let visit = Session::for_request(sessions.load(&cookie), sessions.clone(), firefox);
+        visit.insert("n", &1).unwrap();
+        assert!(visit.save().unwrap().is_some());
+        futures_block_on(visit.update_registry()).unwrap();
+        // A logout: removed.
+        let logout = Session::for_request(sessions.load(&cookie), sessions.clone(), firefox);
+        logout.clear();
+        assert!(logout.save().unwrap().unwrap().is_removal());
+        futures_block_on(logout.update_registry()).unwrap();
+        // A store without a registry: failed.
+        let login = Session::for_request(broken.load(""), broken.clone(), firefox);
+        login.log_in("cobra");
+        assert!(login.save().unwrap().is_some());
+        assert!(futures_block_on(login.update_registry()).is_err());
+    });
+    let seen = snapshot(&recorder);
+    assert_eq!(
+        seen["sessionlib_registry_writes_total{outcome=recorded}"],
+        1
+    );
+    assert_eq!(seen["sessionlib_registry_writes_total{outcome=removed}"], 1);
+    assert_eq!(seen["sessionlib_registry_writes_total{outcome=failed}"], 1);
+}

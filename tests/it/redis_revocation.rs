@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use sessionlib::redis::{RedisRevocation, RedisRevocationBuilder};
 use sessionlib::{
-    CookieConfig, Key, Keyring, Revocation, SessionConfig, SessionData, SessionSource,
+    CookieConfig, Key, Keyring, Revocation, Session, SessionConfig, SessionData, SessionSource,
 };
 
 use crate::common::RedisServer;
@@ -632,6 +632,252 @@ async fn revocations_work_on_a_cluster_and_survive_a_failover() {
     println!(
         "cluster: failover of the master holding cobra's slot: {refused_during} checks \
          unavailable, back after {:?}; revocations before and after it hold",
+        started.elapsed()
+    );
+}
+
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
+
+/// A server of the fleet with the session registry on, keeping at most `limit` sessions
+/// per user.
+fn registry_node(builder: RedisRevocationBuilder, limit: usize) -> Node {
+    let store = Arc::new(builder.build());
+    let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
+        .clock(crate::common::clock)
+        .try_build()
+        .unwrap();
+    let sessions = SessionConfig::builder(cookie)
+        .absolute_lifetime(time::Duration::hours(2))
+        .revocation(store.clone())
+        .registry_limit(limit)
+        .build();
+    Node { store, sessions }
+}
+
+/// Logs `user` in on `node` from a browser with this `User-Agent`, as an integration
+/// does (save, then the registry), and returns the `Cookie:` header of the session.
+async fn log_in_from(node: &Node, user: &str, user_agent: &str) -> String {
+    let session = Session::for_request(
+        node.sessions.load(""),
+        node.sessions.clone(),
+        Some(user_agent.as_bytes()),
+    );
+    session.log_in(user);
+    let update = session.save().unwrap().unwrap();
+    session.update_registry().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    format!("{}={}", update.cookie().name(), update.cookie().value())
+}
+
+/// The session id of the session behind a `Cookie:` header.
+async fn id_of(node: &Node, header: &str) -> String {
+    loaded(node, header).await.id().unwrap().to_owned()
+}
+
+/// The ids a user's registry lists on `node`, checking that the list is ordered by
+/// last seen, newest first.
+async fn listed(node: &Node, user: &str) -> Vec<String> {
+    let entries = node.sessions.list_sessions(user).await.unwrap();
+    assert!(entries
+        .windows(2)
+        .all(|pair| pair[0].last_seen() >= pair[1].last_seen()));
+    let mut ids: Vec<String> = entries.iter().map(|e| e.id().to_owned()).collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+/// The registry on one Redis shared by two servers: what one records the other lists,
+/// a logout from one device is refused on the other server, "log out other devices"
+/// keeps only the current one, entries carry a TTL, and past the limit the least
+/// recently seen session is logged out.
+#[tokio::test]
+async fn the_registry_lists_and_ends_sessions_across_servers() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let (a, b) = (
+        registry_node(builder(&redis), 3),
+        registry_node(builder(&redis), 3),
+    );
+    let phone = log_in_from(&a, "cobra", IPHONE).await;
+    let laptop = log_in_from(&b, "cobra", FIREFOX).await;
+    let tablet = log_in_from(&a, "cobra", ANDROID).await;
+    let viper = log_in_from(&b, "viper", WINDOWS).await;
+    let (phone_id, laptop_id, tablet_id) = (
+        id_of(&a, &phone).await,
+        id_of(&a, &laptop).await,
+        id_of(&a, &tablet).await,
+    );
+
+    // What A and B recorded, B lists, with the devices.
+    assert_eq!(
+        listed(&b, "cobra").await,
+        sorted(vec![phone_id.clone(), laptop_id.clone(), tablet_id.clone()])
+    );
+    let mut devices: Vec<String> = b
+        .sessions
+        .list_sessions("cobra")
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.device().to_owned())
+        .collect();
+    devices.sort();
+    assert_eq!(
+        devices,
+        ["Chrome on Android", "Firefox on Linux", "Safari on iPhone"]
+    );
+    assert_eq!(listed(&a, "viper").await.len(), 1);
+
+    // One hash per user, in the user's slot, expiring with its sessions (2 h here,
+    // plus the refresh step and the revocation margin).
+    let key = "sessionlib:{u:cobra}:r";
+    assert_eq!(redis.command(&["HLEN", key]).as_deref(), Some(":3"));
+    let pttl: u64 = redis.command(&["PTTL", key]).unwrap()[1..].parse().unwrap();
+    assert!(pttl > 3_600_000 && pttl < 3 * 3_600_000, "PTTL {pttl}");
+
+    // Log out the phone from B: refused on A at its next request, off the list. Only
+    // the user's own ids can be revoked this way.
+    assert!(b
+        .sessions
+        .revoke_session_id("cobra", &phone_id)
+        .await
+        .unwrap());
+    assert_eq!(source(&a, &phone).await, SessionSource::Revoked);
+    assert_eq!(source(&a, &laptop).await, SessionSource::Cookie);
+    assert_eq!(
+        listed(&a, "cobra").await,
+        sorted(vec![laptop_id.clone(), tablet_id.clone()])
+    );
+    let viper_id = id_of(&a, &viper).await;
+    assert!(!b
+        .sessions
+        .revoke_session_id("cobra", &viper_id)
+        .await
+        .unwrap());
+    assert!(!b
+        .sessions
+        .revoke_session_id("cobra", "no-such-id")
+        .await
+        .unwrap());
+    assert_eq!(source(&a, &viper).await, SessionSource::Cookie);
+
+    // "Log out other devices" from the laptop, on A: the tablet ends, the laptop stays.
+    let current = Session::for_request(
+        a.sessions.load_async(&laptop).await,
+        a.sessions.clone(),
+        Some(FIREFOX.as_bytes()),
+    );
+    assert_eq!(current.log_out_other_devices().await.unwrap(), 1);
+    assert_eq!(source(&b, &tablet).await, SessionSource::Revoked);
+    assert_eq!(source(&b, &laptop).await, SessionSource::Cookie);
+    assert_eq!(listed(&b, "cobra").await, vec![laptop_id.clone()]);
+
+    // The bound: a fourth active session logs out the least recently seen one (the
+    // laptop's entry was written first; a second apart so that "last seen" differs).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut newer = Vec::new();
+    for device in [IPHONE, ANDROID, WINDOWS] {
+        newer.push(log_in_from(&b, "cobra", device).await);
+    }
+    assert_eq!(source(&a, &laptop).await, SessionSource::Revoked);
+    let mut newer_ids = Vec::new();
+    for header in &newer {
+        newer_ids.push(id_of(&a, header).await);
+    }
+    assert_eq!(listed(&a, "cobra").await, sorted(newer_ids));
+
+    // Log out everywhere empties the list; viper's is untouched.
+    a.sessions.revoke_user("cobra").await.unwrap();
+    assert!(listed(&b, "cobra").await.is_empty());
+    assert_eq!(listed(&b, "viper").await, vec![viper_id]);
+    for header in &newer {
+        assert_eq!(source(&b, header).await, SessionSource::Revoked);
+    }
+}
+
+/// The registry on a Redis Cluster: a user's hash lives in the user's slot, beside
+/// the user's revocation keys, and no entry is lost when the master holding it fails
+/// over to its replica.
+#[tokio::test]
+#[allow(clippy::await_holding_lock)] // as in the cluster test above
+async fn the_registry_works_on_a_cluster_and_survives_a_failover() {
+    let _one = crate::common::one_at_a_time();
+    let Some(cluster) = crate::common::RedisCluster::start() else {
+        return;
+    };
+    let cluster_node = || {
+        registry_node(
+            RedisRevocation::cluster_builder(cluster.seeds())
+                .unwrap()
+                .timeout(Duration::from_millis(500)),
+            50,
+        )
+    };
+    let (a, b) = (cluster_node(), cluster_node());
+    let mut devices = Vec::new();
+    for (i, device) in [IPHONE, FIREFOX, ANDROID, WINDOWS].into_iter().enumerate() {
+        let node = if i % 2 == 0 { &a } else { &b };
+        devices.push(log_in_from(node, "cobra", device).await);
+    }
+    let mut ids = Vec::new();
+    for header in &devices {
+        ids.push(id_of(&a, header).await);
+    }
+    assert_eq!(listed(&b, "cobra").await, sorted(ids.clone()));
+    let (master, _) = cluster.master_and_replica_of("sessionlib:{u:cobra}");
+    assert_eq!(
+        cluster.nodes[master]
+            .command(&["HLEN", "sessionlib:{u:cobra}:r"])
+            .as_deref(),
+        Some(":4")
+    );
+
+    // Fail over the master holding cobra's slot; count the lists that fail meanwhile.
+    let promoted = cluster.fail_over("sessionlib:{u:cobra}");
+    assert_ne!(promoted, master);
+    let started = Instant::now();
+    let mut failed_during = 0;
+    let after = loop {
+        match b.sessions.list_sessions("cobra").await {
+            Ok(entries) => break entries,
+            Err(_) => failed_during += 1,
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no recovery");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut after: Vec<String> = after.iter().map(|e| e.id().to_owned()).collect();
+    after.sort();
+    assert_eq!(after, sorted(ids.clone()), "entries lost in the failover");
+
+    // Revoking one device and the others works after it, across servers.
+    assert!(a
+        .sessions
+        .revoke_session_id("cobra", &ids[0])
+        .await
+        .unwrap());
+    assert_eq!(source(&b, &devices[0]).await, SessionSource::Revoked);
+    let current = Session::for_request(
+        b.sessions.load_async(&devices[1]).await,
+        b.sessions.clone(),
+        Some(FIREFOX.as_bytes()),
+    );
+    assert_eq!(current.log_out_other_devices().await.unwrap(), 2);
+    for header in [&devices[2], &devices[3]] {
+        assert_eq!(source(&a, header).await, SessionSource::Revoked);
+    }
+    assert_eq!(listed(&a, "cobra").await, vec![ids[1].clone()]);
+    println!(
+        "cluster registry: failover of the master holding cobra's slot: {failed_during} \
+         lists failed, back after {:?}; entries lost: 0 of 4",
         started.elapsed()
     );
 }
