@@ -22,16 +22,38 @@ struct Node {
 }
 
 fn node(builder: RedisRevocationBuilder) -> Node {
+    node_with(builder, None)
+}
+
+/// A server of the fleet with the session registry on, keeping at most `limit` sessions
+/// per user.
+fn registry_node(builder: RedisRevocationBuilder, limit: usize) -> Node {
+    node_with(builder, Some(limit))
+}
+
+fn node_with(builder: RedisRevocationBuilder, registry: Option<usize>) -> Node {
     let store = Arc::new(builder.build());
     let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
         .clock(crate::common::clock)
         .try_build()
         .unwrap();
-    let sessions = SessionConfig::builder(cookie)
+    let mut sessions = SessionConfig::builder(cookie)
         .absolute_lifetime(time::Duration::hours(2))
-        .revocation(store.clone())
-        .build();
-    Node { store, sessions }
+        .revocation(store.clone());
+    if let Some(limit) = registry {
+        sessions = sessions.registry_limit(limit);
+    }
+    Node {
+        store,
+        sessions: sessions.build(),
+    }
+}
+
+/// A store on the local cluster, with a short per-call timeout.
+fn on_cluster(cluster: &crate::common::RedisCluster) -> RedisRevocationBuilder {
+    RedisRevocation::cluster_builder(cluster.seeds())
+        .unwrap()
+        .timeout(Duration::from_millis(500))
 }
 
 fn builder(redis: &RedisServer) -> RedisRevocationBuilder {
@@ -563,14 +585,7 @@ async fn revocations_work_on_a_cluster_and_survive_a_failover() {
     let Some(cluster) = crate::common::RedisCluster::start() else {
         return;
     };
-    let cluster_node = || {
-        node(
-            RedisRevocation::cluster_builder(cluster.seeds())
-                .unwrap()
-                .timeout(Duration::from_millis(500)),
-        )
-    };
-    let (a, b) = (cluster_node(), cluster_node());
+    let (a, b) = (node(on_cluster(&cluster)), node(on_cluster(&cluster)));
     let phone = log_in(&a, "cobra");
     let laptop = log_in(&b, "cobra");
     let other = log_in(&b, "viper");
@@ -640,22 +655,6 @@ const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) App
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
 const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
-
-/// A server of the fleet with the session registry on, keeping at most `limit` sessions
-/// per user.
-fn registry_node(builder: RedisRevocationBuilder, limit: usize) -> Node {
-    let store = Arc::new(builder.build());
-    let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&[7; 32]).unwrap()))
-        .clock(crate::common::clock)
-        .try_build()
-        .unwrap();
-    let sessions = SessionConfig::builder(cookie)
-        .absolute_lifetime(time::Duration::hours(2))
-        .revocation(store.clone())
-        .registry_limit(limit)
-        .build();
-    Node { store, sessions }
-}
 
 /// Logs `user` in on `node` from a browser with this `User-Agent`, as an integration
 /// does (save, then the registry), and returns the `Cookie:` header of the session.
@@ -814,15 +813,10 @@ async fn the_registry_works_on_a_cluster_and_survives_a_failover() {
     let Some(cluster) = crate::common::RedisCluster::start() else {
         return;
     };
-    let cluster_node = || {
-        registry_node(
-            RedisRevocation::cluster_builder(cluster.seeds())
-                .unwrap()
-                .timeout(Duration::from_millis(500)),
-            50,
-        )
-    };
-    let (a, b) = (cluster_node(), cluster_node());
+    let (a, b) = (
+        registry_node(on_cluster(&cluster), 50),
+        registry_node(on_cluster(&cluster), 50),
+    );
     let mut devices = Vec::new();
     for (i, device) in [IPHONE, FIREFOX, ANDROID, WINDOWS].into_iter().enumerate() {
         let node = if i % 2 == 0 { &a } else { &b };
