@@ -107,6 +107,26 @@ fn write_seed_corpus() {
     seeds::write_all();
 }
 
+/// The seeds of `registry_user_agent`: `User-Agent` headers.
+#[cfg(feature = "flask")]
+const USER_AGENT_SEEDS: [(&str, &str); 6] = [
+    (
+        "firefox_linux",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    ),
+    (
+        "safari_iphone",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    ),
+    (
+        "edge_windows",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+    ),
+    ("curl", "curl/8.5.0"),
+    ("markup", "<script>alert(1)</script> Linux"),
+    ("empty", ""),
+];
+
 /// The seeds of `session_matches_eager`: session payloads.
 #[cfg(feature = "flask")]
 const SESSION_SEEDS: [(&str, &str); 10] = [
@@ -566,6 +586,17 @@ mod seeds {
         for (name, payload) in SESSION_SEEDS {
             write(t, name, payload);
         }
+
+        // registry_user_agent: User-Agent headers, known and not, and invalid UTF-8.
+        let t = "registry_user_agent";
+        for (name, header) in USER_AGENT_SEEDS {
+            write(t, name, header);
+        }
+        write(
+            t,
+            "invalid_utf8",
+            b"Mozilla/5.0 (\xff\xfe Linux) Firefox/\xc3",
+        );
 
         // chunked_cookie_header: the input is both a header and the instructions that
         // build one from the planted chunks (see fuzz/src/chunks.rs).

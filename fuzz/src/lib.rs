@@ -11,6 +11,7 @@
 //! | `sealed.rs` | `sealed_decode_never_panics`, `sealed_forged_never_opens` |
 //! | `iron.rs` | `iron_decode` |
 //! | `session.rs` | `session_matches_eager` (with the eager session reading it replaced, as the reference) |
+//! | `registry.rs` | `registry_user_agent` |
 //!
 //! and `common.rs` for what they share (the fixed time, the native key, input limits,
 //! signing helpers). Each fuzz target in `fuzz/fuzz_targets/` is one line that calls
@@ -46,6 +47,7 @@ mod flask;
 #[cfg(feature = "iron")]
 mod iron;
 mod native;
+mod registry;
 #[cfg(feature = "sealed")]
 mod sealed;
 mod session;
@@ -60,6 +62,7 @@ pub use flask::*;
 #[cfg(feature = "iron")]
 pub use iron::*;
 pub use native::*;
+pub use registry::*;
 #[cfg(feature = "sealed")]
 pub use sealed::*;
 pub use session::*;
@@ -84,6 +87,7 @@ pub fn targets() -> Vec<(&'static str, Option<Property>)> {
             "session_matches_eager",
             Some(session::session_matches_eager),
         ),
+        ("registry_user_agent", Some(registry::registry_user_agent)),
         #[cfg(feature = "flask")]
         ("flask_decode", Some(flask::flask_decode)),
         #[cfg(not(feature = "flask"))]
