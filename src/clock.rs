@@ -159,6 +159,11 @@ impl IntoDuration for std::time::Duration {
     }
 }
 
+/// `at` in Unix milliseconds, saturating (far outside any session's range).
+pub(crate) fn unix_millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 /// The clock of the unit tests: a per-thread time set by [`testing::at`], else the
 /// system clock. Configurations built with `.clock(testing::clock)` read it.
 #[cfg(test)]

@@ -14,10 +14,13 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 use crate::clock::{Clock, IntoDuration, SharedClock};
-use crate::error::{Error, PayloadError, PayloadErrorKind};
+use crate::error::Error;
+use crate::json;
 use crate::key::{KeyUsed, Keyring};
 use crate::signer::{Sha256, Signer};
 use crate::token::{Framer, Opened};
+
+pub use crate::compress::Inflate;
 
 /// The salt used when none is set: `sessionlib.session`.
 pub const DEFAULT_SALT: &str = "sessionlib.session";
@@ -338,8 +341,7 @@ impl Codec {
     /// the time range (a token that would not decode is never made).
     fn encode_expiry<T: Serialize + ?Sized>(&self, data: &T, expiry: i64) -> Result<String, Error> {
         let expiry = checked_expiry(expiry)?;
-        let mut json = Vec::with_capacity(ENCODE_BUFFER_LEN);
-        serde_json::to_writer(&mut json, data).map_err(|_| Error::Serialize)?;
+        let json = json::to_vec(data, ENCODE_BUFFER_LEN)?;
         self.seal_json(json, expiry)
     }
 
@@ -358,9 +360,7 @@ impl Codec {
         #[cfg(feature = "sealed")]
         if let Some(sealer) = &self.inner.sealer {
             let json = zeroize::Zeroizing::new(json);
-            if !json_depth_within(&json, MAX_JSON_DEPTH) {
-                return Err(Error::Serialize);
-            }
+            json::check_depth(&json)?;
             return sealer.seal(&json, expiry, self.max_token_len());
         }
         self.inner.framer.seal(json, expiry)
@@ -454,11 +454,11 @@ impl Codec {
         #[cfg(feature = "sealed")]
         if self.inner.sealer.is_some() {
             let (plaintext, verified) = self.check_sealed(token, now)?;
-            let data = deserialize(&plaintext)?;
+            let data = json::deserialize(&plaintext)?;
             return Ok(verified.map(|()| data));
         }
         let (opened, verified) = self.check(token, now)?;
-        let data = self.inner.framer.with_payload(&opened, deserialize)?;
+        let data = self.inner.framer.with_payload(&opened, json::deserialize)?;
         Ok(verified.map(|()| data))
     }
 
@@ -505,88 +505,6 @@ fn system_now() -> i128 {
         Ok(since) => nanos(since),
         Err(before) => -nanos(before.duration()),
     }
-}
-
-/// Decompression limits for compressed payloads.
-///
-/// A compressed payload is only inflated after its signature verified, but a key holder
-/// (or a leaked key) could still sign a "zip bomb", so the output is capped both in
-/// size and in ratio to the compressed input. Anything over either limit fails with
-/// [`Error::DecompressionLimit`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Inflate {
-    /// The largest decompressed payload accepted, in bytes. Defaults to 65536.
-    pub max_len: usize,
-    /// The largest ratio of decompressed to compressed size accepted. Defaults to 256.
-    pub max_ratio: usize,
-}
-
-impl Inflate {
-    /// Limits of `max_len` decompressed bytes and a decompressed-to-compressed ratio of
-    /// `max_ratio`.
-    pub const fn new(max_len: usize, max_ratio: usize) -> Self {
-        Self { max_len, max_ratio }
-    }
-}
-
-impl Default for Inflate {
-    fn default() -> Self {
-        Self {
-            max_len: 64 * 1024,
-            max_ratio: 256,
-        }
-    }
-}
-
-/// The deepest nesting of JSON arrays and objects that decoding reads (the JSON parser's
-/// recursion limit). Encoding refuses deeper data with [`Error::Serialize`], since its
-/// token could never be decoded.
-pub(crate) const MAX_JSON_DEPTH: usize = 127;
-
-/// Whether the arrays and objects of `json` nest at most `max` levels deep. Brackets
-/// inside strings do not count.
-pub(crate) fn json_depth_within(json: &[u8], max: usize) -> bool {
-    // Nesting deeper than `max` needs more than `max` opening brackets. Counting them is
-    // a branch-free pass the compiler vectorizes, so typical sessions skip the exact scan.
-    // `[` is 0x5B and `{` is 0x7B: one comparison after setting bit 0x20 finds both, and
-    // byte-sized counters per 255-byte chunk let the compiler use wide vector lanes.
-    let openings: usize = json
-        .chunks(255)
-        .map(|chunk| {
-            let n = chunk
-                .iter()
-                .fold(0u8, |n, &b| n + u8::from(b | 0x20 == b'{'));
-            usize::from(n)
-        })
-        .sum();
-    if openings <= max {
-        return true;
-    }
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in json {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return false;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    true
 }
 
 /// An expiry in Unix seconds as the token carries it: positive and within the time
@@ -639,60 +557,6 @@ fn check_expiry(
     } else {
         Ok(())
     }
-}
-
-/// Parses verified JSON. On failure the parse is repeated with path tracking, so that
-/// the error can name where the mismatch is; successful decodes pay nothing for it.
-pub(crate) fn deserialize<T: DeserializeOwned>(json: &[u8]) -> Result<T, Error> {
-    // Checking UTF-8 once up front is faster than letting the parser check each
-    // string; invalid UTF-8 is left to the parser so that it reports the error.
-    let parsed = match std::str::from_utf8(json) {
-        Ok(text) => serde_json::from_str(text),
-        Err(_) => serde_json::from_slice(json),
-    };
-    parsed.map_err(|e| {
-        let kind = match e.classify() {
-            serde_json::error::Category::Data => PayloadErrorKind::Data,
-            _ => PayloadErrorKind::Syntax,
-        };
-        let path = match kind {
-            PayloadErrorKind::Data => error_path::<T>(json),
-            _ => String::new(),
-        };
-        Error::Deserialize(PayloadError::new(path, kind))
-    })
-}
-
-/// The path to the first mismatch, with map keys that are not identifier-like hidden.
-fn error_path<T: DeserializeOwned>(json: &[u8]) -> String {
-    use serde_path_to_error::Segment;
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let Err(err) = serde_path_to_error::deserialize::<_, T>(&mut de) else {
-        return String::new();
-    };
-    let mut path = String::new();
-    for segment in err.path().iter() {
-        match segment {
-            Segment::Seq { index } => path.push_str(&format!("[{index}]")),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                let plain = !key.is_empty()
-                    && key.len() <= 64
-                    && key
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-                if plain {
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(key);
-                } else {
-                    path.push_str("[?]");
-                }
-            }
-            Segment::Unknown => path.push_str("[?]"),
-        }
-    }
-    path
 }
 
 #[cfg(test)]
@@ -825,45 +689,12 @@ mod tests {
             v
         };
         let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        let token = codec().encode_at(&nest(MAX_JSON_DEPTH), now).unwrap();
+        let token = codec().encode_at(&nest(json::MAX_DEPTH), now).unwrap();
         let back = codec().decode_at::<serde_json::Value>(&token, now).unwrap();
-        assert_eq!(back.data, nest(MAX_JSON_DEPTH));
+        assert_eq!(back.data, nest(json::MAX_DEPTH));
         assert_eq!(
-            codec().encode_at(&nest(MAX_JSON_DEPTH + 1), now),
+            codec().encode_at(&nest(json::MAX_DEPTH + 1), now),
             Err(Error::Serialize)
         );
-        // Brackets inside strings, escaped quotes included, do not count.
-        let text = format!("[\"\\\"{}\"]", "[".repeat(500));
-        assert!(json_depth_within(text.as_bytes(), 1));
-        assert!(!json_depth_within(b"[[", 1));
-        assert!(json_depth_within(br#"{"a":[]}"#, 2));
-    }
-
-    #[test]
-    fn error_paths_hide_data() {
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct Cart {
-            items: Vec<Item>,
-        }
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct Item {
-            qty: u32,
-        }
-        let err = deserialize::<Cart>(br#"{"items":[{"qty":1},{"qty":"secret"}]}"#).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "session data does not match the expected type at `items[1].qty`"
-        );
-        assert!(!format!("{err:?}").contains("secret"));
-        let err = deserialize::<std::collections::HashMap<String, u8>>(br#"{"pass word":"x"}"#)
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "session data does not match the expected type at `[?]`"
-        );
-        let err = deserialize::<Cart>(b"{oops").unwrap_err();
-        assert_eq!(err.to_string(), "session data is not valid JSON");
     }
 }

@@ -1,29 +1,68 @@
 //! zlib compression of payloads, as itsdangerous does it (feature `zlib`, part of
-//! `flask`).
+//! `flask`), and the decompression limits ([`Inflate`]), which every codec holds
+//! whether or not the feature is on.
 //!
 //! A payload is compressed only when that makes it more than one byte shorter.
 //! Decompression accepts exactly one complete zlib stream with a valid checksum and no
 //! trailing bytes, and stops at the size and ratio limits of [`Inflate`].
 
+#[cfg(feature = "zlib")]
 use miniz_oxide::inflate::core::inflate_flags::{
     TINFL_FLAG_PARSE_ZLIB_HEADER, TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
 };
+#[cfg(feature = "zlib")]
 use miniz_oxide::inflate::core::{decompress, DecompressorOxide};
+#[cfg(feature = "zlib")]
 use miniz_oxide::inflate::TINFLStatus;
 
-use crate::codec::Inflate;
+#[cfg(any(doc, feature = "zlib"))]
 use crate::error::Error;
 
+/// Decompression limits for compressed payloads.
+///
+/// A compressed payload is only inflated after its signature verified, but a key holder
+/// (or a leaked key) could still sign a "zip bomb", so the output is capped both in
+/// size and in ratio to the compressed input. Anything over either limit fails with
+/// [`Error::DecompressionLimit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Inflate {
+    /// The largest decompressed payload accepted, in bytes. Defaults to 65536.
+    pub max_len: usize,
+    /// The largest ratio of decompressed to compressed size accepted. Defaults to 256.
+    pub max_ratio: usize,
+}
+
+impl Inflate {
+    /// Limits of `max_len` decompressed bytes and a decompressed-to-compressed ratio of
+    /// `max_ratio`.
+    pub const fn new(max_len: usize, max_ratio: usize) -> Self {
+        Self { max_len, max_ratio }
+    }
+}
+
+impl Default for Inflate {
+    fn default() -> Self {
+        Self {
+            max_len: 64 * 1024,
+            max_ratio: 256,
+        }
+    }
+}
+
 /// The zlib level Python's `zlib.compress` uses by default.
+#[cfg(feature = "zlib")]
 const LEVEL: u8 = 6;
 
 /// The zlib stream for `payload` when it is more than one byte shorter than `payload`.
+#[cfg(feature = "zlib")]
 pub(crate) fn deflate_if_shorter(payload: &[u8]) -> Option<Vec<u8>> {
     let compressed = miniz_oxide::deflate::compress_to_vec_zlib(payload, LEVEL);
     (compressed.len() + 1 < payload.len()).then_some(compressed)
 }
 
 /// Inflates one zlib stream within `limits`.
+#[cfg(feature = "zlib")]
 pub(crate) fn inflate(stream: &[u8], limits: Inflate) -> Result<Vec<u8>, Error> {
     let max = limits
         .max_len
@@ -46,7 +85,7 @@ pub(crate) fn inflate(stream: &[u8], limits: Inflate) -> Result<Vec<u8>, Error> 
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "zlib"))]
 mod tests {
     use super::*;
 

@@ -105,7 +105,7 @@ impl Session {
         }
         let result = self.inner.config.apply_registry_change(change).await;
         if result.is_err() {
-            crate::observe::registry_write("failed");
+            crate::session::observe::registry_write("failed");
         }
         result
     }

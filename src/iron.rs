@@ -736,7 +736,7 @@ impl IronCodec {
             )));
         }
         Ok(IronVerified {
-            data: crate::codec::deserialize(&opened.plaintext)?,
+            data: crate::json::deserialize(&opened.plaintext)?,
             expires_at: opened.expires_at,
             password_id: opened.password_id,
             key_used: opened.key_used,

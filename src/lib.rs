@@ -135,50 +135,60 @@ command-line tool](guide::cli), [the wire format](guide::wire_format),
 //!
 //! # Layers
 //!
-//! Each module builds only on the ones before it:
+//! Each module builds only on the ones before it (no module uses one of a later
+//! layer, and no two modules use each other; `tests/it/modules.rs` reads the sources
+//! and fails otherwise):
 //!
-//! 1. `encoding` (private): strict base64url and the timestamp integer codec.
+//! 1. `encoding`, [`clock`], [`error`], `json`, `compress`: the foundations, each on
+//!    nothing else of the crate — strict base64url and the timestamp integer codec;
+//!    the [`clock`] every builder whose calls read the time takes
+//!    ([`clock::ManualClock`] for tests); the error types; the JSON nesting limit and
+//!    the (de)serialization every profile uses; zlib (feature `zlib`) and its
+//!    [`Inflate`] limits.
 //! 2. [`key`]: [`Key`] (a secret, redacted in `Debug`, zeroized on drop) and
 //!    [`Keyring`] (a primary key that signs, fallback keys that only verify).
-//! 3. [`signer`]: HMAC-SHA256 with derived keys, constant-time verification against a
-//!    keyring.
-//! 4. [`codec`]: [`Codec`], typed encoding and decoding with expiry, and opt-in zlib
-//!    compression (feature `zlib`). Every builder whose calls read the time takes a
-//!    [`clock`] ([`clock::ManualClock`] for tests).
-//! 5. [`cookies`]: [`CookieConfig`], the session cookie: safe attributes, the cookie
+//! 3. [`signer`], `sealed`: the two envelopes — HMAC with derived keys and
+//!    constant-time verification against a keyring; and (feature `sealed`)
+//!    XChaCha20-Poly1305 under the same keyring.
+//! 4. `token`: the token grammar every signed profile shares (three parts, a
+//!    separator, an optional compression marker).
+//! 5. [`codec`], [`unverified`]: [`Codec`], typed encoding and decoding with expiry,
+//!    signed or sealed (`CodecBuilder::sealed`), with opt-in zlib compression; and
+//!    [`inspect_unverified`], which reads a token *without* verifying it, for
+//!    debugging.
+//! 6. [`cookies`]: [`CookieConfig`], the session cookie: safe attributes, the cookie
 //!    name bound into the signature, `__Host-`/`__Secure-` rules, strict reading of
 //!    the `Cookie:` request header, the 4096-byte limit.
-//! 6. [`session`]: [`SessionData`] (a JSON map with flash messages) and [`SessionConfig`]
-//!    (request header in, response headers out; idle timeout, absolute lifetime,
-//!    throttled refresh, revocation hook).
-//!    [`revocation`]: the [`Revocation`] store asked after the expiry checks ("log
-//!    out everywhere", bans, one session), with [`MemoryRevocation`] for one process
-//!    and `redis` (feature `redis`: `RedisRevocation`) for a fleet.
-//! 7. `flask` (feature `flask`): the Flask session cookie profile — HMAC-SHA1, the
-//!    signing time as timestamp, Flask's tagged JSON, compression.
-//!    `django` (feature `django`): Django's signed-cookie sessions and
-//!    `django.core.signing` tokens — `:` separators, a base62 signing time,
-//!    `salted_hmac` keys, compression, Django's login and messages in the session.
-//!    `sealed` (feature `sealed`): sealed tokens, encrypted and authenticated with
-//!    XChaCha20-Poly1305 under the same keyring (`CodecBuilder::sealed`,
-//!    `CookieConfigBuilder::sealed`).
-//!    `iron` (feature `iron`): `Fe26.2` tokens as iron-session (Next.js), WorkOS
-//!    AuthKit, h3 (Nuxt) and @hapi/iron seal them — PBKDF2-SHA1 keys, AES-256-CBC,
-//!    HMAC-SHA256, password ids for rotation.
-//! 8. Integrations, thin adapters over layer 6: `http` (feature `http`:
-//!    `SessionConfig::load_headers`/`save_headers`), `tower` (feature `tower`: a
-//!    `SessionLayer` for hyper or any tower stack), `axum` (feature `axum`: the layer
-//!    and a `Session` extractor) and `actix` (feature `actix`: a middleware and a
-//!    `Session` extractor). [`handle`] holds the [`Session`] they lend to handlers (and
-//!    [`Typed`]), [`guard`] their same-origin guard against cross-site requests, on by
-//!    default.
+//! 7. `data`: the session's contents, [`SessionData`] (a JSON map with flash messages,
+//!    the user and the session id) and [`SessionEntry`], public in [`session`].
+//! 8. [`revocation`]: the [`Revocation`] store asked after the expiry checks ("log out
+//!    everywhere", bans, one session, the registry of a user's sessions), with
+//!    [`MemoryRevocation`] for one process.
+//! 9. [`session`]: [`SessionConfig`] (request header in, response headers out; idle
+//!    timeout, absolute lifetime, throttled refresh, the revocation checks, the
+//!    registry, metrics).
+//! 10. `flask`, `django`, `iron`, `pyjson`, `redis`: the profiles and the Redis store,
+//!     each behind its feature — Flask's session cookie (HMAC-SHA1, the signing time
+//!     as timestamp, Flask's tagged JSON, compression); Django's signed-cookie
+//!     sessions and `django.core.signing` tokens (`:` separators, a base62 signing
+//!     time, `salted_hmac` keys, Django's login and messages in the session); `Fe26.2`
+//!     tokens as iron-session (Next.js), WorkOS AuthKit, h3 (Nuxt) and @hapi/iron seal
+//!     them; the Python-compatible JSON the first two share; and `RedisRevocation`, a
+//!     revocation store for a fleet.
+//! 11. [`handle`], [`guard`], `http`, `tower`, `axum`, `actix`: the integrations, thin
+//!     adapters over layer 9 — [`Session`], the handle they lend to handlers (and
+//!     [`Typed`]); [`OriginGuard`], their same-origin guard against cross-site
+//!     requests, on by default; `SessionConfig::load_headers`/`save_headers` on `http`
+//!     types (feature `http`); a `SessionLayer` for hyper or any tower stack (feature
+//!     `tower`); the layer and a `Session` extractor for axum (feature `axum`); a
+//!     middleware and a `Session` extractor for actix-web (feature `actix`).
+//! 12. [`guide`]: the documentation pages, no code.
 //!
 //! `examples/axum.rs` and `examples/actix_web.rs` are complete apps on the
 //! integrations, with no glue of their own.
 //!
-//! For debugging, [`unverified`] reads a token *without* verifying it
-//! ([`inspect_unverified`]); the `sessionlib` command-line tool (feature `cli`) wraps
-//! both ways of reading a token.
+//! The `sessionlib` command-line tool (feature `cli`) wraps both ways of reading a
+//! token, verified and unverified.
 //!
 //! # Wire format
 //!
@@ -257,9 +267,9 @@ pub mod actix;
 pub mod axum;
 pub mod clock;
 pub mod codec;
-#[cfg(feature = "zlib")]
 mod compress;
 pub mod cookies;
+mod data;
 #[cfg(feature = "django")]
 pub mod django;
 mod encoding;
@@ -273,8 +283,8 @@ pub mod handle;
 pub mod http;
 #[cfg(feature = "iron")]
 pub mod iron;
+mod json;
 pub mod key;
-mod observe;
 #[cfg(any(feature = "flask", feature = "django"))]
 mod pyjson;
 #[cfg(feature = "redis")]
@@ -289,7 +299,8 @@ mod token;
 pub mod tower;
 pub mod unverified;
 
-pub use codec::{Codec, CodecBuilder, Inflate, Verified};
+pub use codec::{Codec, CodecBuilder, Verified};
+pub use compress::Inflate;
 pub use cookies::{CookieConfig, CookieConfigBuilder};
 pub use error::{CookieConfigError, Error, KeyError, PayloadError, PayloadErrorKind};
 pub use guard::OriginGuard;

@@ -104,10 +104,9 @@ use ::redis::cluster_async::ClusterConnection;
 use ::redis::{Client, ConnectionInfo, IntoConnectionInfo, RedisError, RedisFuture};
 use time::OffsetDateTime;
 
-use crate::revocation::{
-    unix_millis, user_revokes, BoxFuture, Revocation, RevocationError, UserState,
-};
-use crate::session::{SessionData, SessionEntry};
+use crate::clock::unix_millis;
+use crate::data::{SessionData, SessionEntry};
+use crate::revocation::{user_revokes, BoxFuture, Revocation, RevocationError, UserState};
 
 /// The per-call timeout used when none is set: 250 milliseconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);

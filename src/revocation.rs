@@ -77,9 +77,10 @@ use std::time::Instant;
 
 use time::OffsetDateTime;
 
+use crate::clock::unix_millis;
+use crate::data::{SessionData, SessionEntry};
 #[cfg(doc)]
 use crate::session::SessionConfig;
-use crate::session::{SessionData, SessionEntry};
 
 /// A boxed, sendable future, as [`Revocation`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -592,11 +593,6 @@ pub(crate) fn user_revokes(state: Option<UserState>, session: &SessionData) -> b
             Some(at) => unix_millis(at) <= until,
         },
     }
-}
-
-/// `at` in Unix milliseconds, saturating (far outside any session's range).
-pub(crate) fn unix_millis(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! The token grammar shared by every profile: `payload SEP timestamp SEP signature`,
 //! with an optional leading `.` marking a compressed payload.
 
-use crate::codec::{json_depth_within, Inflate, MAX_JSON_DEPTH};
+use crate::compress::Inflate;
 use crate::encoding::{self, MAX_TIMESTAMP_BYTES};
 use crate::error::Error;
+use crate::json;
 use crate::key::KeyUsed;
 use crate::signer::{Algorithm, Signer, MAX_SIGNATURE_LEN};
 
@@ -255,9 +256,7 @@ impl<A: Algorithm> Framer<A> {
         compress: bool,
     ) -> Result<String, Error> {
         // Data the decoder cannot read back is refused here, not made into a token.
-        if !json_depth_within(&payload, MAX_JSON_DEPTH) {
-            return Err(Error::Serialize);
-        }
+        json::check_depth(&payload)?;
         #[cfg(feature = "zlib")]
         let deflated = if compress {
             crate::compress::deflate_if_shorter(&payload)

@@ -229,7 +229,7 @@ pub(crate) fn inspect_layout(
 /// Inflates a compressed payload within the default limits.
 #[cfg(feature = "zlib")]
 fn inflate(bytes: &[u8]) -> Option<Vec<u8>> {
-    crate::compress::inflate(bytes, crate::Inflate::default()).ok()
+    crate::compress::inflate(bytes, crate::compress::Inflate::default()).ok()
 }
 
 /// Without the `zlib` feature compressed payloads cannot be read.

@@ -91,7 +91,8 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::clock::{Clock, IntoDuration, SharedClock};
-use crate::codec::{timestamp_to_time, Inflate};
+use crate::codec::timestamp_to_time;
+use crate::compress::Inflate;
 use crate::error::Error;
 use crate::key::{Key, KeyUsed, Keyring};
 use crate::signer::{Sha256, Signer};
@@ -377,7 +378,7 @@ impl DjangoCodec {
         let json = framer.payload(&opened)?;
         json::check_ascii(&json)?;
         Ok(DjangoVerified {
-            data: crate::codec::deserialize(&json)?,
+            data: crate::json::deserialize(&json)?,
             signed_at,
             key_used: opened.key_used,
         })

@@ -65,7 +65,8 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::{Clock, IntoDuration, SharedClock};
-use crate::codec::{timestamp_to_time, Inflate};
+use crate::codec::timestamp_to_time;
+use crate::compress::Inflate;
 use crate::error::Error;
 use crate::key::{Key, KeyUsed, Keyring};
 use crate::signer::{Sha1, Sha256, Signer};
@@ -88,9 +89,7 @@ pub fn to_tagged_json(session: &FlaskSession) -> Result<String, Error> {
     let json = tagged::to_json(session)?;
     // A tuple or a `" di"` dict takes two JSON levels: refuse text the reader cannot
     // parse back. (`FlaskCodec::encode` gets the same check from the token writer.)
-    if !crate::codec::json_depth_within(json.as_bytes(), crate::codec::MAX_JSON_DEPTH) {
-        return Err(Error::Serialize);
-    }
+    crate::json::check_depth(json.as_bytes())?;
     Ok(json)
 }
 

@@ -234,9 +234,9 @@
 //! A validly signed session whose reserved keys have the wrong type is treated as
 //! invalid.
 
-pub use data::{Flash, SessionData, SessionSource};
+pub use crate::data::{Flash, SessionData, SessionEntry, SessionSource, RESERVED_KEYS};
 pub use policy::{SessionConfig, SessionConfigBuilder};
-pub use registry::{describe_user_agent, SessionEntry};
+pub use registry::describe_user_agent;
 pub use set_cookie::SetCookie;
 
 use time::Duration;
@@ -246,8 +246,9 @@ use crate::cookies::CookieConfig;
 #[cfg(doc)]
 use crate::error::Error;
 
-mod data;
-mod entries;
+#[cfg(test)]
+mod data_tests;
+pub(crate) mod observe;
 mod policy;
 pub(crate) mod registry;
 mod revoke;
@@ -255,38 +256,6 @@ mod set_cookie;
 #[cfg(test)]
 mod testing;
 mod wire;
-
-/// The reserved key holding the creation time of the session, in Unix seconds.
-pub(crate) const CREATED_KEY: &str = "_created";
-
-/// The reserved key holding a per-session idle timeout, in seconds.
-pub(crate) const LIFETIME_KEY: &str = "_lifetime";
-
-/// The reserved key holding the pending flash messages.
-pub(crate) const FLASHES_KEY: &str = "_flashes";
-
-/// The reserved key holding the user a session was logged in for
-/// ([`SessionData::log_in`]).
-pub(crate) const USER_KEY: &str = "_user";
-
-/// The reserved key holding the moment of login, in Unix milliseconds.
-pub(crate) const LOGIN_KEY: &str = "_login";
-
-/// The reserved key holding the session id ([`SessionData::id`]).
-pub(crate) const SESSION_ID_KEY: &str = "_sid";
-
-/// Every reserved key, which [`SessionData::insert`] refuses: `_created` (the creation
-/// time, Unix seconds), `_lifetime` (a per-session lifetime, seconds), `_flashes`
-/// (pending flash messages), `_user` (the user of [`SessionData::log_in`]), `_login` (the
-/// moment of login, Unix milliseconds) and `_sid` (the session id, [`SessionData::id`]).
-pub const RESERVED_KEYS: [&str; 6] = [
-    CREATED_KEY,
-    LIFETIME_KEY,
-    FLASHES_KEY,
-    USER_KEY,
-    LOGIN_KEY,
-    SESSION_ID_KEY,
-];
 
 /// The idle timeout used when none is set: 24 hours.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::hours(24);

@@ -8,8 +8,6 @@ use std::task::{Context, Poll, Waker};
 use ::cookie::CookieJar;
 use time::{Duration, OffsetDateTime};
 
-use super::data::new_session_id;
-use super::entries::Loaded;
 use super::{
     SessionData, SessionSource, SetCookie, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_REFRESH_INTERVAL,
@@ -17,6 +15,8 @@ use super::{
 use crate::clock::IntoDuration;
 use crate::codec::Verified;
 use crate::cookies::{CookieConfig, MAX_COOKIE_HEADER_LEN};
+use crate::data::entries::Loaded;
+use crate::data::new_session_id;
 use crate::error::Error;
 use crate::revocation::{Revocation, RevocationError};
 
@@ -288,7 +288,7 @@ impl SessionConfig {
     /// feature `metrics`).
     fn bound(&self, mut session: SessionData) -> SessionData {
         session.max_lifetime = Some(self.max_lifetime());
-        crate::observe::loaded(&session);
+        crate::session::observe::loaded(&session);
         session
     }
 
@@ -334,7 +334,7 @@ impl SessionConfig {
         let session = self.load_unchecked(cookie_header);
         let session = match &self.inner.revocation {
             Some(store) if session.source == SessionSource::Cookie => {
-                let check = crate::observe::RevocationCheck::start();
+                let check = crate::session::observe::RevocationCheck::start();
                 let verdict = store.is_revoked(&session).await;
                 check.finish(verdict.is_err());
                 Self::apply_verdict(session, verdict)
@@ -452,7 +452,7 @@ impl SessionConfig {
     /// the expiry or data cannot be written.
     pub fn save(&self, session: &SessionData) -> Result<Option<SetCookie>, Error> {
         let result = self.write(session);
-        crate::observe::saved(&result);
+        crate::session::observe::saved(&result);
         result
     }
 

@@ -6,134 +6,8 @@ use std::sync::{Mutex, PoisonError};
 
 use time::OffsetDateTime;
 
-use super::{SessionConfig, SessionData, SessionSource};
+use super::{SessionConfig, SessionData, SessionEntry, SessionSource};
 use crate::revocation::{Revocation, RevocationError};
-
-/// One session in a user's registry: what a "your devices" page shows. Made by the
-/// session layer when a logged-in session's cookie is written
-/// ([`SessionConfigBuilder::registry`](crate::SessionConfigBuilder::registry)); listed
-/// by [`SessionConfig::list_sessions`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionEntry {
-    id: String,
-    user: String,
-    created_at: OffsetDateTime,
-    last_seen: OffsetDateTime,
-    until: OffsetDateTime,
-    device: String,
-    address: Option<String>,
-}
-
-impl SessionEntry {
-    /// An entry, for a store that keeps entries in its own format and makes them back
-    /// when listing.
-    pub fn new(
-        id: impl Into<String>,
-        user: impl Into<String>,
-        created_at: OffsetDateTime,
-        last_seen: OffsetDateTime,
-        until: OffsetDateTime,
-        device: impl Into<String>,
-    ) -> Self {
-        Self {
-            id: id.into(),
-            user: user.into(),
-            created_at,
-            last_seen,
-            until,
-            device: device.into(),
-            address: None,
-        }
-    }
-
-    /// The entry with the client's address, as the application recorded it
-    /// ([`Session::set_client_address`](crate::Session::set_client_address)).
-    #[must_use]
-    pub fn with_address(mut self, address: impl Into<String>) -> Self {
-        self.address = Some(address.into());
-        self
-    }
-
-    /// The [session id](SessionData::id).
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The user the session is logged in for.
-    pub fn user(&self) -> &str {
-        &self.user
-    }
-
-    /// When the session was created (its login).
-    pub fn created_at(&self) -> OffsetDateTime {
-        self.created_at
-    }
-
-    /// When the session's cookie was last written with the registry refreshed: the
-    /// session was used then, and possibly since (refreshes are throttled to the
-    /// [refresh interval](crate::SessionConfigBuilder::refresh_interval)).
-    pub fn last_seen(&self) -> OffsetDateTime {
-        self.last_seen
-    }
-
-    /// When the entry ends unless the session is seen again: the expiry of the
-    /// session's cookie, plus the refresh interval and the
-    /// [revocation margin](crate::SessionConfigBuilder::revocation_margin).
-    pub fn until(&self) -> OffsetDateTime {
-        self.until
-    }
-
-    /// A short description of the device from its `User-Agent` header, such as
-    /// `"Firefox on Linux"` ([`describe_user_agent`]).
-    pub fn device(&self) -> &str {
-        &self.device
-    }
-
-    /// The client's address, when the application recorded one.
-    pub fn address(&self) -> Option<&str> {
-        self.address.as_deref()
-    }
-
-    /// The entry as one line of JSON, as `RedisRevocation` keeps it.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) fn to_json(&self) -> String {
-        let mut object = serde_json::json!({
-            "id": self.id,
-            "user": self.user,
-            "created": crate::revocation::unix_millis(self.created_at),
-            "seen": crate::revocation::unix_millis(self.last_seen),
-            "until": crate::revocation::unix_millis(self.until),
-            "device": self.device,
-        });
-        if let (Some(address), Some(map)) = (&self.address, object.as_object_mut()) {
-            map.insert("address".into(), address.as_str().into());
-        }
-        object.to_string()
-    }
-
-    /// An entry written by [`SessionEntry::to_json`]; `None` for anything else.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) fn from_json(text: &str) -> Option<Self> {
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
-        let text = |key: &str| value.get(key)?.as_str().map(str::to_owned);
-        let time = |key: &str| {
-            let millis = value.get(key)?.as_i64()?;
-            OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()
-        };
-        Some(Self {
-            id: text("id")?,
-            user: text("user")?,
-            created_at: time("created")?,
-            last_seen: time("seen")?,
-            until: time("until")?,
-            device: text("device")?,
-            address: match value.get("address") {
-                None => None,
-                Some(address) => Some(address.as_str()?.to_owned()),
-            },
-        })
-    }
-}
 
 /// A short, fixed description of the device behind a `User-Agent` header: the
 /// browser (or client) and the operating system, such as `"Firefox on Linux"`,
@@ -329,13 +203,13 @@ impl SessionConfig {
                     .await?;
             }
             store.forget_sessions(&gone.user, &[&gone.id]).await?;
-            crate::observe::registry_write("removed");
+            crate::session::observe::registry_write("removed");
         }
         if let Some(entry) = change.record {
             let ttl = entry.until - entry.last_seen;
             let ttl = std::time::Duration::try_from(ttl).unwrap_or(std::time::Duration::MAX);
             let count = store.record_session(&entry, ttl).await?;
-            crate::observe::registry_write("recorded");
+            crate::session::observe::registry_write("recorded");
             if count > limit {
                 self.keep_within(&entry, limit).await?;
             }
@@ -438,7 +312,7 @@ impl SessionConfig {
         }
         let ids: Vec<&str> = entries.iter().map(SessionEntry::id).collect();
         self.store()?.forget_sessions(user, &ids).await?;
-        crate::observe::registry_write("removed");
+        crate::session::observe::registry_write("removed");
         Ok(())
     }
 
@@ -461,7 +335,7 @@ impl SessionConfig {
             .collect();
         if !ids.is_empty() {
             store.forget_sessions(user, &ids).await?;
-            crate::observe::registry_write("removed");
+            crate::session::observe::registry_write("removed");
         }
         Ok(())
     }
@@ -472,7 +346,7 @@ impl SessionConfig {
             return Ok(());
         }
         self.store()?.forget_sessions(user, &[id]).await?;
-        crate::observe::registry_write("removed");
+        crate::session::observe::registry_write("removed");
         Ok(())
     }
 

@@ -5,10 +5,10 @@ use std::io::Write as _;
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
-use super::entries::{is_canonical, Loaded, ValueText};
 use super::{Flash, SessionData, SessionSource, RESERVED_KEYS};
 use crate::codec::{Verified, ENCODE_BUFFER_LEN};
 use crate::cookies::chunk::ChunkSet;
+use crate::data::entries::{is_canonical, Loaded, ValueText};
 use crate::error::Error;
 
 /// The longest session id accepted from a cookie, in bytes.
@@ -36,7 +36,7 @@ impl SessionData {
     ) -> Result<Vec<u8>, Error> {
         let mut out = Vec::with_capacity(ENCODE_BUFFER_LEN);
         let login = match (&self.user, logged_in_at) {
-            (Some(user), Some(at)) => Some((user.as_str(), crate::revocation::unix_millis(at))),
+            (Some(user), Some(at)) => Some((user.as_str(), crate::clock::unix_millis(at))),
             _ => None,
         };
         // The reserved keys that are present, in sorted order.

@@ -48,6 +48,7 @@ mod interop_native;
 mod iron;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod modules;
 mod native;
 mod readme;
 #[cfg(all(feature = "axum", feature = "actix"))]

@@ -8,13 +8,48 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use time::{Duration, OffsetDateTime};
 
-use super::entries::Entries;
-use super::RESERVED_KEYS;
-#[cfg(doc)]
-use super::{SessionConfig, SessionConfigBuilder};
 use crate::clock::IntoDuration;
 use crate::cookies::chunk::ChunkSet;
 use crate::error::Error;
+#[cfg(doc)]
+use crate::session::{SessionConfig, SessionConfigBuilder};
+use entries::Entries;
+pub use entry::SessionEntry;
+
+pub(crate) mod entries;
+mod entry;
+
+/// The reserved key holding the creation time of the session, in Unix seconds.
+pub(crate) const CREATED_KEY: &str = "_created";
+
+/// The reserved key holding a per-session idle timeout, in seconds.
+pub(crate) const LIFETIME_KEY: &str = "_lifetime";
+
+/// The reserved key holding the pending flash messages.
+pub(crate) const FLASHES_KEY: &str = "_flashes";
+
+/// The reserved key holding the user a session was logged in for
+/// ([`SessionData::log_in`]).
+pub(crate) const USER_KEY: &str = "_user";
+
+/// The reserved key holding the moment of login, in Unix milliseconds.
+pub(crate) const LOGIN_KEY: &str = "_login";
+
+/// The reserved key holding the session id ([`SessionData::id`]).
+pub(crate) const SESSION_ID_KEY: &str = "_sid";
+
+/// Every reserved key, which [`SessionData::insert`] refuses: `_created` (the creation
+/// time, Unix seconds), `_lifetime` (a per-session lifetime, seconds), `_flashes`
+/// (pending flash messages), `_user` (the user of [`SessionData::log_in`]), `_login` (the
+/// moment of login, Unix milliseconds) and `_sid` (the session id, [`SessionData::id`]).
+pub const RESERVED_KEYS: [&str; 6] = [
+    CREATED_KEY,
+    LIFETIME_KEY,
+    FLASHES_KEY,
+    USER_KEY,
+    LOGIN_KEY,
+    SESSION_ID_KEY,
+];
 
 /// Where a loaded [`SessionData`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,27 +122,27 @@ impl Flash {
 /// [`SessionConfig::save`] copies the values that did not change into the new cookie.
 #[derive(Clone)]
 pub struct SessionData {
-    pub(super) data: Entries,
-    pub(super) flashes: Vec<Flash>,
+    pub(crate) data: Entries,
+    pub(crate) flashes: Vec<Flash>,
     /// How many of the last `flashes` were added during this request (they survive
     /// [`SessionData::clear`]).
-    pub(super) fresh_flashes: usize,
-    pub(super) created_at: Option<OffsetDateTime>,
-    pub(super) lifetime: Option<Duration>,
+    pub(crate) fresh_flashes: usize,
+    pub(crate) created_at: Option<OffsetDateTime>,
+    pub(crate) lifetime: Option<Duration>,
     /// The longest lifetime `set_lifetime` may ask for, when a configuration loaded
     /// the session.
-    pub(super) max_lifetime: Option<Duration>,
-    pub(super) user: Option<String>,
-    pub(super) logged_in_at: Option<OffsetDateTime>,
-    pub(super) id: Option<String>,
-    pub(super) deadline: Option<OffsetDateTime>,
-    pub(super) expires_at: Option<OffsetDateTime>,
-    pub(super) source: SessionSource,
-    pub(super) modified: bool,
-    pub(super) reissue: bool,
+    pub(crate) max_lifetime: Option<Duration>,
+    pub(crate) user: Option<String>,
+    pub(crate) logged_in_at: Option<OffsetDateTime>,
+    pub(crate) id: Option<String>,
+    pub(crate) deadline: Option<OffsetDateTime>,
+    pub(crate) expires_at: Option<OffsetDateTime>,
+    pub(crate) source: SessionSource,
+    pub(crate) modified: bool,
+    pub(crate) reissue: bool,
     /// The chunk names of the session cookie that the request carried, which the
     /// browser holds until a response removes them.
-    pub(super) chunks: ChunkSet,
+    pub(crate) chunks: ChunkSet,
 }
 
 impl fmt::Debug for SessionData {
@@ -134,7 +169,7 @@ impl SessionData {
         Self::fresh(SessionSource::NoCookie)
     }
 
-    pub(super) fn fresh(source: SessionSource) -> Self {
+    pub(crate) fn fresh(source: SessionSource) -> Self {
         Self {
             data: Entries::default(),
             flashes: Vec::new(),
@@ -165,7 +200,7 @@ impl SessionData {
     pub fn try_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
         match self.data.get(key) {
             None => Ok(None),
-            Some(json) => crate::codec::deserialize(json.as_bytes()).map(Some),
+            Some(json) => crate::json::deserialize(json.as_bytes()).map(Some),
         }
     }
 
@@ -429,161 +464,8 @@ fn not_reserved(key: &str) -> Result<(), Error> {
 }
 
 /// A new session id: 16 random bytes in base64url.
-pub(super) fn new_session_id() -> Result<String, Error> {
+pub(crate) fn new_session_id() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|_| Error::Key(crate::error::KeyError::Random))?;
     Ok(crate::encoding::encode(&bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::testing::{header, sessions, t0, At};
-    use super::*;
-
-    #[test]
-    fn map_operations_and_flags() {
-        let mut s = SessionData::new();
-        assert!(s.is_new() && s.is_empty() && !s.is_modified());
-        assert_eq!(s.get::<String>("a"), None);
-        s.insert("a", "x").unwrap();
-        s.insert("n", &3u32).unwrap();
-        assert!(s.is_modified());
-        assert_eq!(s.get::<String>("a").as_deref(), Some("x"));
-        assert_eq!(s.get::<u32>("n"), Some(3));
-        assert_eq!(s.get::<u32>("a"), None);
-        assert!(matches!(s.try_get::<u32>("a"), Err(Error::Deserialize(_))));
-        assert_eq!(s.try_get::<u32>("missing"), Ok(None));
-        assert_eq!(s.keys().collect::<Vec<_>>(), ["a", "n"]);
-        assert_eq!(
-            s.remove("a")
-                .unwrap()
-                .map(|v| v.get().to_owned())
-                .as_deref(),
-            Some(r#""x""#)
-        );
-        assert_eq!(s.remove("a").unwrap().map(|v| v.get().to_owned()), None);
-        assert_eq!(s.len(), 1);
-        for reserved in RESERVED_KEYS {
-            let error = Error::ReservedKey { key: reserved };
-            assert_eq!(s.insert(reserved, &1), Err(error.clone()));
-            assert_eq!(s.remove(reserved).unwrap_err(), error.clone());
-            assert!(error.to_string().contains(&format!("{reserved:?}")));
-        }
-        s.clear();
-        assert!(s.is_empty());
-    }
-
-    /// Second review, item 1: `log_in` as another user kept the previous user's data.
-    #[test]
-    fn logging_in_as_another_user_does_not_inherit_the_previous_users_data() {
-        let c = sessions();
-        let mut s = c.load_at("", t0());
-        s.insert("cart", &["apple"]).unwrap();
-        s.log_in("alice");
-        // An anonymous visitor who logs in keeps the cart.
-        assert_eq!(s.get::<Vec<String>>("cart"), Some(vec!["apple".to_owned()]));
-        s.insert("role", "admin").unwrap();
-        s.set_lifetime(Duration::hours(2)).unwrap();
-        s.flash("info", "for alice");
-        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
-        let mut s = c.load_at(&h, t0());
-        let alices = s.id().unwrap().to_owned();
-
-        // The same user logging in again keeps the data and gets a new id.
-        s.log_in("alice");
-        assert_eq!(s.get::<String>("role").as_deref(), Some("admin"));
-        assert_eq!(s.peek_flashes().len(), 1);
-        assert_ne!(s.id(), Some(alices.as_str()));
-        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
-
-        // Another user starts from empty data, flashes and lifetime, with a new id.
-        let mut s = c.load_at(&h, t0());
-        let before = s.id().unwrap().to_owned();
-        s.flash("info", "set before the login");
-        s.log_in("bob");
-        assert_eq!(s.get::<String>("role"), None);
-        assert_eq!(s.get::<Vec<String>>("cart"), None);
-        assert!(s.peek_flashes().is_empty());
-        assert_eq!(s.lifetime(), None);
-        assert!(s.id().is_some() && s.id() != Some(before.as_str()));
-        assert_eq!(s.user_id(), Some("bob"));
-        // Set after the login: kept.
-        s.flash("info", "Welcome, bob");
-        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
-        let s = c.load_at(&h, t0());
-        assert_eq!(s.user_id(), Some("bob"));
-        assert_eq!(s.keys().count(), 0);
-        assert_eq!(s.peek_flashes(), [Flash::new("info", "Welcome, bob")]);
-    }
-
-    /// The logout recipe: a flash set before `clear` in the same request survives it,
-    /// in a new anonymous session; the flashes the request brought do not.
-    #[test]
-    fn a_flash_set_before_clear_survives_it() {
-        let c = sessions();
-        let mut s = c.load_at("", t0());
-        s.log_in("cobra");
-        s.flash("info", "from an earlier page");
-        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
-        let mut s = c.load_at(&h, t0());
-        let old_id = s.id().unwrap().to_owned();
-        s.flash("info", "Logged out");
-        s.clear();
-        assert_eq!(s.user_id(), None);
-        assert_eq!(s.peek_flashes(), [Flash::new("info", "Logged out")]);
-        let update = c.save_at(&s, t0()).unwrap().unwrap();
-        assert!(!update.is_removal());
-        let s = c.load_at(header(&update), t0());
-        assert_eq!(s.user_id(), None);
-        assert_ne!(s.id(), Some(old_id.as_str()));
-        assert_eq!(s.peek_flashes(), [Flash::new("info", "Logged out")]);
-        // Without a flash, clear deletes the cookie as before.
-        let mut s = c.load_at(&h, t0());
-        s.clear();
-        assert!(c.save_at(&s, t0()).unwrap().unwrap().is_removal());
-    }
-
-    #[test]
-    fn debug_hides_data() {
-        let mut s = SessionData::new();
-        s.insert("secret_key_name", "hunter2").unwrap();
-        s.flash("info", "private message");
-        let debug = format!("{s:?}");
-        assert!(!debug.contains("hunter2") && !debug.contains("secret_key_name"));
-        assert!(!debug.contains("private message"));
-        let update = sessions().save_at(&s, t0()).unwrap().unwrap();
-        let debug = format!("{update:?}");
-        assert!(!debug.contains(update.cookie().value()), "{debug}");
-    }
-
-    #[test]
-    fn flash_messages_are_shown_once() {
-        let c = sessions();
-        let mut s = c.load_at("", t0());
-        s.flash("info", "Logged in successfully");
-        s.flash("warning", "Second");
-        let h = header(&c.save_at(&s, t0()).unwrap().unwrap());
-        let mut s = c.load_at(&h, t0());
-        assert_eq!(s.peek_flashes().len(), 2);
-        assert!(!s.is_modified());
-        let flashes = s.take_flashes();
-        assert_eq!(
-            flashes,
-            [
-                Flash {
-                    category: "info".into(),
-                    message: "Logged in successfully".into()
-                },
-                Flash {
-                    category: "warning".into(),
-                    message: "Second".into()
-                },
-            ]
-        );
-        assert!(s.take_flashes().is_empty());
-        // Only flashes were stored: taking them empties the session and deletes it.
-        let u = c.save_at(&s, t0()).unwrap().unwrap();
-        assert!(u.is_removal());
-        assert!(u.header_value().starts_with("session=; "));
-    }
 }

@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::RESERVED_KEYS;
-use crate::codec::{json_depth_within, MAX_JSON_DEPTH};
+use crate::json;
 
 /// A key or a value: a range of the loaded text, or text of its own (written by
 /// `insert`).
@@ -37,7 +37,7 @@ struct Entry {
 /// them), each with its value as JSON text. The keys and values read from a cookie stay
 /// in one buffer; inserted ones have their own.
 #[derive(Clone, Debug, Default)]
-pub(super) struct Entries {
+pub(crate) struct Entries {
     text: String,
     list: Vec<Entry>,
 }
@@ -57,26 +57,26 @@ impl Entries {
     }
 
     /// The JSON text of the value under `key`.
-    pub(super) fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         let index = self.find(key).ok()?;
         self.list.get(index).map(|e| self.resolve(&e.value))
     }
 
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.list.len()
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
-    pub(super) fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.list.clear();
         self.text.clear();
     }
 
     /// The keys and their values' JSON text, in key order.
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, ValueText<'_>)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, ValueText<'_>)> {
         self.list.iter().map(|e| {
             let value = match &e.value {
                 Text::Loaded(_) => ValueText::Loaded(self.resolve(&e.value)),
@@ -88,7 +88,7 @@ impl Entries {
 
     /// Stores `json` (the canonical JSON text of `value`) under `key`; `false` when the
     /// stored value was already equal to `value` (nothing changes then).
-    pub(super) fn insert(&mut self, key: String, json: String, value: &Value) -> bool {
+    pub(crate) fn insert(&mut self, key: String, json: String, value: &Value) -> bool {
         match self.find(&key) {
             Ok(index) => {
                 let Some(entry) = self.list.get(index) else {
@@ -125,20 +125,20 @@ impl Entries {
     }
 
     /// Removes the value under `key` and returns its JSON text.
-    pub(super) fn remove(&mut self, key: &str) -> Option<Box<RawValue>> {
+    pub(crate) fn remove(&mut self, key: &str) -> Option<Box<RawValue>> {
         let index = self.find(key).ok()?;
         let text = self.get(key).map(str::to_owned);
         self.list.remove(index);
         RawValue::from_string(text?).ok()
     }
 
-    pub(super) fn keys(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.list.iter().map(|e| self.resolve(&e.key))
     }
 }
 
 /// A value's JSON text as the writer sees it.
-pub(super) enum ValueText<'a> {
+pub(crate) enum ValueText<'a> {
     /// Read from the cookie: copied when canonical, rewritten otherwise.
     Loaded(&'a str),
     /// Written by `insert`: canonical.
@@ -155,10 +155,10 @@ fn reserved_index(key: &str) -> Option<usize> {
 
 /// A verified session payload, read in one pass: the application's entries as JSON
 /// text, and the reserved keys as values (the last of each, when one appears twice).
-pub(super) struct Loaded {
-    pub(super) entries: Entries,
+pub(crate) struct Loaded {
+    pub(crate) entries: Entries,
     /// Indexed as [`RESERVED_KEYS`].
-    pub(super) reserved: [Option<Value>; 6],
+    pub(crate) reserved: [Option<Value>; 6],
 }
 
 impl<'de> Deserialize<'de> for Loaded {
@@ -277,7 +277,7 @@ fn check_raw(raw: &str) -> Result<(), &'static str> {
         // An array or an object: its nesting counts inside the session object (one
         // level), and it may hold numbers and strings.
         Some(b'[' | b'{') => {
-            if !json_depth_within(bytes, MAX_JSON_DEPTH - 1) {
+            if !json::depth_within(bytes, json::MAX_DEPTH - 1) {
                 return Err("nested too deeply");
             }
             bytes.len() > 300 || bytes.iter().any(|&b| b == b'\\' || b == b'e' || b == b'E')
@@ -343,7 +343,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
 /// `false` for anything it does not recognise as canonical (escapes in strings, floats,
 /// integers of 19 digits or more, nesting deeper than 16 levels), which is then
 /// rewritten through a `Value`: a cookie written by this crate is canonical throughout.
-pub(super) fn is_canonical(json: &[u8]) -> bool {
+pub(crate) fn is_canonical(json: &[u8]) -> bool {
     const MAX_DEPTH: usize = 16;
     #[derive(Clone, Copy)]
     struct Frame {
