@@ -14,7 +14,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 use crate::clock::{Clock, IntoDuration, SharedClock};
-use crate::error::Error;
+use crate::error::{CodecConfigError, Error};
 use crate::json;
 use crate::key::{KeyUsed, Keyring};
 use crate::signer::{Sha256, Signer};
@@ -95,13 +95,32 @@ pub struct Codec {
 }
 
 struct Inner {
-    framer: Framer<Sha256>,
+    envelope: Envelope,
+    max_token_len: usize,
     ttl: Duration,
     leeway: Duration,
     clock: SharedClock,
-    /// Set when tokens are sealed instead of signed (feature `sealed`).
+}
+
+/// What wraps the JSON of a token, chosen once when the codec is built: everything that
+/// differs between signed and sealed tokens is one arm of a match on it.
+enum Envelope {
+    /// `payload.timestamp.signature`, HMAC-SHA256 with the keyring's derived keys, the
+    /// payload optionally compressed.
+    Signed(Framer<Sha256>),
+    /// XChaCha20-Poly1305 under keys derived from the keyring (feature `sealed`); never
+    /// compressed, and no HMAC state is derived for it.
     #[cfg(feature = "sealed")]
-    sealer: Option<crate::sealed::Sealer>,
+    Sealed(crate::sealed::Sealer),
+}
+
+/// A token whose authenticity and expiry were checked, its payload not yet parsed.
+enum Checked<'c, 't> {
+    /// A signed token: its parts, decoded (and inflated) when the data is read.
+    Signed(&'c Framer<Sha256>, Opened<'t>),
+    /// A sealed token's plaintext, wiped when dropped.
+    #[cfg(feature = "sealed")]
+    Sealed(zeroize::Zeroizing<Vec<u8>>),
 }
 
 impl std::fmt::Debug for Codec {
@@ -109,8 +128,8 @@ impl std::fmt::Debug for Codec {
         f.debug_struct("Codec")
             .field("ttl", &self.inner.ttl)
             .field("leeway", &self.inner.leeway)
-            .field("max_token_len", &self.inner.framer.max_token_len)
-            .field("compression", &self.inner.framer.compression.is_some())
+            .field("max_token_len", &self.inner.max_token_len)
+            .field("compression", &self.is_compressed())
             .field("clock", &self.inner.clock)
             .field("sealed", &self.is_sealed())
             .finish_non_exhaustive()
@@ -137,8 +156,10 @@ impl CodecBuilder {
     /// Whether tokens are sealed: encrypted and authenticated with XChaCha20-Poly1305
     /// under keys derived from the same keyring, so that the holder of a token cannot
     /// read its data. A sealed codec reads only sealed tokens, and a signed one only
-    /// signed tokens. Sealed payloads are never compressed. See [`crate::sealed`] for
-    /// the format and what it still shows (length, expiry).
+    /// signed tokens. Sealed payloads are never compressed:
+    /// [`try_build`](Self::try_build) refuses a codec both sealed and compressed
+    /// ([`CodecConfigError::CompressedSealed`]). See [`crate::sealed`] for the format and
+    /// what it still shows (length, expiry).
     ///
     /// Defaults to off: tokens are signed, and anyone can read their data.
     #[cfg(feature = "sealed")]
@@ -198,6 +219,9 @@ impl CodecBuilder {
     /// by itsdangerous's `URLSafeTimedSerializer`. Decompression happens only after the
     /// signature verified, and its output is capped (see [`Inflate`]).
     ///
+    /// Sealed tokens are never compressed: with [`sealed`](Self::sealed) on,
+    /// [`try_build`](Self::try_build) refuses compression.
+    ///
     /// Defaults to off: tokens starting with `.` are then [`Error::Malformed`].
     #[cfg(feature = "zlib")]
     pub fn compression(mut self, on: bool) -> Self {
@@ -232,24 +256,50 @@ impl CodecBuilder {
         self
     }
 
-    /// Builds the codec, deriving the per-key MAC states once.
+    /// Checks that the settings combine, then builds the codec as
+    /// [`build`](Self::build) does.
+    ///
+    /// Fails with [`CodecConfigError::CompressedSealed`] when both
+    /// [`sealed`](Self::sealed) and [`compression`](Self::compression) are on: sealed
+    /// payloads are never compressed (compressing before encrypting would let the
+    /// token's length tell about its contents).
+    pub fn try_build(self) -> Result<Codec, CodecConfigError> {
+        #[cfg(feature = "sealed")]
+        if self.sealed && self.compression {
+            return Err(CodecConfigError::CompressedSealed);
+        }
+        Ok(self.build())
+    }
+
+    /// Builds the codec, deriving the per-key MAC states (or, for a sealed codec, the
+    /// sealing keys) once. Never fails: settings are checked by their setters' types.
+    /// The one combination that cannot be honoured, [`sealed`](Self::sealed) with
+    /// [`compression`](Self::compression), makes a sealed codec without compression;
+    /// [`try_build`](Self::try_build) refuses it instead.
     pub fn build(self) -> Codec {
+        let envelope = self.envelope();
         Codec {
             inner: Arc::new(Inner {
-                framer: Framer::new(
-                    Signer::new(&self.keyring, &self.salt),
-                    self.max_token_len,
-                    self.compression.then_some(self.inflate),
-                ),
+                envelope,
+                max_token_len: self.max_token_len,
                 ttl: self.ttl,
                 leeway: self.leeway,
                 clock: self.clock,
-                #[cfg(feature = "sealed")]
-                sealer: self
-                    .sealed
-                    .then(|| crate::sealed::Sealer::new(&self.keyring, &self.salt)),
             }),
         }
+    }
+
+    /// The envelope the settings choose: sealed or signed.
+    fn envelope(&self) -> Envelope {
+        #[cfg(feature = "sealed")]
+        if self.sealed {
+            return Envelope::Sealed(crate::sealed::Sealer::new(&self.keyring, &self.salt));
+        }
+        Envelope::Signed(Framer::new(
+            Signer::new(&self.keyring, &self.salt),
+            self.max_token_len,
+            self.compression.then_some(self.inflate),
+        ))
     }
 }
 
@@ -279,10 +329,20 @@ impl Codec {
     /// Whether this codec seals tokens (see [`CodecBuilder::sealed`]); always false
     /// without the `sealed` feature.
     pub fn is_sealed(&self) -> bool {
-        #[cfg(feature = "sealed")]
-        return self.inner.sealer.is_some();
-        #[cfg(not(feature = "sealed"))]
-        false
+        match self.inner.envelope {
+            Envelope::Signed(_) => false,
+            #[cfg(feature = "sealed")]
+            Envelope::Sealed(_) => true,
+        }
+    }
+
+    /// Whether payloads are compressed (see [`CodecBuilder::compression`]).
+    fn is_compressed(&self) -> bool {
+        match &self.inner.envelope {
+            Envelope::Signed(framer) => framer.compression.is_some(),
+            #[cfg(feature = "sealed")]
+            Envelope::Sealed(_) => false,
+        }
     }
 
     /// The configured time-to-live.
@@ -297,7 +357,7 @@ impl Codec {
 
     /// The configured maximum token length.
     pub fn max_token_len(&self) -> usize {
-        self.inner.framer.max_token_len
+        self.inner.max_token_len
     }
 
     /// Encodes `data` into a token that expires after the configured time-to-live.
@@ -357,13 +417,15 @@ impl Codec {
     }
 
     fn seal_json(&self, json: Vec<u8>, expiry: u64) -> Result<String, Error> {
-        #[cfg(feature = "sealed")]
-        if let Some(sealer) = &self.inner.sealer {
-            let json = zeroize::Zeroizing::new(json);
-            json::check_depth(&json)?;
-            return sealer.seal(&json, expiry, self.max_token_len());
+        match &self.inner.envelope {
+            Envelope::Signed(framer) => framer.seal(json, expiry),
+            #[cfg(feature = "sealed")]
+            Envelope::Sealed(sealer) => {
+                let json = zeroize::Zeroizing::new(json);
+                json::check_depth(&json)?;
+                sealer.seal(&json, expiry, self.inner.max_token_len)
+            }
         }
-        self.inner.framer.seal(json, expiry)
     }
 
     /// Verifies `token` and decodes its data as `T`, at the current time.
@@ -419,31 +481,7 @@ impl Codec {
         token: &str,
         now: impl FnOnce() -> i128,
     ) -> Result<Verified<()>, Error> {
-        #[cfg(feature = "sealed")]
-        if self.inner.sealer.is_some() {
-            return self.check_sealed(token, now).map(|(_, verified)| verified);
-        }
         self.check(token, now).map(|(_, verified)| verified)
-    }
-
-    /// Opens a sealed token (length, shape, tag with each key), then checks its expiry,
-    /// reading the clock only once the tag is valid. The plaintext is not parsed yet.
-    #[cfg(feature = "sealed")]
-    fn check_sealed(
-        &self,
-        token: &str,
-        now: impl FnOnce() -> i128,
-    ) -> Result<(zeroize::Zeroizing<Vec<u8>>, Verified<()>), Error> {
-        let sealer = self.inner.sealer.as_ref().ok_or(Error::Malformed)?;
-        let unsealed = sealer.open(token.as_bytes(), self.max_token_len())?;
-        let expires_at = timestamp_to_time(unsealed.expiry)?;
-        check_expiry(unsealed.expiry, expires_at, now(), self.inner.leeway)?;
-        let verified = Verified {
-            data: (),
-            expires_at,
-            key_used: unsealed.key_used,
-        };
-        Ok((unsealed.plaintext, verified))
     }
 
     fn decode_with_clock<T: DeserializeOwned>(
@@ -451,34 +489,44 @@ impl Codec {
         token: &str,
         now: impl FnOnce() -> i128,
     ) -> Result<Verified<T>, Error> {
-        #[cfg(feature = "sealed")]
-        if self.inner.sealer.is_some() {
-            let (plaintext, verified) = self.check_sealed(token, now)?;
-            let data = json::deserialize(&plaintext)?;
-            return Ok(verified.map(|()| data));
-        }
-        let (opened, verified) = self.check(token, now)?;
-        let data = self.inner.framer.with_payload(&opened, json::deserialize)?;
+        let (checked, verified) = self.check(token, now)?;
+        let data = match checked {
+            Checked::Signed(framer, opened) => framer.with_payload(&opened, json::deserialize)?,
+            #[cfg(feature = "sealed")]
+            Checked::Sealed(plaintext) => json::deserialize(&plaintext)?,
+        };
         Ok(verified.map(|()| data))
     }
 
-    /// Checks the length, the shape, the signature and the expiry of `token`, reading
-    /// the clock (Unix time in nanoseconds) only once the signature is valid. The
-    /// payload is not decoded yet.
-    fn check<'t>(
-        &self,
+    /// Checks the length, the shape, the authenticity (signature or tag) and the expiry
+    /// of `token`, reading the clock (Unix time in nanoseconds) only once the token is
+    /// authentic. The payload is not parsed yet.
+    fn check<'c, 't>(
+        &'c self,
         token: &'t str,
         now: impl FnOnce() -> i128,
-    ) -> Result<(Opened<'t>, Verified<()>), Error> {
-        let opened = self.inner.framer.open(token.as_bytes())?;
-        let expires_at = timestamp_to_time(opened.timestamp)?;
-        check_expiry(opened.timestamp, expires_at, now(), self.inner.leeway)?;
+    ) -> Result<(Checked<'c, 't>, Verified<()>), Error> {
+        let (checked, expiry, key_used) = match &self.inner.envelope {
+            Envelope::Signed(framer) => {
+                let opened = framer.open(token.as_bytes())?;
+                let (expiry, key_used) = (opened.timestamp, opened.key_used);
+                (Checked::Signed(framer, opened), expiry, key_used)
+            }
+            #[cfg(feature = "sealed")]
+            Envelope::Sealed(sealer) => {
+                let unsealed = sealer.open(token.as_bytes(), self.inner.max_token_len)?;
+                let (expiry, key_used) = (unsealed.expiry, unsealed.key_used);
+                (Checked::Sealed(unsealed.plaintext), expiry, key_used)
+            }
+        };
+        let expires_at = timestamp_to_time(expiry)?;
+        check_expiry(expiry, expires_at, now(), self.inner.leeway)?;
         let verified = Verified {
             data: (),
             expires_at,
-            key_used: opened.key_used,
+            key_used,
         };
-        Ok((opened, verified))
+        Ok((checked, verified))
     }
 }
 
@@ -695,6 +743,45 @@ mod tests {
         assert_eq!(
             codec().encode_at(&nest(json::MAX_DEPTH + 1), now),
             Err(Error::Serialize)
+        );
+    }
+
+    #[test]
+    fn try_build_accepts_settings_that_combine() {
+        let codec = Codec::builder(Key::generate()).try_build().unwrap();
+        assert!(!codec.is_sealed());
+        #[cfg(feature = "sealed")]
+        assert!(Codec::builder(Key::generate())
+            .sealed(true)
+            .try_build()
+            .unwrap()
+            .is_sealed());
+    }
+
+    #[cfg(all(feature = "sealed", feature = "zlib"))]
+    #[test]
+    fn sealed_and_compressed_is_refused_by_try_build_and_built_without_compression() {
+        let builder = || {
+            Codec::builder(Key::generate())
+                .compression(true)
+                .sealed(true)
+        };
+        assert_eq!(
+            builder().try_build().err(),
+            Some(CodecConfigError::CompressedSealed)
+        );
+        let codec = builder().build();
+        assert!(codec.is_sealed() && !codec.is_compressed());
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let data = serde_json::json!({"a": "a".repeat(300)});
+        let token = codec.encode_at(&data, now).unwrap();
+        assert!(!token.starts_with('.'));
+        assert_eq!(
+            codec
+                .decode_at::<serde_json::Value>(&token, now)
+                .unwrap()
+                .data,
+            data
         );
     }
 }

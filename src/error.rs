@@ -222,6 +222,25 @@ impl fmt::Display for CookieConfigError {
 
 impl std::error::Error for CookieConfigError {}
 
+/// Why [`CodecBuilder::try_build`](crate::CodecBuilder::try_build) refused the settings
+/// of a codec: settings that cannot be combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodecConfigError {
+    /// Both sealing and compression are on; sealed payloads are never compressed.
+    CompressedSealed,
+}
+
+impl fmt::Display for CodecConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::CompressedSealed => "a sealed codec cannot compress its payloads",
+        })
+    }
+}
+
+impl std::error::Error for CodecConfigError {}
+
 /// Why a key was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -302,7 +302,9 @@ pub mod unverified;
 pub use codec::{Codec, CodecBuilder, Verified};
 pub use compress::Inflate;
 pub use cookies::{CookieConfig, CookieConfigBuilder};
-pub use error::{CookieConfigError, Error, KeyError, PayloadError, PayloadErrorKind};
+pub use error::{
+    CodecConfigError, CookieConfigError, Error, KeyError, PayloadError, PayloadErrorKind,
+};
 pub use guard::OriginGuard;
 pub use handle::{Session, Typed, TypedSession};
 pub use key::{Key, KeyUsed, Keyring};

@@ -108,7 +108,8 @@
 //! - the **length** of the JSON (the token is 67 characters plus 4/3 of the JSON's
 //!   length): sessions of different sizes can be told apart. Payloads are not
 //!   compressed when sealed (compression before encryption lets lengths reveal
-//!   contents), whatever [`compression`](crate::CodecBuilder) says;
+//!   contents): [`CodecBuilder::try_build`](crate::CodecBuilder::try_build) refuses
+//!   a codec both sealed and compressed, and `build` makes it without compression;
 //! - the **expiry**, in the header (a sealed cookie also carries it as `Expires`);
 //! - the format version, and that the token is sealed.
 //!
