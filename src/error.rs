@@ -60,6 +60,9 @@ pub enum Error {
     ExpiryOutOfRange,
     /// A key was refused.
     Key(KeyError),
+    /// The operating system's random number generator failed, so a nonce, a salt or a
+    /// session id could not be made. Nothing was written; the call may be retried.
+    Random,
     /// A cookie configuration was refused when it was built (see
     /// [`CookieConfigError`] for the reasons).
     CookieConfig(CookieConfigError),
@@ -116,6 +119,7 @@ impl fmt::Display for Error {
             ),
             Self::ExpiryOutOfRange => f.write_str("session expiry time out of range"),
             Self::Key(e) => e.fmt(f),
+            Self::Random => f.write_str("the operating system random number generator failed"),
             Self::CookieConfig(e) => e.fmt(f),
             Self::CookieTooLarge { len, max } => {
                 write!(f, "session cookie too large: {len} bytes, limit {max}")
@@ -256,7 +260,9 @@ pub enum KeyError {
     },
     /// The secret is empty.
     Empty,
-    /// The operating system's random number generator failed.
+    /// The operating system's random number generator failed while a key was generated
+    /// ([`Key::try_generate`](crate::Key::try_generate)). Nonces, salts and session ids
+    /// report [`Error::Random`] instead.
     Random,
     /// The environment variable that should hold a key is not set
     /// ([`Keyring::from_env`](crate::Keyring::from_env)).

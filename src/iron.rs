@@ -221,7 +221,7 @@ impl Password {
     ///
     /// Fails with [`KeyError::PasswordTooShort`] for fewer than [`MIN_PASSWORD_LEN`]
     /// characters (UTF-16 code units, as JavaScript counts them).
-    pub fn new(secret: &str) -> Result<Self, Error> {
+    pub fn new(secret: &str) -> Result<Self, KeyError> {
         Self::make(String::new(), secret)
     }
 
@@ -232,20 +232,20 @@ impl Password {
     ///
     /// Fails with [`KeyError::InvalidPasswordId`] for another id and
     /// [`KeyError::PasswordTooShort`] for a short password.
-    pub fn with_id(id: &str, secret: &str) -> Result<Self, Error> {
+    pub fn with_id(id: &str, secret: &str) -> Result<Self, KeyError> {
         if !valid_id(id.as_bytes()) || id.is_empty() {
-            return Err(Error::Key(KeyError::InvalidPasswordId));
+            return Err(KeyError::InvalidPasswordId);
         }
         Self::make(id.to_owned(), secret)
     }
 
-    fn make(id: String, secret: &str) -> Result<Self, Error> {
+    fn make(id: String, secret: &str) -> Result<Self, KeyError> {
         let len = secret.encode_utf16().count();
         if len < MIN_PASSWORD_LEN {
-            return Err(Error::Key(KeyError::PasswordTooShort {
+            return Err(KeyError::PasswordTooShort {
                 len,
                 min: MIN_PASSWORD_LEN,
-            }));
+            });
         }
         Ok(Self {
             id,
@@ -317,13 +317,13 @@ impl Passwords {
     ///
     /// Fails with [`KeyError::DuplicatePasswordId`] when a password of the ring has
     /// the same id (or both are `default` and empty, which open the same tokens).
-    pub fn with_fallback(mut self, password: Password) -> Result<Self, Error> {
+    pub fn with_fallback(mut self, password: Password) -> Result<Self, KeyError> {
         let clash = |a: &str, b: &str| a == b || (a.is_empty() && b == DEFAULT_ID);
         if self
             .iter()
             .any(|p| clash(&p.id, &password.id) || clash(&password.id, &p.id))
         {
-            return Err(Error::Key(KeyError::DuplicatePasswordId));
+            return Err(KeyError::DuplicatePasswordId);
         }
         self.fallbacks.push(password);
         Ok(self)
@@ -337,14 +337,14 @@ impl Passwords {
     /// Fails with [`KeyError::InvalidPasswordId`] for an id that is not a decimal
     /// number or an empty map, [`KeyError::DuplicatePasswordId`] for a repeated id and
     /// [`KeyError::PasswordTooShort`] for a short password.
-    pub fn iron_session(map: &[(&str, &str)]) -> Result<Self, Error> {
+    pub fn iron_session(map: &[(&str, &str)]) -> Result<Self, KeyError> {
         let mut numbered = Vec::with_capacity(map.len());
         for &(id, secret) in map {
             let number =
                 (!id.is_empty() && id.len() <= 15 && id.bytes().all(|b| b.is_ascii_digit()))
                     .then(|| id.parse::<u64>().ok())
                     .flatten()
-                    .ok_or(Error::Key(KeyError::InvalidPasswordId))?;
+                    .ok_or(KeyError::InvalidPasswordId)?;
             numbered.push((number, Password::with_id(id, secret)?));
         }
         // Highest first; equal numbers (`1` and `01`) are duplicates to JavaScript.
@@ -353,12 +353,10 @@ impl Passwords {
             .windows(2)
             .any(|w| matches!(w, [a, b] if a.0 == b.0))
         {
-            return Err(Error::Key(KeyError::DuplicatePasswordId));
+            return Err(KeyError::DuplicatePasswordId);
         }
         let mut passwords = numbered.into_iter().map(|(_, p)| p);
-        let current = passwords
-            .next()
-            .ok_or(Error::Key(KeyError::InvalidPasswordId))?;
+        let current = passwords.next().ok_or(KeyError::InvalidPasswordId)?;
         passwords.try_fold(Self::new(current), Self::with_fallback)
     }
 
@@ -427,7 +425,7 @@ impl H3Session {
     /// A new session created at `now`, with a random id (a UUID v4, as h3 makes).
     pub fn new(now: OffsetDateTime) -> Result<Self, Error> {
         let mut b = [0u8; 16];
-        getrandom::fill(&mut b).map_err(|_| Error::Key(KeyError::Random))?;
+        getrandom::fill(&mut b).map_err(|_| Error::Random)?;
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         let n = u128::from_be_bytes(b);
@@ -676,21 +674,26 @@ impl IronCodec {
         }
 
         let mut random = Zeroizing::new([0u8; 2 * 32 + BLOCK]);
-        getrandom::fill(random.as_mut_slice()).map_err(|_| Error::Key(KeyError::Random))?;
+        getrandom::fill(random.as_mut_slice()).map_err(|_| Error::Random)?;
         let (enc_salt, rest) = random.split_at(32);
         let (hmac_salt, iv) = rest.split_at(32);
         let enc_salt = hex_salt(enc_salt);
         let hmac_salt = hex_salt(hmac_salt);
-        let iv: [u8; BLOCK] = iv.try_into().map_err(|_| Error::Serialize)?;
+        #[allow(clippy::expect_used)]
+        let iv: [u8; BLOCK] = iv.try_into().expect("the last BLOCK random bytes");
         let keys = DerivedKeys::derive(&password.secret, &enc_salt, &hmac_salt);
 
         let mut buf = Zeroizing::new(vec![0u8; ct_len]);
+        // `ct_len` is the JSON's length padded to the next whole block, so the buffer
+        // holds the JSON and its padding.
+        #[allow(clippy::expect_used)]
         buf.get_mut(..json.len())
-            .ok_or(Error::Serialize)?
+            .expect("the buffer holds the JSON")
             .copy_from_slice(&json);
+        #[allow(clippy::expect_used)]
         let ciphertext = Aes256CbcEnc::new(&(*keys.enc).into(), &iv.into())
             .encrypt_padded::<Pkcs7>(&mut buf, json.len())
-            .map_err(|_| Error::Serialize)?;
+            .expect("the buffer has room for the padding");
 
         let mut token = String::with_capacity(len);
         token.push_str(PREFIX);
@@ -1259,7 +1262,7 @@ mod tests {
         );
         assert_eq!(
             Passwords::new(new.clone()).with_fallback(new).unwrap_err(),
-            Error::Key(KeyError::DuplicatePasswordId)
+            KeyError::DuplicatePasswordId
         );
         let map = Passwords::iron_session(&[("9", PW), ("10", PW), ("2", PW)]).unwrap();
         let ids: Vec<&str> = map.iter().map(Password::id).collect();

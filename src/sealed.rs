@@ -126,7 +126,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::encoding;
-use crate::error::{Error, KeyError};
+use crate::error::Error;
 use crate::key::{KeyUsed, Keyring};
 
 /// The format version written as the first raw byte: `0x01`.
@@ -200,18 +200,25 @@ impl Sealer {
             return Err(Error::TooLarge { len, max });
         }
         let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|_| Error::Key(KeyError::Random))?;
+        getrandom::fill(&mut nonce).map_err(|_| Error::Random)?;
         let mut raw = Zeroizing::new(Vec::with_capacity(raw_len));
         raw.push(VERSION);
         raw.extend_from_slice(&expiry.to_be_bytes());
         raw.extend_from_slice(&nonce);
         raw.extend_from_slice(json);
         let (head, body) = raw.split_at_mut(HEADER_LEN + NONCE_LEN);
-        let header = head.get(..HEADER_LEN).ok_or(Error::Serialize)?;
-        let cipher = self.ciphers.first().ok_or(Error::Serialize)?;
+        let (header, _nonce) = head.split_at(HEADER_LEN);
+        #[allow(clippy::expect_used)]
+        let cipher = self
+            .ciphers
+            .first()
+            .expect("a keyring always has a primary key");
+        // XChaCha20-Poly1305 refuses only plaintexts of more than 2^38 bytes, and the
+        // token length limit checked above is far below that.
+        #[allow(clippy::expect_used)]
         let tag = cipher
             .encrypt_in_place_detached(&XNonce::from(nonce), header, body)
-            .map_err(|_| Error::Serialize)?;
+            .expect("the plaintext is within the AEAD's limit");
         raw.extend_from_slice(&tag);
         Ok(encoding::encode(&raw))
     }

@@ -291,8 +291,14 @@ impl<A: Algorithm> Framer<A> {
             buf.resize(text_end + n, 0);
             buf.copy_within(..n, text_end);
             let (text, raw) = buf.split_at_mut(text_end);
-            let text = text.get_mut(marker..).ok_or(Error::Serialize)?;
-            encoding::encode_to_slice(raw, text).ok_or(Error::Serialize)?;
+            // `marker` is 0 or 1 and `text_end - marker` is the base64 length of the `n`
+            // bytes in `raw`, so the room exists and is exactly filled.
+            #[allow(clippy::expect_used)]
+            let text = text
+                .get_mut(marker..)
+                .expect("the marker is within the text");
+            #[allow(clippy::expect_used)]
+            encoding::encode_to_slice(raw, text).expect("the text has the base64 length");
             buf.truncate(text_end);
             buf
         } else {
@@ -313,7 +319,7 @@ impl<A: Algorithm> Framer<A> {
         token.push(sep);
         encoding::encode_append(signature.as_bytes(), &mut token);
         debug_assert_eq!(token.len(), len);
-        // base64url text and dots are ASCII, so this always succeeds.
-        String::from_utf8(token).map_err(|_| Error::Serialize)
+        #[allow(clippy::expect_used)]
+        Ok(String::from_utf8(token).expect("base64url text and separators are ASCII"))
     }
 }

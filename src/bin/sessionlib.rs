@@ -1358,7 +1358,8 @@ fn iron_passwords(o: &IronArgs) -> Outcome<Passwords> {
         .into_string()
         .map(Zeroizing::new)
         .map_err(|_| Failure::other(format!("the Iron password in {origin} is not UTF-8")))?;
-    let refused = |e: Error| Failure::other(format!("the Iron password from {origin}: {e}"));
+    let refused =
+        |e: sessionlib::KeyError| Failure::other(format!("the Iron password from {origin}: {e}"));
     if value.starts_with('{') {
         let map: serde_json::Map<String, Value> = serde_json::from_str(&value).map_err(|_| {
             Failure::other(format!(

@@ -236,7 +236,8 @@ impl SessionData {
         // Through a `Value`, as before: nested maps are written with sorted keys, so an
         // equal value always has the same text.
         let value = serde_json::to_value(value).map_err(|_| Error::Serialize)?;
-        let json = serde_json::to_string(&value).map_err(|_| Error::Serialize)?;
+        #[allow(clippy::expect_used)]
+        let json = serde_json::to_string(&value).expect("a Value's map keys are strings");
         if self.data.insert(key, json, &value) {
             self.modified = true;
         }
@@ -466,6 +467,6 @@ fn not_reserved(key: &str) -> Result<(), Error> {
 /// A new session id: 16 random bytes in base64url.
 pub(crate) fn new_session_id() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|_| Error::Key(crate::error::KeyError::Random))?;
+    getrandom::fill(&mut bytes).map_err(|_| Error::Random)?;
     Ok(crate::encoding::encode(&bytes))
 }

@@ -108,6 +108,7 @@ pub(crate) const FLASHES_KEY: &str = "_flashes";
 
 /// The HMAC digest of a Flask profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Digest {
     /// HMAC-SHA1, Flask's default (`SecureCookieSessionInterface.digest_method`).
     #[default]

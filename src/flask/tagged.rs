@@ -39,6 +39,7 @@ pub const MAX_DEPTH: usize = 100;
 
 /// One value of a Flask session, with Flask's tagged types.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum FlaskValue {
     /// `None` / `null`.
     Null,

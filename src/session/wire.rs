@@ -82,8 +82,12 @@ impl SessionData {
                     out.extend_from_slice(json.as_bytes());
                 }
                 ValueText::Loaded(json) => {
-                    let value: Value = serde_json::from_str(json).map_err(|_| Error::Serialize)?;
-                    serde_json::to_writer(&mut out, &value).map_err(|_| Error::Serialize)?;
+                    // Loading parsed every value (numbers within `f64`, no lone
+                    // surrogate, nesting within the limit), and a `Value` always writes.
+                    #[allow(clippy::expect_used)]
+                    let value: Value = serde_json::from_str(json).expect("a loaded value parses");
+                    #[allow(clippy::expect_used)]
+                    serde_json::to_writer(&mut out, &value).expect("a Value writes to a Vec");
                 }
             }
         }
@@ -183,7 +187,11 @@ impl Reserved<'_> {
     fn write(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         match self {
             Self::Absent => Ok(()),
-            Self::Int(n) => write!(out, "{n}").map_err(|_| Error::Serialize),
+            Self::Int(n) => {
+                #[allow(clippy::expect_used)]
+                write!(out, "{n}").expect("writing to a Vec cannot fail");
+                Ok(())
+            }
             Self::Str(text) => write_str(out, text),
             Self::Flashes(flashes) => {
                 out.push(b'[');
@@ -212,7 +220,9 @@ fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), Error> {
         out.push(b'"');
         return Ok(());
     }
-    serde_json::to_writer(out, text).map_err(|_| Error::Serialize)
+    #[allow(clippy::expect_used)]
+    serde_json::to_writer(out, text).expect("a string writes to a Vec");
+    Ok(())
 }
 
 fn write_key(out: &mut Vec<u8>, key: &str) -> Result<(), Error> {

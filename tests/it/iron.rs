@@ -179,7 +179,7 @@ fn iron_errors_hold_no_token_or_password() {
         wrong.decode::<Value>(&token).unwrap_err(),
         codec.decode::<Value>(&token[1..]).unwrap_err(),
         codec.decode::<u8>(&token).unwrap_err(),
-        Password::new("tiny pw").unwrap_err(),
+        Password::new("tiny pw").unwrap_err().into(),
     ] {
         let text = format!("{err} {err:?}");
         for secret in [&token[..20], PW1, PW2, "value", "tiny pw"] {
