@@ -48,7 +48,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-pub use crate::guard::OriginGuard;
+use crate::guard::OriginGuard;
 use crate::handle::{body, join_cookie_headers, private_cache_control, varies_on_cookie};
 pub use crate::handle::{Typed, TypedSession};
 use crate::session::SessionConfig;

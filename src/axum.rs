@@ -33,7 +33,6 @@ use ::axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::StatusCode;
 
-pub use crate::guard::OriginGuard;
 pub use crate::handle::{Typed, TypedSession};
 pub use crate::tower::{SessionLayer, SessionService};
 

@@ -12,10 +12,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 /// Largest number of bytes a timestamp may take.
-pub const MAX_TIMESTAMP_BYTES: usize = 8;
+pub(crate) const MAX_TIMESTAMP_BYTES: usize = 8;
 
 /// Length of a base64url text (no padding) for `n` bytes of input.
-pub const fn encoded_len(n: usize) -> usize {
+pub(crate) const fn encoded_len(n: usize) -> usize {
     (n / 3) * 4
         + match n % 3 {
             0 => 0,
@@ -26,7 +26,7 @@ pub const fn encoded_len(n: usize) -> usize {
 
 /// Number of bytes a canonical base64url text of `len` characters decodes to, or `None`
 /// when no byte string encodes to that many characters (`len % 4 == 1`).
-pub const fn decoded_len(len: usize) -> Option<usize> {
+pub(crate) const fn decoded_len(len: usize) -> Option<usize> {
     match len % 4 {
         0 => Some(len / 4 * 3),
         2 => Some(len / 4 * 3 + 1),
@@ -149,7 +149,7 @@ fn significant_bytes(value: u64, be_bytes: &[u8; 8]) -> &[u8] {
 }
 
 /// Length of the encoded timestamp for `value`.
-pub const fn encoded_timestamp_len(value: u64) -> usize {
+pub(crate) const fn encoded_timestamp_len(value: u64) -> usize {
     encoded_len(MAX_TIMESTAMP_BYTES - (value.leading_zeros() / 8) as usize)
 }
 
@@ -185,7 +185,7 @@ const BASE62_DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi
 
 /// The most base62 digits a `u64` takes (62^11 > 2^64 > 62^10).
 #[cfg(feature = "django")]
-pub const MAX_BASE62_LEN: usize = 11;
+pub(crate) const MAX_BASE62_LEN: usize = 11;
 
 #[cfg(feature = "django")]
 const fn base62_digit(c: u8) -> Option<u8> {
@@ -258,7 +258,7 @@ pub fn encode_base62_append(value: u64, out: &mut Vec<u8>) {
 
 /// The number of base62 digits of `value` (1 for zero).
 #[cfg(feature = "django")]
-pub const fn encoded_base62_len(value: u64) -> usize {
+pub(crate) const fn encoded_base62_len(value: u64) -> usize {
     let mut len = 1;
     let mut n = value / 62;
     while n > 0 {

@@ -1,28 +1,30 @@
-//! A same-origin guard against cross-site request forgery of state changes.
-//!
-//! A session cookie is sent with every request to the site, including a form that a
-//! hostile page posts to it (`SameSite=Lax` stops the cookie on cross-site `POST`s,
-//! but not on requests from a sibling subdomain, and not login CSRF, where the
-//! attacker's form needs no cookie at all: it logs the visitor in under an account the
-//! attacker chose). [`OriginGuard`] refuses state-changing requests that a browser
-//! says come from another origin, following the Fetch Metadata approach of Go's
-//! `net/http.CrossOriginProtection`:
-//!
-//! 1. `GET`, `HEAD` and `OPTIONS` pass (they must not change state).
-//! 2. With a `Sec-Fetch-Site` header (every current browser sends it): `same-origin`
-//!    and `none` (the user typed the address or used a bookmark) pass;
-//!    `same-site` and `cross-site` are refused, unless the `Origin` is trusted.
-//! 3. Without it, an `Origin` header whose host is not the request's `Host` is
-//!    refused, unless it is trusted.
-//! 4. With neither header the request is not from a browser (curl, a server) and
-//!    passes: there is no ambient cookie to abuse without a browser.
-//!
-//! The framework integrations answer a refused request with `403 Forbidden` before
-//! the handler runs.
+//! The same-origin guard against cross-site request forgery of state changes
+//! ([`OriginGuard`]).
 
 use std::fmt;
 
-/// Decides whether a request may change state; see the [module docs](self).
+/// Decides whether a request may change state: a same-origin guard against cross-site
+/// request forgery, public as `sessionlib::OriginGuard`.
+///
+/// A session cookie is sent with every request to the site, including a form that a
+/// hostile page posts to it (`SameSite=Lax` stops the cookie on cross-site `POST`s,
+/// but not on requests from a sibling subdomain, and not login CSRF, where the
+/// attacker's form needs no cookie at all: it logs the visitor in under an account the
+/// attacker chose). [`OriginGuard`] refuses state-changing requests that a browser
+/// says come from another origin, following the Fetch Metadata approach of Go's
+/// `net/http.CrossOriginProtection`:
+///
+/// 1. `GET`, `HEAD` and `OPTIONS` pass (they must not change state).
+/// 2. With a `Sec-Fetch-Site` header (every current browser sends it): `same-origin`
+///    and `none` (the user typed the address or used a bookmark) pass;
+///    `same-site` and `cross-site` are refused, unless the `Origin` is trusted.
+/// 3. Without it, an `Origin` header whose host is not the request's `Host` is
+///    refused, unless it is trusted.
+/// 4. With neither header the request is not from a browser (curl, a server) and
+///    passes: there is no ambient cookie to abuse without a browser.
+///
+/// The framework integrations answer a refused request with `403 Forbidden` before
+/// the handler runs.
 #[derive(Clone, Default)]
 pub struct OriginGuard {
     trusted: Vec<String>,

@@ -140,10 +140,10 @@ use crate::error::{Error, KeyError};
 use crate::key::{Key, KeyUsed};
 
 /// The prefix of every token: `Fe26.2` (`Fe26.` and MAC format version 2).
-pub const PREFIX: &str = "Fe26.2";
+pub(crate) const PREFIX: &str = "Fe26.2";
 
 /// iron-session's version suffix, appended to the sealed string: `~2`.
-pub const IRON_SESSION_SUFFIX: &str = "~2";
+pub(crate) const IRON_SESSION_SUFFIX: &str = "~2";
 
 /// The shortest password the packages accept: 32 characters (UTF-16 code units).
 pub const MIN_PASSWORD_LEN: usize = 32;

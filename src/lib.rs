@@ -175,7 +175,7 @@ command-line tool](guide::cli), [the wire format](guide::wire_format),
 //!     tokens as iron-session (Next.js), WorkOS AuthKit, h3 (Nuxt) and @hapi/iron seal
 //!     them; the Python-compatible JSON the first two share; and `RedisRevocation`, a
 //!     revocation store for a fleet.
-//! 11. [`handle`], [`guard`], `http`, `tower`, `axum`, `actix`: the integrations, thin
+//! 11. [`handle`], `guard`, `http`, `tower`, `axum`, `actix`: the integrations, thin
 //!     adapters over layer 9 — [`Session`], the handle they lend to handlers (and
 //!     [`Typed`]); [`OriginGuard`], their same-origin guard against cross-site
 //!     requests, on by default; `SessionConfig::load_headers`/`save_headers` on `http`
@@ -276,7 +276,7 @@ mod encoding;
 pub mod error;
 #[cfg(feature = "flask")]
 pub mod flask;
-pub mod guard;
+mod guard;
 pub mod guide;
 pub mod handle;
 #[cfg(feature = "http")]

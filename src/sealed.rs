@@ -79,8 +79,8 @@
 //! is never the signing key of the same secret and purpose (that one is
 //! `HMAC-SHA256(key = secret, message = purpose)`, see [`signer`](crate::signer)):
 //! HKDF's extract step keys HMAC with the fixed label instead of the secret. The raw
-//! bytes of a sealed token are at least [`OVERHEAD`] + 1 bytes long (JSON is never
-//! empty), so the shortest token is 67 characters.
+//! bytes of a sealed token are at least 50 bytes long (the 49 bytes of header, nonce
+//! and tag, and at least one byte of JSON), so the shortest token is 67 characters.
 //!
 //! One derived key is computed per key of the ring when the codec is built and kept in
 //! the cipher state, which overwrites it with zeros when it is dropped.
@@ -90,7 +90,7 @@
 //! 1. The length of the text, against the configured maximum: [`Error::TooLarge`],
 //!    before anything is decoded.
 //! 2. The shape: canonical base64url (one spelling per token), at
-//!    least [`OVERHEAD`] + 1 bytes, version byte `0x01`; anything
+//!    least 50 bytes, version byte `0x01`; anything
 //!    else is [`Error::Malformed`], before any cryptography.
 //! 3. The tag, with each key of the ring, primary first: the Poly1305 tag over the
 //!    header and the ciphertext is checked before anything is decrypted, and nothing
@@ -130,23 +130,23 @@ use crate::error::Error;
 use crate::key::{KeyUsed, Keyring};
 
 /// The format version written as the first raw byte: `0x01`.
-pub const VERSION: u8 = 1;
+pub(crate) const VERSION: u8 = 1;
 
 /// The HKDF-SHA256 salt that separates sealing keys from every other use of a key:
 /// `sessionlib.sealed.v1`.
-pub const HKDF_SALT: &[u8] = b"sessionlib.sealed.v1";
+pub(crate) const HKDF_SALT: &[u8] = b"sessionlib.sealed.v1";
 
 /// Length of the header (version byte and expiry), the associated data: 9 bytes.
-pub const HEADER_LEN: usize = 1 + 8;
+pub(crate) const HEADER_LEN: usize = 1 + 8;
 
 /// Length of the nonce: 24 bytes (192 bits).
-pub const NONCE_LEN: usize = 24;
+pub(crate) const NONCE_LEN: usize = 24;
 
 /// Length of the Poly1305 tag: 16 bytes.
-pub const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = 16;
 
 /// Raw bytes a sealed token adds to its JSON: header, nonce and tag, 49 bytes.
-pub const OVERHEAD: usize = HEADER_LEN + NONCE_LEN + TAG_LEN;
+pub(crate) const OVERHEAD: usize = HEADER_LEN + NONCE_LEN + TAG_LEN;
 
 /// Seals and opens tokens with one cipher state per key of a ring.
 pub(crate) struct Sealer {
@@ -304,7 +304,7 @@ impl<'a> Parts<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UnverifiedSealedToken {
-    /// The format version byte (always [`VERSION`] for a token that parses).
+    /// The format version byte (always `0x01` for a token that parses).
     pub version: u8,
     /// The expiry in the header, in Unix seconds, unverified.
     pub unverified_expiry: u64,

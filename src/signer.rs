@@ -31,7 +31,7 @@ use zeroize::ZeroizeOnDrop;
 use crate::key::{KeyUsed, Keyring};
 
 /// Length of an HMAC-SHA256 signature in bytes.
-pub const SIGNATURE_LEN: usize = 32;
+pub(crate) const SIGNATURE_LEN: usize = 32;
 
 /// The longest signature any supported digest makes, in bytes.
 pub(crate) const MAX_SIGNATURE_LEN: usize = 32;
@@ -85,7 +85,12 @@ impl Algorithm for Sha1 {
 }
 
 /// A signature: the MAC bytes of one digest.
-#[derive(Clone, Copy, PartialEq, Eq)]
+///
+/// It has no `==`: a plain comparison of MACs stops at the first differing byte and
+/// tells an attacker how much of a forgery is right. Check a received signature with
+/// [`Signer::verify`], or compare two with [`subtle::ConstantTimeEq`], which
+/// `Signature` implements.
+#[derive(Clone, Copy)]
 pub struct Signature {
     bytes: [u8; MAX_SIGNATURE_LEN],
     len: usize,
@@ -95,6 +100,14 @@ impl Signature {
     /// The signature bytes.
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl ConstantTimeEq for Signature {
+    /// Equal when both have the same length and bytes; the time taken depends only on
+    /// the lengths.
+    fn ct_eq(&self, other: &Self) -> subtle::Choice {
+        self.as_bytes().ct_eq(other.as_bytes())
     }
 }
 
@@ -327,5 +340,13 @@ mod tests {
         assert_eq!(s.verify(b"m", &by_c.as_bytes()[..31]), None);
         assert_eq!(s.verify(b"m", &[]), None);
         assert_eq!(s.sign(b"m").as_bytes().len(), SIGNATURE_LEN);
+    }
+
+    #[test]
+    fn signatures_compare_in_constant_time_only() {
+        let s: Signer = Signer::new(&Keyring::new(Key::from_bytes(&[1; 32]).unwrap()), b"p");
+        let (a, b) = (s.sign(b"m"), s.sign(b"n"));
+        assert!(bool::from(a.ct_eq(&s.sign(b"m"))));
+        assert!(!bool::from(a.ct_eq(&b)));
     }
 }

@@ -30,7 +30,7 @@ use http::{Request, Response, StatusCode};
 use tower_layer::Layer;
 use tower_service::Service;
 
-pub use crate::guard::OriginGuard;
+use crate::guard::OriginGuard;
 use crate::handle::body;
 pub use crate::handle::Session;
 use crate::revocation::BoxFuture;

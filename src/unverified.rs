@@ -38,7 +38,7 @@ use crate::signer::SIGNATURE_LEN;
 
 /// The longest input [`inspect_unverified`] looks at, in bytes (64 KiB). Longer input
 /// is refused with [`Error::TooLarge`] before any work.
-pub const MAX_UNVERIFIED_LEN: usize = 64 * 1024;
+pub(crate) const MAX_UNVERIFIED_LEN: usize = 64 * 1024;
 
 /// What a token says about itself, read **without** checking its signature or expiry.
 ///
@@ -157,7 +157,7 @@ impl fmt::Debug for UnverifiedToken {
 /// the verifying readers; a part that does not decode is reported as `None` and makes the
 /// shape invalid.
 ///
-/// Fails with [`Error::TooLarge`] for input longer than [`MAX_UNVERIFIED_LEN`] and
+/// Fails with [`Error::TooLarge`] for input longer than 65536 bytes (64 KiB) and
 /// with [`Error::Malformed`] when it does not have three dot-separated parts. Never
 /// panics, whatever the input.
 pub fn inspect_unverified(token: &str) -> Result<UnverifiedToken, Error> {

@@ -256,7 +256,7 @@ pub const MAX_SAME_NAME_COOKIES: usize = 8;
 pub const MAX_CHUNKS: usize = 4;
 
 /// The fixed first bytes of the signing salt of a cookie (see the module docs).
-pub const BINDING_PREFIX: &[u8] = b"sessionlib.cookie.v1";
+pub(crate) const BINDING_PREFIX: &[u8] = b"sessionlib.cookie.v1";
 
 /// The signing salt that binds `salt` and the cookie `name` together:
 /// `"sessionlib.cookie.v1" || u32be(len(salt)) || salt || u32be(len(name)) || name`.

@@ -434,8 +434,7 @@ impl DjangoCodec {
 /// a compressed payload (inflated within the default limits), the timestamp (the
 /// signing time) in strict base62. Nothing in the result is trustworthy.
 ///
-/// Fails with [`Error::TooLarge`] for input longer than
-/// [`MAX_UNVERIFIED_LEN`](crate::unverified::MAX_UNVERIFIED_LEN) and with
+/// Fails with [`Error::TooLarge`] for input longer than 65536 bytes and with
 /// [`Error::Malformed`] when it does not have three colon-separated parts.
 pub fn inspect_unverified(token: &str) -> Result<crate::UnverifiedToken, Error> {
     crate::unverified::inspect_layout(

@@ -7,7 +7,8 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::test::{self, TestRequest};
 use actix_web::{web, App, HttpResponse, Responder};
-use sessionlib::actix::{OriginGuard, Session, SessionMiddleware};
+use sessionlib::actix::{Session, SessionMiddleware};
+use sessionlib::OriginGuard;
 use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig};
 
 use crate::common::FlakyStore;

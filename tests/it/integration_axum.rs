@@ -8,7 +8,8 @@ use axum::http::{header, Request, Response, StatusCode};
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
-use sessionlib::axum::{OriginGuard, Session, SessionLayer};
+use sessionlib::axum::{Session, SessionLayer};
+use sessionlib::OriginGuard;
 use sessionlib::{CookieConfig, Key, Keyring, MemoryRevocation, SessionConfig, SessionSource};
 use tower::ServiceExt;
 
