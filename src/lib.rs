@@ -154,7 +154,10 @@ command-line tool](guide::cli), [the wire format](guide::wire_format),
 //!    [`revocation`]: the [`Revocation`] store asked after the expiry checks ("log
 //!    out everywhere", bans, one session), with [`MemoryRevocation`] for one process
 //!    and `redis` (feature `redis`: `RedisRevocation`) for a fleet.
-//! 7. `flask` (feature `flask`): the Flask session cookie profile — HMAC-SHA1, the
+//! 7. `signing_time` (features `flask`, `django`): the core the signing-time profiles
+//!    share — settings, the order of checks, the age limits, the verified result —
+//!    with one `Profile` implementation per profile for what differs.
+//!    `flask` (feature `flask`): the Flask session cookie profile — HMAC-SHA1, the
 //!    signing time as timestamp, Flask's tagged JSON, compression.
 //!    `django` (feature `django`): Django's signed-cookie sessions and
 //!    `django.core.signing` tokens — `:` separators, a base62 signing time,
@@ -284,6 +287,8 @@ pub mod revocation;
 pub mod sealed;
 pub mod session;
 pub mod signer;
+#[cfg(any(feature = "flask", feature = "django"))]
+pub mod signing_time;
 mod token;
 #[cfg(feature = "tower")]
 pub mod tower;
