@@ -250,10 +250,9 @@ impl CodecBuilder {
         self
     }
 
-    /// The clock of the cookie configuration that builds this codec.
-    pub(crate) fn shared_clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
-        self
+    /// The salt set so far (the cookie configuration binds its cookie name into it).
+    pub(crate) fn salt_bytes(&self) -> &[u8] {
+        &self.salt
     }
 
     /// Checks that the settings combine, then builds the codec as

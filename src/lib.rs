@@ -167,8 +167,10 @@ command-line tool](guide::cli), [the wire format](guide::wire_format),
 //! 9. [`session`]: [`SessionConfig`] (request header in, response headers out; idle
 //!    timeout, absolute lifetime, throttled refresh, the revocation checks, the
 //!    registry, metrics).
-//! 10. `flask`, `django`, `iron`, `pyjson`, `redis`: the profiles and the Redis store,
-//!     each behind its feature — Flask's session cookie (HMAC-SHA1, the signing time
+//! 10. `signing_time`, `flask`, `django`, `iron`, `pyjson`, `redis`: the profiles and
+//!     the Redis store, each behind its feature — the core the signing-time profiles
+//!     share (settings, the order of checks, the age limits, the verified result, with
+//!     one `Profile` implementation per profile for what differs); Flask's session cookie (HMAC-SHA1, the signing time
 //!     as timestamp, Flask's tagged JSON, compression); Django's signed-cookie
 //!     sessions and `django.core.signing` tokens (`:` separators, a base62 signing
 //!     time, `salted_hmac` keys, Django's login and messages in the session); `Fe26.2`
@@ -294,6 +296,8 @@ pub mod revocation;
 pub mod sealed;
 pub mod session;
 pub mod signer;
+#[cfg(any(feature = "flask", feature = "django"))]
+pub mod signing_time;
 mod token;
 #[cfg(feature = "tower")]
 pub mod tower;

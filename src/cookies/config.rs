@@ -1,14 +1,12 @@
 //! The cookie's name and attributes: [`CookieConfig`], its builder and the checks
 //! of the name, path, domain and prefix rules.
 
-use time::Duration;
-
 use super::{
     binding_salt, SameSite, DEFAULT_COOKIE_NAME, DEFAULT_HOST_COOKIE_NAME,
     DEFAULT_SECURE_COOKIE_NAME, MAX_CHUNKS, MAX_COOKIE_LEN,
 };
-use crate::clock::{Clock, IntoDuration, SharedClock};
-use crate::codec::{Codec, DEFAULT_SALT};
+use crate::clock::{Clock, IntoDuration};
+use crate::codec::{Codec, CodecBuilder};
 use crate::error::CookieConfigError;
 use crate::key::Keyring;
 
@@ -52,10 +50,9 @@ impl std::fmt::Debug for CookieConfig {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct CookieConfigBuilder {
-    keyring: Keyring,
-    salt: Vec<u8>,
-    leeway: Duration,
-    clock: SharedClock,
+    /// The codec's settings (keys, salt, leeway, clock, sealing); the cookie name is
+    /// bound into its salt, and its token limit set from the chunks, at build time.
+    codec: CodecBuilder,
     name: Option<String>,
     path: String,
     domain: Option<String>,
@@ -64,8 +61,6 @@ pub struct CookieConfigBuilder {
     same_site: SameSite,
     partitioned: bool,
     max_chunks: usize,
-    #[cfg(feature = "sealed")]
-    sealed: bool,
 }
 
 impl CookieConfigBuilder {
@@ -78,7 +73,7 @@ impl CookieConfigBuilder {
     /// Defaults to `false` (signed: anyone holding the cookie can read it).
     #[cfg(feature = "sealed")]
     pub fn sealed(mut self, sealed: bool) -> Self {
-        self.sealed = sealed;
+        self.codec = self.codec.sealed(sealed);
         self
     }
 
@@ -110,9 +105,9 @@ impl CookieConfigBuilder {
     /// The salt, naming the purpose of the tokens; it is combined with the cookie name
     /// (see the module docs).
     ///
-    /// Defaults to [`DEFAULT_SALT`] (`sessionlib.session`).
+    /// Defaults to [`DEFAULT_SALT`](crate::codec::DEFAULT_SALT) (`sessionlib.session`).
     pub fn salt(mut self, salt: impl AsRef<[u8]>) -> Self {
-        self.salt = salt.as_ref().to_vec();
+        self.codec = self.codec.salt(salt);
         self
     }
 
@@ -122,7 +117,7 @@ impl CookieConfigBuilder {
     ///
     /// Defaults to zero.
     pub fn leeway(mut self, leeway: impl IntoDuration) -> Self {
-        self.leeway = leeway.into_duration();
+        self.codec = self.codec.leeway(leeway);
         self
     }
 
@@ -135,7 +130,7 @@ impl CookieConfigBuilder {
     ///
     /// Defaults to the system clock, [`OffsetDateTime::now_utc`](time::OffsetDateTime::now_utc).
     pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = SharedClock::new(clock);
+        self.codec = self.codec.clock(clock);
         self
     }
 
@@ -245,15 +240,12 @@ impl CookieConfigBuilder {
         if !(1..=MAX_CHUNKS).contains(&self.max_chunks) {
             return Err(CookieConfigError::InvalidMaxChunks);
         }
-        let salt = binding_salt(&self.salt, &name)?;
-        let codec = Codec::builder(self.keyring)
+        let salt = binding_salt(self.codec.salt_bytes(), &name)?;
+        let codec = self
+            .codec
             .salt(salt)
-            .leeway(self.leeway)
-            .shared_clock(self.clock)
-            .max_token_len(MAX_COOKIE_LEN * self.max_chunks);
-        #[cfg(feature = "sealed")]
-        let codec = codec.sealed(self.sealed);
-        let codec = codec.build();
+            .max_token_len(MAX_COOKIE_LEN * self.max_chunks)
+            .build();
         let mut config = CookieConfig {
             codec,
             name,
@@ -276,10 +268,7 @@ impl CookieConfig {
     /// module docs.
     pub fn builder(keyring: impl Into<Keyring>) -> CookieConfigBuilder {
         CookieConfigBuilder {
-            keyring: keyring.into(),
-            salt: DEFAULT_SALT.as_bytes().to_vec(),
-            leeway: Duration::ZERO,
-            clock: SharedClock::default(),
+            codec: Codec::builder(keyring),
             name: None,
             path: "/".to_owned(),
             domain: None,
@@ -288,8 +277,6 @@ impl CookieConfig {
             same_site: SameSite::Lax,
             partitioned: false,
             max_chunks: 1,
-            #[cfg(feature = "sealed")]
-            sealed: false,
         }
     }
 
@@ -363,6 +350,7 @@ mod tests {
     use super::super::testing::{config, key, now};
     use super::*;
     use serde_json::{json, Value};
+    use time::Duration;
 
     #[test]
     fn defaults_are_safe() {

@@ -58,7 +58,7 @@
 //! - A signing time in the future is refused beyond a leeway (default 30 seconds) as
 //!   [`Error::NotYetValid`]; Django accepts any future time. The maximum age is
 //!   applied as Django applies it, to the nanosecond, with no leeway.
-//! - A decompressed payload is capped ([`Inflate`]), and exactly one zlib stream with
+//! - A decompressed payload is capped ([`Inflate`](crate::Inflate)), and exactly one zlib stream with
 //!   no trailing bytes is accepted.
 //! - The JSON must be ASCII, as Django writes it: Django reads other bytes as
 //!   Latin-1, which would give different data here; they are refused
@@ -82,22 +82,22 @@ mod auth;
 mod json;
 mod messages;
 
-use std::sync::Arc;
-
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256 as Sha256Hash};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use crate::clock::{Clock, IntoDuration, SharedClock};
-use crate::codec::timestamp_to_time;
-use crate::compress::Inflate;
 use crate::error::Error;
-use crate::key::{Key, KeyUsed, Keyring};
+use crate::key::{Key, Keyring};
 use crate::signer::{Sha256, Signer};
-use crate::token::{Framer, Layout};
+use crate::signing_time::private::{Age, Sealed, Signing};
+use crate::signing_time::{
+    AnySigner, Profile, SigningTimeBuilder, SigningTimeCodec, SigningTimeVerified,
+};
+use crate::token::Layout;
 
+pub use crate::signing_time::DEFAULT_LEEWAY;
 pub use auth::{
     auth_user, clear_auth_user, session_auth_hash, set_auth_user, verify_session_auth_hash,
     AuthUser, BACKEND_SESSION_KEY, HASH_SESSION_KEY, MODEL_BACKEND, SESSION_KEY,
@@ -124,188 +124,74 @@ pub const SESSION_COOKIE_AGE: Duration = Duration::seconds(1_209_600);
 /// Django's default `SESSION_COOKIE_NAME`: `sessionid`.
 pub const SESSION_COOKIE_NAME: &str = "sessionid";
 
-/// The default leeway for signing times in the future: 30 seconds.
-pub const DEFAULT_LEEWAY: Duration = Duration::seconds(30);
-
 /// The salt Django's `TimestampSigner` uses when given an empty one (its dotted path).
 const EMPTY_SALT: &str = "django.core.signing.TimestampSigner";
 
 /// The word `Signer.signature` appends to the salt before `salted_hmac`.
 const SIGNER_SUFFIX: &[u8] = b"signer";
 
-/// A decoded, verified Django token.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct DjangoVerified<T> {
-    /// The data.
-    pub data: T,
-    /// When the token was signed (whole seconds, UTC).
-    pub signed_at: OffsetDateTime,
-    /// Which key verified the token: `Primary` for `SECRET_KEY`, `Fallback(i)` for the
-    /// `i`-th key added with [`Keyring::with_fallback`] (with
-    /// [`DjangoCodec::from_django_settings`], entry `i` of `SECRET_KEY_FALLBACKS`).
-    pub key_used: KeyUsed,
-}
+/// The Django profile of the [signing-time core](crate::signing_time):
+/// `payload:timestamp:signature` with a base62 signing time, HMAC-SHA256 keyed with
+/// `salted_hmac`, and Django's age rule (to the nanosecond, no leeway on the maximum
+/// age; future signing times refused beyond the leeway).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DjangoProfile {}
 
-impl<T> DjangoVerified<T> {
-    /// Whether the token was signed with a fallback key and should be re-issued.
-    /// Django itself re-signs a session only when it changes.
-    pub fn needs_reissue(&self) -> bool {
-        self.key_used.is_fallback()
-    }
-}
+impl Profile for DjangoProfile {}
 
-/// Encodes and decodes `django.core.signing` tokens, such as Django's signed-cookie
-/// sessions. `Send + Sync`, cheap to clone.
-#[derive(Clone)]
-pub struct DjangoCodec {
-    inner: Arc<Inner>,
-}
+impl Sealed for DjangoProfile {
+    const CODEC_NAME: &'static str = "DjangoCodec";
 
-struct Inner {
-    framer: Framer<Sha256>,
-    compression: bool,
-    max_age: Duration,
-    leeway: Duration,
-    clock: SharedClock,
-}
-
-impl std::fmt::Debug for DjangoCodec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DjangoCodec")
-            .field("compression", &self.inner.compression)
-            .field("max_age", &self.inner.max_age)
-            .field("leeway", &self.inner.leeway)
-            .field("max_token_len", &self.inner.framer.max_token_len)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Settings for a [`DjangoCodec`]; made by [`DjangoCodec::builder`] (the defaults of
-/// `signing.dumps`) or [`DjangoCodec::session_builder`] (the session engine's).
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct DjangoCodecBuilder {
-    keyring: Keyring,
-    salt: Vec<u8>,
-    compression: bool,
-    max_age: Duration,
-    leeway: Duration,
-    max_token_len: usize,
-    inflate: Inflate,
-    clock: SharedClock,
-}
-
-impl DjangoCodecBuilder {
-    /// The salt (`dumps(..., salt=...)`): a token made for one salt never verifies
-    /// under another. An empty salt means what it means to Django's `Signer`, the
-    /// class's dotted path `django.core.signing.TimestampSigner`.
-    ///
-    /// Defaults to [`SIGNING_SALT`] with [`DjangoCodec::builder`] and [`SESSION_SALT`]
-    /// with [`DjangoCodec::session_builder`].
-    pub fn salt(mut self, salt: impl AsRef<[u8]>) -> Self {
-        self.salt = salt.as_ref().to_vec();
-        self
-    }
-
-    /// Whether encoding compresses the JSON with zlib when that makes it more than one
-    /// byte shorter (`dumps(..., compress=True)`). Decoding reads compressed tokens
-    /// either way, as Django does.
-    ///
-    /// Defaults to off with [`DjangoCodec::builder`] (as `dumps`) and on with
-    /// [`DjangoCodec::session_builder`] (as the session engine).
-    pub fn compression(mut self, on: bool) -> Self {
-        self.compression = on;
-        self
-    }
-
-    /// How long after signing a token is accepted (`loads(..., max_age=...)`; for
-    /// sessions `SESSION_COOKIE_AGE`). A token is expired once more than this has
-    /// passed since its signing time, to the nanosecond, as Django computes it.
-    /// [`Duration::MAX`] accepts any age (Django's `max_age=None`); a negative age
-    /// accepts none.
-    ///
-    /// Defaults to [`SESSION_COOKIE_AGE`] (two weeks), for both presets.
-    pub fn max_age(mut self, max_age: impl IntoDuration) -> Self {
-        self.max_age = max_age.into_duration();
-        self
-    }
-
-    /// How far a signing time may lie in the future, for clocks that differ between
-    /// servers. Negative values count as zero. (Django accepts any future time; see
-    /// the module docs.)
-    ///
-    /// Defaults to [`DEFAULT_LEEWAY`] (30 seconds).
-    pub fn leeway(mut self, leeway: impl IntoDuration) -> Self {
-        self.leeway = leeway.into_duration().max(Duration::ZERO);
-        self
-    }
-
-    /// The longest token decoded or produced, in bytes. Longer input is refused with
-    /// [`Error::TooLarge`] before any other work.
-    ///
-    /// Defaults to 4096, the browser limit for a cookie.
-    pub fn max_token_len(mut self, max: usize) -> Self {
-        self.max_token_len = max;
-        self
-    }
-
-    /// Limits for decompressing payloads.
-    ///
-    /// Defaults to [`Inflate::default`] (64 KiB, ratio 256).
-    pub fn inflate_limits(mut self, limits: Inflate) -> Self {
-        self.inflate = limits;
-        self
-    }
-
-    /// The clock that `encode`, `decode` and `decode_header` read the current time
-    /// from, as for [`CodecBuilder::clock`](crate::CodecBuilder::clock).
-    ///
-    /// Defaults to the system clock.
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = SharedClock::new(clock);
-        self
-    }
-
-    /// Builds the codec, deriving the per-key MAC states once.
-    pub fn build(self) -> DjangoCodec {
-        let salt = match self.salt.as_slice() {
+    fn signing(&self, keyring: &Keyring, salt: &[u8]) -> Signing {
+        let salt = match salt {
             [] => EMPTY_SALT.as_bytes(),
             salt => salt,
         };
-        let framer = Framer::new(
-            signer(&self.keyring, salt),
-            self.max_token_len,
-            Some(self.inflate),
-        )
-        .with_layout(Layout::Colon62);
-        DjangoCodec {
-            inner: Arc::new(Inner {
-                framer,
-                compression: self.compression,
-                max_age: self.max_age,
-                leeway: self.leeway,
-                clock: self.clock,
-            }),
+        Signing(AnySigner::Sha256(signer(keyring, salt)), Layout::Colon62)
+    }
+
+    /// Django's `age = time.time() - timestamp; if age > max_age: expired`, on Unix
+    /// nanoseconds in `i128` (no overflow for any `u64` timestamp and any duration),
+    /// plus the refusal of signing times beyond the leeway in the future.
+    fn check_age(&self, age: &Age) -> Result<(), Error> {
+        let signed_at = age.signed_at;
+        let signed_ns = i128::from(age.timestamp) * 1_000_000_000;
+        let elapsed = age.now.unix_timestamp_nanos() - signed_ns;
+        if elapsed < -age.leeway.whole_nanoseconds() {
+            return Err(Error::NotYetValid { signed_at });
         }
+        if elapsed > age.max_age.whole_nanoseconds() {
+            return Err(Error::Expired {
+                expired_at: signed_at.saturating_add(age.max_age),
+            });
+        }
+        Ok(())
     }
 }
 
-impl DjangoCodec {
+/// A decoded, verified Django token.
+pub type DjangoVerified<T> = SigningTimeVerified<T>;
+
+/// Encodes and decodes `django.core.signing` tokens, such as Django's signed-cookie
+/// sessions. `Send + Sync`, cheap to clone.
+pub type DjangoCodec = SigningTimeCodec<DjangoProfile>;
+
+/// Settings for a [`DjangoCodec`]; made by [`DjangoCodec::builder`] (the defaults of
+/// `signing.dumps`) or [`DjangoCodec::session_builder`] (the session engine's).
+pub type DjangoCodecBuilder = SigningTimeBuilder<DjangoProfile>;
+
+impl SigningTimeCodec<DjangoProfile> {
     /// Starts building a codec with the defaults of `django.core.signing.dumps`:
     /// salt [`SIGNING_SALT`], no compression when encoding, a maximum age of
     /// [`SESSION_COOKIE_AGE`], 30 seconds of leeway, tokens up to 4096 bytes.
     pub fn builder(keyring: impl Into<Keyring>) -> DjangoCodecBuilder {
-        DjangoCodecBuilder {
-            keyring: keyring.into(),
-            salt: SIGNING_SALT.as_bytes().to_vec(),
-            compression: false,
-            max_age: SESSION_COOKIE_AGE,
-            leeway: DEFAULT_LEEWAY,
-            max_token_len: crate::codec::DEFAULT_MAX_TOKEN_LEN,
-            inflate: Inflate::default(),
-            clock: SharedClock::default(),
-        }
+        SigningTimeBuilder::with_profile(
+            DjangoProfile::default(),
+            keyring.into(),
+            SIGNING_SALT,
+            SESSION_COOKIE_AGE,
+            false,
+        )
     }
 
     /// Starts building a codec with the `signed_cookies` session engine's settings:
@@ -323,14 +209,9 @@ impl DjangoCodec {
         Ok(Self::session_builder(django_keyring(secret_key, fallbacks)?).build())
     }
 
-    /// The configured maximum age.
-    pub fn max_age(&self) -> Duration {
-        self.inner.max_age
-    }
-
     /// Signs `data` with the current time as its signing time.
     pub fn encode<T: Serialize + ?Sized>(&self, data: &T) -> Result<String, Error> {
-        self.encode_at(data, self.inner.clock.now())
+        self.encode_at(data, self.now())
     }
 
     /// Signs `data` with `now` as the current time: the signing time it carries is
@@ -344,20 +225,13 @@ impl DjangoCodec {
         data: &T,
         now: OffsetDateTime,
     ) -> Result<String, Error> {
-        let timestamp = u64::try_from(now.unix_timestamp())
-            .ok()
-            .filter(|&t| t > 0)
-            .ok_or(Error::ExpiryOutOfRange)?;
-        let json = json::to_json(data)?;
-        self.inner
-            .framer
-            .seal_compressing(json, timestamp, self.inner.compression)
+        self.seal_at(now, || json::to_json(data))
     }
 
     /// Verifies `token` at the current time and decodes its data as `T`
     /// ([`DjangoSession`] for a session).
     pub fn decode<T: DeserializeOwned>(&self, token: &str) -> Result<DjangoVerified<T>, Error> {
-        self.decode_at(token, self.inner.clock.now())
+        self.decode_at(token, self.now())
     }
 
     /// Verifies `token` with `now` as the current time and decodes its data as `T`.
@@ -371,15 +245,11 @@ impl DjangoCodec {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<DjangoVerified<T>, Error> {
-        let framer = &self.inner.framer;
-        let opened = framer.open(token.as_bytes())?;
-        let signed_at = timestamp_to_time(opened.timestamp)?;
-        self.check_age(opened.timestamp, signed_at, now)?;
-        let json = framer.payload(&opened)?;
-        json::check_ascii(&json)?;
-        Ok(DjangoVerified {
-            data: crate::json::deserialize(&json)?,
-            signed_at,
+        let opened = self.open_at(token, now)?;
+        json::check_ascii(&opened.data)?;
+        Ok(SigningTimeVerified {
+            data: crate::json::deserialize(&opened.data)?,
+            signed_at: opened.signed_at,
             key_used: opened.key_used,
         })
     }
@@ -400,31 +270,9 @@ impl DjangoCodec {
         header: impl AsRef<[u8]>,
         name: &str,
     ) -> Result<Option<DjangoVerified<T>>, Error> {
-        let now = self.inner.clock.now();
-        let values = crate::cookies::cookie_values_in_header(header.as_ref(), name)?;
-        crate::cookies::pick_one(values, |token| self.decode_at(token, now))
-    }
-
-    /// Django's `age = time.time() - timestamp; if age > max_age: expired`, on Unix
-    /// nanoseconds in `i128` (no overflow for any `u64` timestamp and any duration),
-    /// plus the refusal of signing times beyond the leeway in the future.
-    fn check_age(
-        &self,
-        timestamp: u64,
-        signed_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<(), Error> {
-        let signed_ns = i128::from(timestamp) * 1_000_000_000;
-        let age = now.unix_timestamp_nanos() - signed_ns;
-        if age < -self.inner.leeway.whole_nanoseconds() {
-            return Err(Error::NotYetValid { signed_at });
-        }
-        if age > self.inner.max_age.whole_nanoseconds() {
-            return Err(Error::Expired {
-                expired_at: signed_at.saturating_add(self.inner.max_age),
-            });
-        }
-        Ok(())
+        self.decode_header_with(header.as_ref(), name, |token, now| {
+            self.decode_at(token, now)
+        })
     }
 }
 
@@ -449,11 +297,11 @@ pub fn inspect_unverified(token: &str) -> Result<crate::UnverifiedToken, Error> 
 /// key is the primary, fallback `i` is entry `i` of the list. Keys of any non-empty
 /// length are accepted ([`Key::from_django_secret_key`]).
 pub fn django_keyring(secret_key: &str, fallbacks: &[&str]) -> Result<Keyring, Error> {
-    let mut ring = Keyring::new(Key::from_django_secret_key(secret_key.as_bytes())?);
-    for secret in fallbacks {
-        ring = ring.with_fallback(Key::from_django_secret_key(secret.as_bytes())?);
-    }
-    Ok(ring)
+    crate::signing_time::secret_keyring(
+        secret_key.as_bytes(),
+        fallbacks.iter().map(|s| s.as_bytes()),
+        Key::from_django_secret_key,
+    )
 }
 
 /// The signer of `django.core.signing.Signer` for `salt`: HMAC-SHA256 keyed with

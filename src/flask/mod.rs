@@ -49,7 +49,7 @@
 //!   bytes that are not canonical standard base64, a `" u"` UUID that is not the 32
 //!   lower-case hex digits Flask writes, a `" d"` date in any layout other than
 //!   `Wed, 21 Oct 2015 07:28:00 GMT`, a `" di"` whose key is not a tag with `__`.
-//! - A decompressed payload is capped ([`Inflate`]), and exactly one zlib stream with
+//! - A decompressed payload is capped ([`Inflate`](crate::Inflate)), and exactly one zlib stream with
 //!   no trailing bytes is accepted.
 //! - Timestamps in the future are refused beyond a leeway (default 30 seconds); Flask
 //!   refuses them with none. The maximum age gets the same leeway.
@@ -60,18 +60,18 @@
 
 mod tagged;
 
-use std::sync::Arc;
-
 use time::{Duration, OffsetDateTime};
 
-use crate::clock::{Clock, IntoDuration, SharedClock};
-use crate::codec::timestamp_to_time;
-use crate::compress::Inflate;
 use crate::error::Error;
-use crate::key::{Key, KeyUsed, Keyring};
-use crate::signer::{Sha1, Sha256, Signer};
-use crate::token::Framer;
+use crate::key::{Key, Keyring};
+use crate::signer::Signer;
+use crate::signing_time::private::{Age, Sealed, Signing};
+use crate::signing_time::{
+    AnySigner, Profile, SigningTimeBuilder, SigningTimeCodec, SigningTimeVerified,
+};
+use crate::token::Layout;
 
+pub use crate::signing_time::DEFAULT_LEEWAY;
 pub use tagged::{FlaskSession, FlaskValue, MAX_DEPTH};
 
 /// Parses Flask's tagged JSON text (the payload of a Flask session cookie, after
@@ -99,9 +99,6 @@ pub const SESSION_SALT: &str = "cookie-session";
 /// Flask's default `PERMANENT_SESSION_LIFETIME`: 31 days.
 pub const DEFAULT_MAX_AGE: Duration = Duration::days(31);
 
-/// The default leeway for clocks that differ between servers: 30 seconds.
-pub const DEFAULT_LEEWAY: Duration = Duration::seconds(30);
-
 /// The session key Flask keeps flash messages under; [`flash`] and [`take_flashes`]
 /// read and write it.
 pub(crate) const FLASHES_KEY: &str = "_flashes";
@@ -117,177 +114,91 @@ pub enum Digest {
     Sha256,
 }
 
-/// A decoded, verified Flask session.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct FlaskVerified {
-    /// The session data.
-    pub data: FlaskSession,
-    /// When the cookie was signed (whole seconds, UTC).
-    pub signed_at: OffsetDateTime,
-    /// Which key verified the cookie: `Primary` for `SECRET_KEY`, `Fallback(i)` for
-    /// the `i`-th key added with [`Keyring::with_fallback`] (with
-    /// [`FlaskCodec::from_flask_config`], entry `i` of `SECRET_KEY_FALLBACKS`).
-    pub key_used: KeyUsed,
+/// The Flask profile of the [signing-time core](crate::signing_time): the
+/// `payload.timestamp.signature` layout of itsdangerous, HMAC with
+/// `key_derivation="hmac"` and the chosen [`Digest`], and Flask's age rule (whole
+/// seconds; the leeway applies to the maximum age and to the future).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FlaskProfile {
+    digest: Digest,
 }
 
-enum AnyFramer {
-    Sha1(Framer<Sha1>),
-    Sha256(Framer<Sha256>),
+impl Profile for FlaskProfile {}
+
+impl Sealed for FlaskProfile {
+    const CODEC_NAME: &'static str = "FlaskCodec";
+
+    fn signing(&self, keyring: &Keyring, salt: &[u8]) -> Signing {
+        let signer = match self.digest {
+            Digest::Sha1 => AnySigner::Sha1(Signer::new(keyring, salt)),
+            Digest::Sha256 => AnySigner::Sha256(Signer::new(keyring, salt)),
+        };
+        Signing(signer, Layout::Dotted)
+    }
+
+    /// Whole seconds, as Python's `int(time.time())`; the leeway applies past the
+    /// maximum age and to signing times in the future.
+    fn check_age(&self, age: &Age) -> Result<(), Error> {
+        let Age {
+            signed_at,
+            max_age,
+            leeway,
+            ..
+        } = *age;
+        let now = OffsetDateTime::from_unix_timestamp(age.now.unix_timestamp())
+            .map_err(|_| Error::Malformed)?;
+        let age = now - signed_at;
+        // An overflowing limit is no limit (both settings are unbounded durations).
+        let too_old = max_age.checked_add(leeway).is_some_and(|limit| age > limit);
+        if too_old {
+            return Err(Error::Expired {
+                expired_at: signed_at.saturating_add(max_age),
+            });
+        }
+        // The leeway is never negative, so its negation cannot overflow.
+        if age < leeway.checked_neg().unwrap_or(Duration::MIN) {
+            return Err(Error::NotYetValid { signed_at });
+        }
+        Ok(())
+    }
 }
+
+/// A decoded, verified Flask session.
+pub type FlaskVerified = SigningTimeVerified<FlaskSession>;
 
 /// Encodes and decodes Flask session cookies. `Send + Sync`, cheap to clone.
-#[derive(Clone)]
-pub struct FlaskCodec {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    framer: AnyFramer,
-    max_age: Duration,
-    leeway: Duration,
-    clock: SharedClock,
-}
-
-impl std::fmt::Debug for FlaskCodec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let digest = match self.inner.framer {
-            AnyFramer::Sha1(_) => Digest::Sha1,
-            AnyFramer::Sha256(_) => Digest::Sha256,
-        };
-        f.debug_struct("FlaskCodec")
-            .field("digest", &digest)
-            .field("max_age", &self.inner.max_age)
-            .field("leeway", &self.inner.leeway)
-            .finish_non_exhaustive()
-    }
-}
+pub type FlaskCodec = SigningTimeCodec<FlaskProfile>;
 
 /// Settings for a [`FlaskCodec`]; made by [`FlaskCodec::builder`].
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct FlaskCodecBuilder {
-    keyring: Keyring,
-    salt: Vec<u8>,
-    digest: Digest,
-    max_age: Duration,
-    leeway: Duration,
-    max_token_len: usize,
-    inflate: Inflate,
-    clock: SharedClock,
-}
+pub type FlaskCodecBuilder = SigningTimeBuilder<FlaskProfile>;
 
-impl FlaskCodecBuilder {
-    /// The salt (Flask: `SecureCookieSessionInterface.salt`).
-    ///
-    /// Defaults to [`SESSION_SALT`] (`cookie-session`).
-    pub fn salt(mut self, salt: impl AsRef<[u8]>) -> Self {
-        self.salt = salt.as_ref().to_vec();
-        self
-    }
-
+impl SigningTimeBuilder<FlaskProfile> {
     /// The HMAC digest (Flask: `SecureCookieSessionInterface.digest_method`).
     ///
     /// Defaults to [`Digest::Sha1`], as Flask.
     pub fn digest(mut self, digest: Digest) -> Self {
-        self.digest = digest;
+        self.profile.digest = digest;
         self
-    }
-
-    /// How long after signing a cookie is accepted (Flask:
-    /// `PERMANENT_SESSION_LIFETIME`, which Flask applies to every session cookie).
-    /// Any duration is accepted: one whose sum with the leeway overflows means no limit
-    /// (cookies never get too old); a negative one accepts a cookie only within the
-    /// leeway of being older than zero.
-    ///
-    /// Defaults to [`DEFAULT_MAX_AGE`] (31 days).
-    pub fn max_age(mut self, max_age: impl IntoDuration) -> Self {
-        self.max_age = max_age.into_duration();
-        self
-    }
-
-    /// How far a signing time may lie in the future, and how far past the maximum age
-    /// a cookie is still accepted, for clocks that differ between servers. Negative
-    /// values count as zero (Flask's own behaviour); one whose sum with the maximum age
-    /// overflows means no limit on the age.
-    ///
-    /// Defaults to [`DEFAULT_LEEWAY`] (30 seconds).
-    pub fn leeway(mut self, leeway: impl IntoDuration) -> Self {
-        self.leeway = leeway.into_duration().max(Duration::ZERO);
-        self
-    }
-
-    /// The longest cookie value decoded or produced, in bytes.
-    ///
-    /// Defaults to 4096, the browser limit for a cookie.
-    pub fn max_token_len(mut self, max: usize) -> Self {
-        self.max_token_len = max;
-        self
-    }
-
-    /// Limits for decompressing payloads.
-    ///
-    /// Defaults to [`Inflate::default`] (64 KiB, ratio 256).
-    pub fn inflate_limits(mut self, limits: Inflate) -> Self {
-        self.inflate = limits;
-        self
-    }
-
-    /// The clock that `encode`, `decode` and `decode_header` read the current time
-    /// from, as for [`CodecBuilder::clock`](crate::CodecBuilder::clock).
-    ///
-    /// Defaults to the system clock.
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = SharedClock::new(clock);
-        self
-    }
-
-    /// Builds the codec, deriving the per-key MAC states once.
-    pub fn build(self) -> FlaskCodec {
-        let (ring, salt) = (&self.keyring, self.salt.as_slice());
-        let compression = Some(self.inflate);
-        let framer = match self.digest {
-            Digest::Sha1 => AnyFramer::Sha1(Framer::new(
-                Signer::new(ring, salt),
-                self.max_token_len,
-                compression,
-            )),
-            Digest::Sha256 => AnyFramer::Sha256(Framer::new(
-                Signer::new(ring, salt),
-                self.max_token_len,
-                compression,
-            )),
-        };
-        FlaskCodec {
-            inner: Arc::new(Inner {
-                framer,
-                max_age: self.max_age,
-                leeway: self.leeway,
-                clock: self.clock,
-            }),
-        }
     }
 }
 
-impl FlaskCodec {
+impl SigningTimeCodec<FlaskProfile> {
     /// A codec with Flask's defaults: HMAC-SHA1, salt `cookie-session`, 31 days maximum
     /// age, 30 seconds leeway, 4096-byte cookies.
     pub fn new(keyring: impl Into<Keyring>) -> Self {
         Self::builder(keyring).build()
     }
 
-    /// Starts building a codec for the given keys.
+    /// Starts building a codec for the given keys, with Flask's defaults: HMAC-SHA1,
+    /// salt [`SESSION_SALT`], a maximum age of [`DEFAULT_MAX_AGE`], compression on.
     pub fn builder(keyring: impl Into<Keyring>) -> FlaskCodecBuilder {
-        FlaskCodecBuilder {
-            keyring: keyring.into(),
-            salt: SESSION_SALT.as_bytes().to_vec(),
-            digest: Digest::Sha1,
-            max_age: DEFAULT_MAX_AGE,
-            leeway: DEFAULT_LEEWAY,
-            max_token_len: crate::codec::DEFAULT_MAX_TOKEN_LEN,
-            inflate: Inflate::default(),
-            clock: SharedClock::default(),
-        }
+        SigningTimeBuilder::with_profile(
+            FlaskProfile::default(),
+            keyring.into(),
+            SESSION_SALT,
+            DEFAULT_MAX_AGE,
+            true,
+        )
     }
 
     /// A codec with Flask's defaults for an app's `SECRET_KEY` and
@@ -300,26 +211,18 @@ impl FlaskCodec {
 
     /// Signs `session` with the current time as its signing time.
     pub fn encode(&self, session: &FlaskSession) -> Result<String, Error> {
-        self.encode_at(session, self.inner.clock.now())
+        self.encode_at(session, self.now())
     }
 
     /// Signs `session` with `now` as the current time: the signing time it carries is
     /// `now`, rounded down to the second.
     pub fn encode_at(&self, session: &FlaskSession, now: OffsetDateTime) -> Result<String, Error> {
-        let timestamp = u64::try_from(now.unix_timestamp())
-            .ok()
-            .filter(|&t| t > 0)
-            .ok_or(Error::ExpiryOutOfRange)?;
-        let json = tagged::to_json(session)?;
-        match &self.inner.framer {
-            AnyFramer::Sha1(f) => f.seal(json.into_bytes(), timestamp),
-            AnyFramer::Sha256(f) => f.seal(json.into_bytes(), timestamp),
-        }
+        self.seal_at(now, || tagged::to_json(session).map(String::into_bytes))
     }
 
     /// Verifies a Flask session cookie value at the current time.
     pub fn decode(&self, token: &str) -> Result<FlaskVerified, Error> {
-        self.decode_at(token, self.inner.clock.now())
+        self.decode_at(token, self.now())
     }
 
     /// Verifies a Flask session cookie value with `now` as the current time.
@@ -328,15 +231,11 @@ impl FlaskCodec {
     /// maximum age, not in the future, each with the leeway), and only then
     /// decompresses and parses the payload.
     pub fn decode_at(&self, token: &str, now: OffsetDateTime) -> Result<FlaskVerified, Error> {
-        let token = token.as_bytes();
-        let (json, signed_at, key_used) = match &self.inner.framer {
-            AnyFramer::Sha1(f) => self.open(f, token, now)?,
-            AnyFramer::Sha256(f) => self.open(f, token, now)?,
-        };
-        Ok(FlaskVerified {
-            data: tagged::from_json(&json)?,
-            signed_at,
-            key_used,
+        let opened = self.open_at(token, now)?;
+        Ok(SigningTimeVerified {
+            data: tagged::from_json(&opened.data)?,
+            signed_at: opened.signed_at,
+            key_used: opened.key_used,
         })
     }
 
@@ -356,39 +255,9 @@ impl FlaskCodec {
         header: impl AsRef<[u8]>,
         name: &str,
     ) -> Result<Option<FlaskVerified>, Error> {
-        let now = self.inner.clock.now();
-        let values = crate::cookies::cookie_values_in_header(header.as_ref(), name)?;
-        crate::cookies::pick_one(values, |token| self.decode_at(token, now))
-    }
-
-    fn open<A: crate::signer::Algorithm>(
-        &self,
-        framer: &Framer<A>,
-        token: &[u8],
-        now: OffsetDateTime,
-    ) -> Result<(Vec<u8>, OffsetDateTime, KeyUsed), Error> {
-        let opened = framer.open(token)?;
-        let signed_at = timestamp_to_time(opened.timestamp)?;
-        // Whole seconds, as Python's `int(time.time())`.
-        let now = OffsetDateTime::from_unix_timestamp(now.unix_timestamp())
-            .map_err(|_| Error::Malformed)?;
-        let age = now - signed_at;
-        // An overflowing limit is no limit (both settings are unbounded durations).
-        let too_old = self
-            .inner
-            .max_age
-            .checked_add(self.inner.leeway)
-            .is_some_and(|limit| age > limit);
-        if too_old {
-            return Err(Error::Expired {
-                expired_at: signed_at.saturating_add(self.inner.max_age),
-            });
-        }
-        // The leeway is never negative, so its negation cannot overflow.
-        if age < self.inner.leeway.checked_neg().unwrap_or(Duration::MIN) {
-            return Err(Error::NotYetValid { signed_at });
-        }
-        Ok((framer.payload(&opened)?, signed_at, opened.key_used))
+        self.decode_header_with(header.as_ref(), name, |token, now| {
+            self.decode_at(token, now)
+        })
     }
 }
 
@@ -396,11 +265,11 @@ impl FlaskCodec {
 /// key is the primary, fallback `i` is entry `i` of the list. Short keys are accepted
 /// ([`Key::from_flask_secret_key`]).
 pub fn flask_keyring(secret_key: &[u8], fallbacks: &[&[u8]]) -> Result<Keyring, Error> {
-    let mut ring = Keyring::new(Key::from_flask_secret_key(secret_key)?);
-    for secret in fallbacks {
-        ring = ring.with_fallback(Key::from_flask_secret_key(secret)?);
-    }
-    Ok(ring)
+    crate::signing_time::secret_keyring(
+        secret_key,
+        fallbacks.iter().copied(),
+        Key::from_flask_secret_key,
+    )
 }
 
 /// Adds a flash message as Flask's `flash(message, category)` does: a
