@@ -93,6 +93,18 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// [`Error::TooLarge`] when `len` bytes are more than `max`: the first check of
+    /// every decoder and encoder, before any other work.
+    #[inline]
+    pub(crate) fn check_len(len: usize, max: usize) -> Result<(), Error> {
+        if len > max {
+            return Err(Error::TooLarge { len, max });
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

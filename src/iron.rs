@@ -666,12 +666,7 @@ impl IronCodec {
             + exp_text.len()
             + MAC_B64_LEN
             + suffix.len();
-        if len > inner.max_token_len {
-            return Err(Error::TooLarge {
-                len,
-                max: inner.max_token_len,
-            });
-        }
+        Error::check_len(len, inner.max_token_len)?;
 
         let mut random = Zeroizing::new([0u8; 2 * 32 + BLOCK]);
         getrandom::fill(random.as_mut_slice()).map_err(|_| Error::Random)?;
@@ -763,12 +758,7 @@ impl IronCodec {
     /// Steps 1 to 6 of the decoding order, up to the plaintext.
     fn open(&self, token: &[u8], now: OffsetDateTime) -> Result<Opened, Error> {
         let inner = &*self.inner;
-        if token.len() > inner.max_token_len {
-            return Err(Error::TooLarge {
-                len: token.len(),
-                max: inner.max_token_len,
-            });
-        }
+        Error::check_len(token.len(), inner.max_token_len)?;
         let sealed = strip_suffix(token, inner.suffix)?;
         let parts = Parts::split(sealed)?;
 
@@ -1134,12 +1124,7 @@ impl UnverifiedIronToken {
 pub fn inspect_unverified(token: &str) -> Result<UnverifiedIronToken, Error> {
     const MAX: usize = 64 * 1024;
     let token = token.as_bytes();
-    if token.len() > MAX {
-        return Err(Error::TooLarge {
-            len: token.len(),
-            max: MAX,
-        });
-    }
+    Error::check_len(token.len(), MAX)?;
     let iron_session_suffix = token.ends_with(IRON_SESSION_SUFFIX.as_bytes());
     let suffix = if iron_session_suffix {
         Suffix::IronSession

@@ -196,9 +196,7 @@ impl Sealer {
         }
         let raw_len = OVERHEAD + json.len();
         let len = encoding::encoded_len(raw_len);
-        if len > max {
-            return Err(Error::TooLarge { len, max });
-        }
+        Error::check_len(len, max)?;
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).map_err(|_| Error::Random)?;
         let mut raw = Zeroizing::new(Vec::with_capacity(raw_len));
@@ -226,12 +224,7 @@ impl Sealer {
     /// Length cap, shape, then the tag with each key; see "Decoding order" in the
     /// module docs. The expiry is returned unchecked.
     pub(crate) fn open(&self, token: &[u8], max: usize) -> Result<Unsealed, Error> {
-        if token.len() > max {
-            return Err(Error::TooLarge {
-                len: token.len(),
-                max,
-            });
-        }
+        Error::check_len(token.len(), max)?;
         let raw_len = encoding::decoded_len(token.len()).ok_or(Error::Malformed)?;
         if raw_len <= OVERHEAD || !encoding::is_canonical(token) {
             return Err(Error::Malformed);
@@ -339,12 +332,7 @@ impl UnverifiedSealedToken {
 pub fn inspect_unverified(token: &str) -> Result<UnverifiedSealedToken, Error> {
     const MAX: usize = 64 * 1024;
     let token = token.as_bytes();
-    if token.len() > MAX {
-        return Err(Error::TooLarge {
-            len: token.len(),
-            max: MAX,
-        });
-    }
+    Error::check_len(token.len(), MAX)?;
     let raw = encoding::decode(token).ok_or(Error::Malformed)?;
     let parts = Parts::split(&raw)?;
     Ok(UnverifiedSealedToken {

@@ -156,12 +156,7 @@ impl<A: Algorithm> Framer<A> {
     /// timestamp's canonical form. Nothing else is decoded.
     pub(crate) fn open<'a>(&self, token: &'a [u8]) -> Result<Opened<'a>, Error> {
         let max = self.max_token_len;
-        if token.len() > max {
-            return Err(Error::TooLarge {
-                len: token.len(),
-                max,
-            });
-        }
+        Error::check_len(token.len(), max)?;
         let parts = split(token, self.layout.separator()).ok_or(Error::Malformed)?;
         // The signature has a fixed length.
         if parts.signature.len() != Self::SIGNATURE_TEXT_LEN {
@@ -283,9 +278,7 @@ impl<A: Algorithm> Framer<A> {
             + 1
             + Self::SIGNATURE_TEXT_LEN;
         let max = self.max_token_len;
-        if len > max {
-            return Err(Error::TooLarge { len, max });
-        }
+        Error::check_len(len, max)?;
         let mut token = if body.capacity() >= len.max(text_end + n) {
             let mut buf = body;
             buf.resize(text_end + n, 0);

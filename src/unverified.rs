@@ -179,12 +179,7 @@ pub(crate) fn inspect_layout(
     timestamp_problem: &'static str,
 ) -> Result<UnverifiedToken, Error> {
     let bytes = token.as_bytes();
-    if bytes.len() > MAX_UNVERIFIED_LEN {
-        return Err(Error::TooLarge {
-            len: bytes.len(),
-            max: MAX_UNVERIFIED_LEN,
-        });
-    }
+    Error::check_len(bytes.len(), MAX_UNVERIFIED_LEN)?;
     let parts = crate::token::split(bytes, separator).ok_or(Error::Malformed)?;
     let (compressed, payload_text) = (parts.compressed, parts.payload);
     let (timestamp_text, signature_text) = (parts.timestamp, parts.signature);

@@ -152,12 +152,7 @@ pub fn cookie_values_in_header<'a>(
     header: &'a [u8],
     name: &'a str,
 ) -> Result<impl Iterator<Item = &'a [u8]> + 'a, Error> {
-    if header.len() > MAX_COOKIE_HEADER_LEN {
-        return Err(Error::TooLarge {
-            len: header.len(),
-            max: MAX_COOKIE_HEADER_LEN,
-        });
-    }
+    Error::check_len(header.len(), MAX_COOKIE_HEADER_LEN)?;
     Ok(cookie_values(header, name.as_bytes()))
 }
 
