@@ -271,6 +271,8 @@ pub mod guide;
 pub mod handle;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(any(feature = "http", feature = "actix"))]
+mod integration;
 #[cfg(feature = "iron")]
 pub mod iron;
 pub mod key;
@@ -297,7 +299,8 @@ pub use handle::{Session, Typed, TypedSession};
 pub use key::{Key, KeyUsed, Keyring};
 pub use revocation::{MemoryRevocation, Revocation, RevocationError};
 pub use session::{
-    Flash, SessionConfig, SessionConfigBuilder, SessionData, SessionEntry, SessionSource, SetCookie,
+    Flash, ResponseHeaders, SessionConfig, SessionConfigBuilder, SessionData, SessionEntry,
+    SessionSource, SetCookie,
 };
 /// The `time` crate, whose `Duration` and `OffsetDateTime` the whole API uses: write
 /// `sessionlib::time::Duration::minutes(30)` without adding `time` to your own
