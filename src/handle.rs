@@ -111,7 +111,7 @@ impl Session {
     }
 
     /// [`Session::update_registry`], logging a failure.
-    #[cfg(any(feature = "tower", feature = "actix"))]
+    #[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
     pub(crate) async fn update_registry_or_log(&self) {
         if let Err(error) = self.update_registry().await {
             tracing::warn!(
@@ -502,7 +502,7 @@ impl<T> std::ops::Deref for Typed<T> {
 /// lost (see [`SessionSource::RevocationUnavailable`] and
 /// [`SessionSource::Unreadable`]): at most once a minute per process, since during an
 /// outage every such request would say the same.
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 pub(crate) fn log_unsaved_change(session: &SessionData) {
     use std::time::{Duration as StdDuration, Instant};
     static LAST: Mutex<Option<Instant>> = Mutex::new(None);
@@ -527,7 +527,7 @@ pub(crate) fn log_unsaved_change(session: &SessionData) {
     );
 }
 
-#[cfg(any(feature = "http", feature = "actix"))]
+#[cfg(any(feature = "http", feature = "actix", feature = "rocket"))]
 /// All `Cookie:` header values of a request joined with `"; "` (HTTP/2 clients may
 /// send one header per cookie).
 pub(crate) fn join_cookie_headers<'a>(
@@ -547,7 +547,7 @@ pub(crate) fn join_cookie_headers<'a>(
     std::borrow::Cow::Owned(joined)
 }
 
-#[cfg(all(test, any(feature = "http", feature = "actix")))]
+#[cfg(all(test, any(feature = "http", feature = "actix", feature = "rocket")))]
 mod tests {
     use super::*;
 

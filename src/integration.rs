@@ -3,16 +3,16 @@
 //! (the guard's headers, the `Cookie:` headers, the `User-Agent` for the session
 //! registry), opening the [`Session`] handle before the handler and closing it after:
 //! the save, the response headers ([`SetCookie::apply`](crate::SetCookie::apply)), the
-//! registry update. The framework modules (`tower`, `actix`) keep only the
+//! registry update. The framework modules (`tower`, `actix`, `rocket`) keep only the
 //! glue: their request and response types and the way they answer early.
 
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 use std::sync::Arc;
 
 use crate::guard::OriginGuard;
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 use crate::handle::{join_cookie_headers, log_unsaved_change, Session};
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 use crate::session::{ResponseHeaders, SessionConfig};
 
 /// What a framework's request shows the shell. Header names are passed in lower case.
@@ -46,7 +46,7 @@ impl OriginGuard {
     }
 }
 
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 /// The configuration every integration holds: cheap to clone (the framework types are
 /// cloned per request or per worker).
 #[derive(Clone, Debug)]
@@ -55,7 +55,7 @@ pub(crate) struct Shell {
     pub(crate) guard: Option<Arc<OriginGuard>>,
 }
 
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 /// How a request ends in the shell's hands.
 pub(crate) enum Closed {
     /// Saved (or nothing to save): the response goes out as it is, with the session's
@@ -65,7 +65,7 @@ pub(crate) enum Closed {
     Failed,
 }
 
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 impl Shell {
     pub(crate) fn new(config: SessionConfig) -> Self {
         Self {
@@ -119,7 +119,7 @@ impl Shell {
     }
 }
 
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 /// Fixed texts of the integrations' own responses: they never show session data.
 pub(crate) mod body {
     /// A session that could not be saved (too large for its cookie).
@@ -128,7 +128,7 @@ pub(crate) mod body {
     pub const CROSS_ORIGIN: &str = "403 Forbidden: cross-origin request refused";
 }
 
-#[cfg(any(feature = "axum", feature = "actix"))]
+#[cfg(any(feature = "axum", feature = "actix", feature = "rocket"))]
 /// Logs the answer to a handler that takes the session without the integration
 /// installed, and returns it (the body of the `500`).
 pub(crate) fn missing(text: &'static str) -> &'static str {
@@ -136,7 +136,7 @@ pub(crate) fn missing(text: &'static str) -> &'static str {
     text
 }
 
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 /// The configuration type of a framework integration: the struct, its `Debug`, `new`
 /// with the same-origin guard on, and the guard's setters. `$what` names it in the docs
 /// ("layer", "middleware", "fairing").
@@ -192,5 +192,5 @@ macro_rules! integration_config {
         }
     };
 }
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 pub(crate) use integration_config;

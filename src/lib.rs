@@ -271,7 +271,7 @@ pub mod guide;
 pub mod handle;
 #[cfg(feature = "http")]
 pub mod http;
-#[cfg(any(feature = "http", feature = "actix"))]
+#[cfg(any(feature = "http", feature = "actix", feature = "rocket"))]
 mod integration;
 #[cfg(feature = "iron")]
 pub mod iron;
@@ -282,6 +282,8 @@ mod pyjson;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod revocation;
+#[cfg(feature = "rocket")]
+pub mod rocket;
 #[cfg(feature = "sealed")]
 pub mod sealed;
 pub mod session;
