@@ -115,6 +115,9 @@ impl Fairing for SessionFairing {
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
         match request.local_cache(|| Local::Untouched) {
             Local::Untouched => {}
+            // The fairing's route answered it (Rocket's other fairings, such as Shield,
+            // have added their headers); anything else is replaced.
+            Local::Refused if response.status() == Status::Forbidden => {}
             Local::Refused => fixed(response, Status::Forbidden, body::CROSS_ORIGIN),
             Local::Opened(handle) => {
                 if let Closed::Failed = self.shell.close(handle, response).await {

@@ -235,3 +235,17 @@ impl Driver for RocketApp {
 }
 
 suite!(RocketApp, tokio::test);
+
+/// The fairing's own route answers only the requests the guard refused: asked for
+/// directly, it is not there.
+#[tokio::test]
+async fn the_refusal_route_is_not_reachable_directly() {
+    let app = RocketApp::app(super::sessions(), Guard::Default, Kept::default()).await;
+    let response = app.send(Req::get("/__sessionlib/refused")).await;
+    assert_eq!(response.status, 404);
+    let refused = app
+        .send(Req::post("/count").header("sec-fetch-site", "cross-site"))
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.body, "403 Forbidden: cross-origin request refused");
+}
