@@ -25,8 +25,8 @@ use crate::session::registry::RequestOrigin;
 use crate::session::RESERVED_KEYS;
 use crate::session::{Flash, SessionConfig, SessionData, SessionEntry, SessionSource};
 
-/// The request's session, as handlers take it: `sessionlib::axum::Session` and
-/// `sessionlib::actix::Session` are this type. See the [module docs](self).
+/// The request's session, as handlers take it: `sessionlib::axum::Session`,
+/// `sessionlib::actix::Session` and `sessionlib::rocket::Session` are this type. See the [module docs](self).
 ///
 /// ```
 /// # use sessionlib::Session;

@@ -3,8 +3,9 @@
 //! sessionlib keeps a web app's session in one signed cookie: the data (any serde type,
 //! or a dynamic [`serde_json::Value`]) as JSON, with an expiry inside the signature. The
 //! server keeps nothing. Anyone can read the cookie; nobody without the key can change
-//! it, extend it, or use it for another purpose. Handlers take a [`Session`] in axum
-//! and actix-web (features `axum`, `actix`); any other framework uses the layers below.
+//! it, extend it, or use it for another purpose. Handlers take a [`Session`] in axum,
+//! actix-web and Rocket (features `axum`, `actix`, `rocket`); any other framework uses
+//! the layers below.
 //!
 #![cfg_attr(
     all(feature = "axum", feature = "actix"),
