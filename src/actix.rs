@@ -50,7 +50,6 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 pub use crate::guard::OriginGuard;
 pub use crate::handle::{Typed, TypedSession};
 use crate::integration::{body, integration_config, Closed, RequestHeaders};
-use crate::session::ResponseHeaders;
 
 /// The request's session, as an extractor: [`crate::Session`], a cheap `Clone` handle
 /// whose methods need no lock and no `mut`. It needs
@@ -153,32 +152,7 @@ impl RequestHeaders for ServiceRequest {
     }
 }
 
-/// [`SetCookie::apply`](crate::SetCookie::apply) on an actix-web response's headers. A
-/// value that is not a valid header value is not added (those of a `SetCookie` always
-/// are).
-impl ResponseHeaders for HeaderMap {
-    fn any_value(&self, name: &'static str, test: fn(&[u8]) -> bool) -> bool {
-        self.get_all(HeaderName::from_static(name))
-            .any(|value| test(value.as_bytes()))
-    }
-
-    fn first_value(&self, name: &'static str) -> Option<&[u8]> {
-        self.get(HeaderName::from_static(name))
-            .map(HeaderValue::as_bytes)
-    }
-
-    fn append(&mut self, name: &'static str, value: String) {
-        if let Ok(value) = HeaderValue::try_from(value) {
-            HeaderMap::append(self, HeaderName::from_static(name), value);
-        }
-    }
-
-    fn set(&mut self, name: &'static str, value: String) {
-        if let Ok(value) = HeaderValue::try_from(value) {
-            self.insert(HeaderName::from_static(name), value);
-        }
-    }
-}
+crate::integration::header_map_response_headers!(HeaderMap, HeaderName, HeaderValue);
 
 fn fixed(status: StatusCode, text: &'static str) -> HttpResponse {
     HttpResponse::build(status)

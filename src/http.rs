@@ -35,7 +35,7 @@ use crate::error::Error;
 use crate::guard::OriginGuard;
 use crate::handle::join_cookie_headers;
 use crate::integration::RequestHeaders;
-use crate::session::{ResponseHeaders, SessionConfig, SessionData};
+use crate::session::{SessionConfig, SessionData};
 
 /// All `Cookie:` headers of a request, joined with `"; "`.
 pub(crate) fn cookie_header(headers: &HeaderMap) -> Cow<'_, [u8]> {
@@ -66,33 +66,7 @@ impl RequestHeaders for HttpRequest<'_> {
     }
 }
 
-/// [`SetCookie::apply`](crate::SetCookie::apply) on an `http` response's headers. A
-/// value that is not a valid header value is not added (those of a `SetCookie` always
-/// are).
-impl ResponseHeaders for HeaderMap {
-    fn any_value(&self, name: &'static str, test: fn(&[u8]) -> bool) -> bool {
-        self.get_all(HeaderName::from_static(name))
-            .iter()
-            .any(|value| test(value.as_bytes()))
-    }
-
-    fn first_value(&self, name: &'static str) -> Option<&[u8]> {
-        self.get(HeaderName::from_static(name))
-            .map(HeaderValue::as_bytes)
-    }
-
-    fn append(&mut self, name: &'static str, value: String) {
-        if let Ok(value) = HeaderValue::try_from(value) {
-            HeaderMap::append(self, HeaderName::from_static(name), value);
-        }
-    }
-
-    fn set(&mut self, name: &'static str, value: String) {
-        if let Ok(value) = HeaderValue::try_from(value) {
-            self.insert(HeaderName::from_static(name), value);
-        }
-    }
-}
+crate::integration::header_map_response_headers!(HeaderMap, HeaderName, HeaderValue);
 
 impl SessionConfig {
     /// The session of a request, from its headers; see [`SessionConfig::load`].

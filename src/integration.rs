@@ -46,6 +46,44 @@ impl OriginGuard {
     }
 }
 
+/// [`ResponseHeaders`](crate::ResponseHeaders) for a `HeaderMap` of the `http` crate's
+/// design (`http`'s own, actix-web's): `$map`, with header names `$name` and values
+/// `$value`. A value that is not a valid header value is not added (those of a
+/// `SetCookie` always are).
+#[cfg(any(feature = "http", feature = "actix"))]
+macro_rules! header_map_response_headers {
+    ($map:ty, $name:ty, $value:ty) => {
+        /// [`SetCookie::apply`](crate::SetCookie::apply) on this response's headers. A
+        /// value that is not a valid header value is not added (those of a
+        /// `SetCookie` always are).
+        impl $crate::ResponseHeaders for $map {
+            fn any_value(&self, name: &'static str, test: fn(&[u8]) -> bool) -> bool {
+                self.get_all(<$name>::from_static(name))
+                    .into_iter()
+                    .any(|value| test(value.as_bytes()))
+            }
+
+            fn first_value(&self, name: &'static str) -> Option<&[u8]> {
+                self.get(<$name>::from_static(name)).map(<$value>::as_bytes)
+            }
+
+            fn append(&mut self, name: &'static str, value: String) {
+                if let Ok(value) = <$value>::try_from(value) {
+                    <$map>::append(self, <$name>::from_static(name), value);
+                }
+            }
+
+            fn set(&mut self, name: &'static str, value: String) {
+                if let Ok(value) = <$value>::try_from(value) {
+                    self.insert(<$name>::from_static(name), value);
+                }
+            }
+        }
+    };
+}
+#[cfg(any(feature = "http", feature = "actix"))]
+pub(crate) use header_map_response_headers;
+
 #[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 /// The configuration every integration holds: cheap to clone (the framework types are
 /// cloned per request or per worker).
