@@ -58,8 +58,8 @@ const MISSING_LAYER: &str = "500 Internal Server Error: the sessionlib::axum::Se
 
 impl IntoResponse for MissingSessionLayer {
     fn into_response(self) -> Response {
-        tracing::error!("{MISSING_LAYER}");
-        (StatusCode::INTERNAL_SERVER_ERROR, MISSING_LAYER).into_response()
+        let text = crate::integration::missing(MISSING_LAYER);
+        (StatusCode::INTERNAL_SERVER_ERROR, text).into_response()
     }
 }
 

@@ -25,8 +25,8 @@ use crate::session::registry::RequestOrigin;
 use crate::session::RESERVED_KEYS;
 use crate::session::{Flash, SessionConfig, SessionData, SessionEntry, SessionSource};
 
-/// The request's session, as handlers take it: `sessionlib::axum::Session` and
-/// `sessionlib::actix::Session` are this type. See the [module docs](self).
+/// The request's session, as handlers take it: `sessionlib::axum::Session`,
+/// `sessionlib::actix::Session` and `sessionlib::rocket::Session` are this type. See the [module docs](self).
 ///
 /// ```
 /// # use sessionlib::Session;
@@ -111,7 +111,7 @@ impl Session {
     }
 
     /// [`Session::update_registry`], logging a failure.
-    #[cfg(any(feature = "tower", feature = "actix"))]
+    #[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
     pub(crate) async fn update_registry_or_log(&self) {
         if let Err(error) = self.update_registry().await {
             tracing::warn!(
@@ -498,20 +498,11 @@ impl<T> std::ops::Deref for Typed<T> {
     }
 }
 
-/// Fixed texts of the integrations' own responses: they never show session data.
-#[cfg(any(feature = "tower", feature = "actix"))]
-pub(crate) mod body {
-    /// A session that could not be saved (too large for its cookie).
-    pub const SAVE_FAILED: &str = "500 Internal Server Error: the session could not be saved";
-    /// A request refused by the same-origin guard.
-    pub const CROSS_ORIGIN: &str = "403 Forbidden: cross-origin request refused";
-}
-
 /// Logs that a handler changed a session whose cookie is left alone, so the change is
 /// lost (see [`SessionSource::RevocationUnavailable`] and
 /// [`SessionSource::Unreadable`]): at most once a minute per process, since during an
 /// outage every such request would say the same.
-#[cfg(any(feature = "tower", feature = "actix"))]
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 pub(crate) fn log_unsaved_change(session: &SessionData) {
     use std::time::{Duration as StdDuration, Instant};
     static LAST: Mutex<Option<Instant>> = Mutex::new(None);
@@ -536,7 +527,7 @@ pub(crate) fn log_unsaved_change(session: &SessionData) {
     );
 }
 
-#[cfg(any(feature = "http", feature = "actix"))]
+#[cfg(any(feature = "http", feature = "actix", feature = "rocket"))]
 /// All `Cookie:` header values of a request joined with `"; "` (HTTP/2 clients may
 /// send one header per cookie).
 pub(crate) fn join_cookie_headers<'a>(
@@ -556,51 +547,7 @@ pub(crate) fn join_cookie_headers<'a>(
     std::borrow::Cow::Owned(joined)
 }
 
-#[cfg(any(feature = "http", feature = "actix"))]
-/// The `Cache-Control` value for a response that sets a session cookie, given the one
-/// it has: `private` when it has none; unchanged when it already says `private` or
-/// `no-store`; otherwise `private` followed by its directives without `public`.
-pub(crate) fn private_cache_control(existing: Option<&[u8]>) -> Option<String> {
-    let Some(existing) = existing else {
-        return Some("private".to_owned());
-    };
-    let text = String::from_utf8_lossy(existing);
-    let directives: Vec<&str> = text
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .collect();
-    let says = |name: &str| {
-        directives.iter().any(|d| {
-            d.split('=')
-                .next()
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
-    };
-    if says("private") || says("no-store") {
-        return None;
-    }
-    let mut merged = String::from("private");
-    for d in directives
-        .iter()
-        .filter(|d| !d.eq_ignore_ascii_case("public"))
-    {
-        merged.push_str(", ");
-        merged.push_str(d);
-    }
-    Some(merged)
-}
-
-#[cfg(any(feature = "http", feature = "actix"))]
-/// Whether a `Vary` value already names `Cookie` (or `*`).
-pub(crate) fn varies_on_cookie(vary: &[u8]) -> bool {
-    vary.split(|&b| b == b',').any(|field| {
-        let field = field.trim_ascii();
-        field.eq_ignore_ascii_case(b"cookie") || field == b"*"
-    })
-}
-
-#[cfg(all(test, any(feature = "http", feature = "actix")))]
+#[cfg(all(test, any(feature = "http", feature = "actix", feature = "rocket")))]
 mod tests {
     use super::*;
 
@@ -611,24 +558,5 @@ mod tests {
         let three: [&[u8]; 3] = [b"a=1", b"b=2", b"c=3"];
         assert_eq!(&*join_cookie_headers(three.into_iter()), b"a=1; b=2; c=3");
         assert_eq!(&*join_cookie_headers(std::iter::empty()), b"");
-    }
-
-    #[test]
-    fn cache_control_becomes_private() {
-        assert_eq!(private_cache_control(None).as_deref(), Some("private"));
-        assert_eq!(private_cache_control(Some(b"no-store")), None);
-        assert_eq!(private_cache_control(Some(b"Private, max-age=10")), None);
-        assert_eq!(
-            private_cache_control(Some(b"public, max-age=60")).as_deref(),
-            Some("private, max-age=60")
-        );
-    }
-
-    #[test]
-    fn vary_cookie_is_recognised() {
-        assert!(varies_on_cookie(b"Accept-Encoding, cookie"));
-        assert!(varies_on_cookie(b"*"));
-        assert!(!varies_on_cookie(b"Accept-Encoding"));
-        assert!(!varies_on_cookie(b"Cookies"));
     }
 }

@@ -28,18 +28,45 @@
 
 use std::borrow::Cow;
 
-use http::header::{CACHE_CONTROL, COOKIE, HOST, SET_COOKIE, VARY};
+use http::header::{HeaderName, COOKIE};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use crate::error::Error;
 use crate::guard::OriginGuard;
-use crate::handle::{join_cookie_headers, private_cache_control, varies_on_cookie};
+use crate::handle::join_cookie_headers;
+use crate::integration::RequestHeaders;
 use crate::session::{SessionConfig, SessionData};
 
 /// All `Cookie:` headers of a request, joined with `"; "`.
 pub(crate) fn cookie_header(headers: &HeaderMap) -> Cow<'_, [u8]> {
     join_cookie_headers(headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes))
 }
+
+/// The parts of an `http` request the integration shell reads.
+pub(crate) struct HttpRequest<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) uri: &'a Uri,
+}
+
+impl RequestHeaders for HttpRequest<'_> {
+    fn values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
+        self.headers
+            .get_all(HeaderName::from_static(name))
+            .into_iter()
+            .map(HeaderValue::as_bytes)
+    }
+
+    fn method(&self) -> &str {
+        self.method.as_str()
+    }
+
+    fn authority(&self) -> Option<&[u8]> {
+        self.uri.authority().map(|a| a.as_str().as_bytes())
+    }
+}
+
+crate::integration::header_map_response_headers!(HeaderMap, HeaderName, HeaderValue);
 
 impl SessionConfig {
     /// The session of a request, from its headers; see [`SessionConfig::load`].
@@ -56,8 +83,8 @@ impl SessionConfig {
     /// Saves `session` into a response's headers: appends a `Set-Cookie` for each
     /// cookie (several when the session is split into chunks) and `Vary: Cookie`, and
     /// makes `Cache-Control` private, when a cookie must be sent (see
-    /// [`SessionConfig::save`]); other headers are kept. Returns whether a cookie was
-    /// set or removed.
+    /// [`SessionConfig::save`] and [`SetCookie::apply`](crate::SetCookie::apply));
+    /// other headers are kept. Returns whether a cookie was set or removed.
     ///
     /// Fails as [`SessionConfig::save`] does, with nothing added to `headers`.
     pub fn save_headers(
@@ -68,31 +95,7 @@ impl SessionConfig {
         let Some(update) = self.save(session)? else {
             return Ok(false);
         };
-        // The cookies' names, paths and domains were validated when the configuration
-        // was built and their values are base64url, so this conversion does not fail.
-        let set_cookies = update
-            .into_header_values()
-            .into_iter()
-            .map(HeaderValue::try_from)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| Error::Serialize)?;
-        for set_cookie in set_cookies {
-            headers.append(SET_COOKIE, set_cookie);
-        }
-        if !headers
-            .get_all(VARY)
-            .iter()
-            .any(|v| varies_on_cookie(v.as_bytes()))
-        {
-            headers.append(VARY, HeaderValue::from_static("Cookie"));
-        }
-        if let Some(value) =
-            private_cache_control(headers.get(CACHE_CONTROL).map(HeaderValue::as_bytes))
-        {
-            if let Ok(value) = HeaderValue::try_from(value) {
-                headers.insert(CACHE_CONTROL, value);
-            }
-        }
+        update.apply(headers);
         Ok(true)
     }
 }
@@ -102,15 +105,10 @@ impl OriginGuard {
     /// [`OriginGuard::allows`]. The host is the `Host` header, or the URI's authority
     /// (HTTP/2).
     pub fn allows_http(&self, method: &Method, headers: &HeaderMap, uri: &Uri) -> bool {
-        let host = headers
-            .get(HOST)
-            .map(HeaderValue::as_bytes)
-            .or_else(|| uri.authority().map(|a| a.as_str().as_bytes()));
-        self.allows(
-            method.as_str(),
-            headers.get("sec-fetch-site").map(HeaderValue::as_bytes),
-            headers.get(http::header::ORIGIN).map(HeaderValue::as_bytes),
-            host,
-        )
+        self.allows_request(&HttpRequest {
+            method,
+            headers,
+            uri,
+        })
     }
 }

@@ -3,8 +3,9 @@
 //! sessionlib keeps a web app's session in one signed cookie: the data (any serde type,
 //! or a dynamic [`serde_json::Value`]) as JSON, with an expiry inside the signature. The
 //! server keeps nothing. Anyone can read the cookie; nobody without the key can change
-//! it, extend it, or use it for another purpose. Handlers take a [`Session`] in axum
-//! and actix-web (features `axum`, `actix`); any other framework uses the layers below.
+//! it, extend it, or use it for another purpose. Handlers take a [`Session`] in axum,
+//! actix-web and Rocket (features `axum`, `actix`, `rocket`); any other framework uses
+//! the layers below.
 //!
 #![cfg_attr(
     all(feature = "axum", feature = "actix"),
@@ -177,13 +178,16 @@ command-line tool](guide::cli), [the wire format](guide::wire_format),
 //!     tokens as iron-session (Next.js), WorkOS AuthKit, h3 (Nuxt) and @hapi/iron seal
 //!     them; the Python-compatible JSON the first two share; and `RedisRevocation`, a
 //!     revocation store for a fleet.
-//! 11. [`handle`], `guard`, `http`, `tower`, `axum`, `actix`: the integrations, thin
-//!     adapters over layer 9 — [`Session`], the handle they lend to handlers (and
-//!     [`Typed`]); [`OriginGuard`], their same-origin guard against cross-site
-//!     requests, on by default; `SessionConfig::load_headers`/`save_headers` on `http`
-//!     types (feature `http`); a `SessionLayer` for hyper or any tower stack (feature
-//!     `tower`); the layer and a `Session` extractor for axum (feature `axum`); a
-//!     middleware and a `Session` extractor for actix-web (feature `actix`).
+//! 11. [`handle`], `guard`, `integration`, `http`, `tower`, `axum`, `actix`, `rocket`:
+//!     the integrations, thin adapters over layer 9 — [`Session`], the handle they
+//!     lend to handlers (and [`Typed`]); [`OriginGuard`], their same-origin guard
+//!     against cross-site requests, on by default; `integration`, the shell they share
+//!     (the request's headers, the guard, opening the session before the handler and
+//!     closing it after, the one response-header rule); `SessionConfig::load_headers`/
+//!     `save_headers` on `http` types (feature `http`); a `SessionLayer` for hyper or
+//!     any tower stack (feature `tower`); the layer and a `Session` extractor for axum
+//!     (feature `axum`); a middleware and a `Session` extractor for actix-web (feature
+//!     `actix`); a fairing and a `Session` request guard for Rocket (feature `rocket`).
 //! 12. [`guide`]: the documentation pages, no code.
 //!
 //! `examples/axum.rs` and `examples/actix_web.rs` are complete apps on the
@@ -283,6 +287,8 @@ pub mod guide;
 pub mod handle;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(any(feature = "http", feature = "actix", feature = "rocket"))]
+mod integration;
 #[cfg(feature = "iron")]
 pub mod iron;
 mod json;
@@ -292,6 +298,8 @@ mod pyjson;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod revocation;
+#[cfg(feature = "rocket")]
+pub mod rocket;
 #[cfg(feature = "sealed")]
 pub mod sealed;
 pub mod session;
@@ -314,7 +322,8 @@ pub use handle::{Session, Typed, TypedSession};
 pub use key::{Key, KeyUsed, Keyring};
 pub use revocation::{MemoryRevocation, Revocation, RevocationError};
 pub use session::{
-    Flash, SessionConfig, SessionConfigBuilder, SessionData, SessionEntry, SessionSource, SetCookie,
+    Flash, ResponseHeaders, SessionConfig, SessionConfigBuilder, SessionData, SessionEntry,
+    SessionSource, SetCookie,
 };
 /// The `time` crate, whose `Duration` and `OffsetDateTime` the whole API uses: write
 /// `sessionlib::time::Duration::minutes(30)` without adding `time` to your own

@@ -1,7 +1,7 @@
-//! What the axum and actix-web examples share: the configuration read from the
+//! What the axum, actix-web and Rocket examples share: the configuration read from the
 //! environment, and the pages. Each example only maps its framework's requests and
 //! responses onto these functions; the session itself comes from the crate's
-//! integration (`sessionlib::axum` or `sessionlib::actix`).
+//! integration (`sessionlib::axum`, `sessionlib::actix` or `sessionlib::rocket`).
 #![allow(dead_code)]
 
 use std::sync::Arc;

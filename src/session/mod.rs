@@ -82,8 +82,9 @@
 //!
 //! Every [`SetCookie`] also lists `Vary: Cookie` and `Cache-Control: private`
 //! ([`SetCookie::headers`]), so a shared cache never stores one user's cookie and
-//! serves it to another. If the response already has a `Cache-Control` header, make
-//! sure it says `private` or `no-store`.
+//! serves it to another. If the response already has `Vary` or `Cache-Control`
+//! headers, [`SetCookie::apply`] merges with them (the rule every framework
+//! integration follows).
 //!
 //! # Expiry
 //!
@@ -237,7 +238,7 @@
 pub use crate::data::{Flash, SessionData, SessionEntry, SessionSource, RESERVED_KEYS};
 pub use policy::{SessionConfig, SessionConfigBuilder};
 pub use registry::describe_user_agent;
-pub use set_cookie::SetCookie;
+pub use set_cookie::{ResponseHeaders, SetCookie};
 
 use time::Duration;
 

@@ -86,28 +86,183 @@ impl SetCookie {
         self.values.clone()
     }
 
-    /// The `Set-Cookie` header values, taken out (for the integrations, which send
-    /// them as they are).
-    #[cfg(any(feature = "http", feature = "actix"))]
-    pub(crate) fn into_header_values(self) -> Vec<String> {
-        self.values
+    /// Every header to add to a response that has no `Vary` or `Cache-Control` of its
+    /// own, with lower-case names: one `set-cookie` per cookie, then `vary: Cookie`
+    /// and `cache-control: private` ([`SetCookie::apply`] on an empty response). Add
+    /// them with `append`, not `insert`, so that every `Set-Cookie` is kept. When the
+    /// response has headers of its own, use [`SetCookie::apply`], which merges with
+    /// them.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = HeaderList(Vec::with_capacity(self.values.len() + 2));
+        self.clone().apply(&mut headers);
+        headers.0
     }
 
-    /// Every header to add to the response, with lower-case names: one `set-cookie`
-    /// per cookie, then `vary: Cookie` and `cache-control: private`. Add them with
-    /// `append`, not `insert`, so that every `Set-Cookie` and other `Vary` headers are
-    /// kept.
-    pub fn headers(&self) -> Vec<(&'static str, String)> {
-        let mut headers: Vec<(&'static str, String)> = self
-            .values
+    /// Writes the session into a response's headers, the rule every integration
+    /// follows: appends one `Set-Cookie` per cookie; appends `Vary: Cookie` unless a
+    /// `Vary` header already names `Cookie` (or `*`); and makes `Cache-Control`
+    /// private: `private` when the response has none, unchanged when it already says
+    /// `private` or `no-store`, otherwise `private` followed by its directives less
+    /// `public`. Other headers are kept.
+    pub fn apply<H: ResponseHeaders + ?Sized>(self, headers: &mut H) {
+        for value in self.values {
+            headers.append("set-cookie", value);
+        }
+        if !headers.any_value("vary", varies_on_cookie) {
+            headers.append("vary", String::from("Cookie"));
+        }
+        if let Some(value) = private_cache_control(headers.first_value("cache-control")) {
+            headers.set("cache-control", value);
+        }
+    }
+}
+
+/// The headers of a response, as [`SetCookie::apply`] writes them: implemented for
+/// `http::HeaderMap` (feature `http`), actix-web's `HeaderMap` (feature `actix`) and
+/// Rocket's `Response` (feature `rocket`). Implement it to save sessions into another
+/// framework's responses. Header names are passed in lower case.
+pub trait ResponseHeaders {
+    /// Whether some value of header `name` satisfies `test`.
+    fn any_value(&self, name: &'static str, test: fn(&[u8]) -> bool) -> bool;
+
+    /// The first value of header `name`, if any.
+    fn first_value(&self, name: &'static str) -> Option<&[u8]>;
+
+    /// Adds a `name` header with `value`, keeping the headers of that name already
+    /// there. The values [`SetCookie::apply`] passes are valid header values (the
+    /// cookies' parts were validated when the configuration was built).
+    fn append(&mut self, name: &'static str, value: String);
+
+    /// Replaces every `name` header with one holding `value`.
+    fn set(&mut self, name: &'static str, value: String);
+}
+
+/// The list [`SetCookie::headers`] builds.
+struct HeaderList(Vec<(&'static str, String)>);
+
+impl ResponseHeaders for HeaderList {
+    fn any_value(&self, name: &'static str, test: fn(&[u8]) -> bool) -> bool {
+        self.0
             .iter()
-            .map(|value| ("set-cookie", value.clone()))
-            .collect();
-        headers.extend(
-            Self::CACHE_HEADERS
-                .iter()
-                .map(|(name, value)| (*name, (*value).to_owned())),
+            .any(|(n, value)| *n == name && test(value.as_bytes()))
+    }
+
+    fn first_value(&self, name: &'static str) -> Option<&[u8]> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value.as_bytes())
+    }
+
+    fn append(&mut self, name: &'static str, value: String) {
+        self.0.push((name, value));
+    }
+
+    fn set(&mut self, name: &'static str, value: String) {
+        self.0.retain(|(n, _)| *n != name);
+        self.0.push((name, value));
+    }
+}
+
+/// The `Cache-Control` value for a response that sets a session cookie, given the one
+/// it has: `private` when it has none; unchanged (`None`) when it already says
+/// `private` or `no-store`; otherwise `private` followed by its directives without
+/// `public`.
+fn private_cache_control(existing: Option<&[u8]>) -> Option<String> {
+    let Some(existing) = existing else {
+        return Some("private".to_owned());
+    };
+    let text = String::from_utf8_lossy(existing);
+    let directives: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    let says = |name: &str| {
+        directives.iter().any(|d| {
+            d.split('=')
+                .next()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+    };
+    if says("private") || says("no-store") {
+        return None;
+    }
+    let mut merged = String::from("private");
+    for d in directives
+        .iter()
+        .filter(|d| !d.eq_ignore_ascii_case("public"))
+    {
+        merged.push_str(", ");
+        merged.push_str(d);
+    }
+    Some(merged)
+}
+
+/// Whether a `Vary` value already names `Cookie` (or `*`).
+fn varies_on_cookie(vary: &[u8]) -> bool {
+    vary.split(|&b| b == b',').any(|field| {
+        let field = field.trim_ascii();
+        field.eq_ignore_ascii_case(b"cookie") || field == b"*"
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_control_becomes_private() {
+        assert_eq!(private_cache_control(None).as_deref(), Some("private"));
+        assert_eq!(private_cache_control(Some(b"no-store")), None);
+        assert_eq!(private_cache_control(Some(b"Private, max-age=10")), None);
+        assert_eq!(
+            private_cache_control(Some(b"public, max-age=60")).as_deref(),
+            Some("private, max-age=60")
         );
-        headers
+    }
+
+    #[test]
+    fn vary_cookie_is_recognised() {
+        assert!(varies_on_cookie(b"Accept-Encoding, cookie"));
+        assert!(varies_on_cookie(b"*"));
+        assert!(!varies_on_cookie(b"Accept-Encoding"));
+        assert!(!varies_on_cookie(b"Cookies"));
+    }
+
+    #[test]
+    fn apply_merges_with_the_response_headers() {
+        let update = SetCookie::new(vec![Cookie::new("s", "v")], false).expect("one cookie");
+        let mut headers = HeaderList(vec![
+            ("vary", String::from("Accept-Encoding, Cookie")),
+            ("cache-control", String::from("public, max-age=60")),
+        ]);
+        update.clone().apply(&mut headers);
+        assert_eq!(
+            headers.0,
+            [
+                ("vary", String::from("Accept-Encoding, Cookie")),
+                ("set-cookie", String::from("s=v")),
+                ("cache-control", String::from("private, max-age=60")),
+            ]
+        );
+        let mut headers = HeaderList(vec![("cache-control", String::from("no-store"))]);
+        update.clone().apply(&mut headers);
+        assert_eq!(
+            headers.0,
+            [
+                ("cache-control", String::from("no-store")),
+                ("set-cookie", String::from("s=v")),
+                ("vary", String::from("Cookie")),
+            ]
+        );
+        assert_eq!(
+            update.headers(),
+            [
+                ("set-cookie", String::from("s=v")),
+                ("vary", String::from("Cookie")),
+                ("cache-control", String::from("private")),
+            ]
+        );
     }
 }

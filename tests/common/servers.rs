@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::peers::redis_server_binary;
 
 /// The example apps that the HTTP and browser tests start.
-pub const EXAMPLES: [&str; 2] = ["axum", "actix_web"];
+pub const EXAMPLES: [&str; 3] = ["axum", "actix_web", "rocket"];
 
 /// A running example server on 127.0.0.1, stopped when dropped.
 pub struct Server {

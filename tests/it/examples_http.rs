@@ -1,6 +1,7 @@
-//! End-to-end tests of the example apps (`examples/axum.rs`, `examples/actix_web.rs`)
-//! over real HTTP on 127.0.0.1: each test starts the built example executable on a
-//! free port, drives it with an HTTP client that keeps cookies, and stops it.
+//! End-to-end tests of the example apps (`examples/axum.rs`, `examples/actix_web.rs`,
+//! `examples/rocket.rs`) over real HTTP on 127.0.0.1: each test starts the built
+//! example executable on a free port, drives it with an HTTP client that keeps
+//! cookies, and stops it.
 //!
 //! The examples are built (with `cargo build --all-features --example …`, a no-op
 //! after `cargo test --all-features`) before the first server starts.

@@ -33,8 +33,8 @@ mod flask;
 mod fleet;
 #[cfg(feature = "flask")]
 mod hostile;
-#[cfg(feature = "actix")]
-mod integration_actix;
+#[cfg(any(feature = "axum", feature = "actix", feature = "rocket"))]
+mod integration;
 #[cfg(feature = "axum")]
 mod integration_axum;
 #[cfg(feature = "django")]
