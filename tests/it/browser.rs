@@ -1,4 +1,4 @@
-//! The axum example app (`examples/axum.rs`) in a real browser: headless Chromium,
+//! The example apps (`examples/axum.rs`, `examples/actix_web.rs`, `examples/rocket.rs`: each test runs for each) in a real browser: headless Chromium,
 //! driven over the W3C WebDriver protocol by `chromedriver`, against the app on
 //! loopback.
 //!
@@ -23,7 +23,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::common::peers::browser_paths;
-use crate::common::{free_port, one_at_a_time, Server};
+use crate::common::{free_port, one_at_a_time, Server, EXAMPLES};
 
 const KEY: &str = "browser-test-key-0123456789abcdef0123456789abcdef";
 const DEV: [(&str, &str); 2] = [("SESSIONLIB_DEV", "1"), ("SESSIONLIB_SECRET_KEY", KEY)];
@@ -461,62 +461,71 @@ fn flip_signature(token: &str) -> String {
 #[test]
 fn login_form_flash_once_and_http_only_cookie() {
     let _one = one_at_a_time();
-    let Some(browser) = Browser::launch() else {
-        return;
-    };
-    let server = Server::start("axum", &DEV);
-    browser.open(&server.url("/"));
-    assert!(browser.text().contains("You are not logged in"));
-    assert_eq!(browser.cookie_names(), Vec::<String>::new());
+    for name in EXAMPLES {
+        eprintln!("browser, {name} example");
+        let Some(browser) = Browser::launch() else {
+            return;
+        };
+        let server = Server::start(name, &DEV);
+        browser.open(&server.url("/"));
+        assert!(browser.text().contains("You are not logged in"));
+        assert_eq!(browser.cookie_names(), Vec::<String>::new());
 
-    browser.click_to_new_page("a[href=\"/login\"]");
-    assert_eq!(browser.location(), server.url("/login"));
-    submit_login_form(&browser, "cobra");
-    assert_eq!(browser.location(), server.url("/"), "redirected to /");
-    let text = browser.text();
-    assert!(text.contains("Logged in as cobra"), "{text}");
-    assert!(text.contains("Logged in successfully"), "the flash: {text}");
-    browser.screenshot("logged_in.png");
+        browser.click_to_new_page("a[href=\"/login\"]");
+        assert_eq!(browser.location(), server.url("/login"));
+        submit_login_form(&browser, "cobra");
+        assert_eq!(browser.location(), server.url("/"), "redirected to /");
+        let text = browser.text();
+        assert!(text.contains("Logged in as cobra"), "{text}");
+        assert!(text.contains("Logged in successfully"), "the flash: {text}");
+        browser.screenshot("logged_in.png");
 
-    let cookie = browser.cookie("session").expect("a session cookie");
-    assert_eq!(cookie["httpOnly"], true, "{cookie}");
-    assert_eq!(cookie["secure"], false, "development mode: {cookie}");
-    assert_eq!(cookie["sameSite"], "Lax", "{cookie}");
-    assert_eq!(cookie["path"], "/", "{cookie}");
-    assert_eq!(cookie["domain"], "127.0.0.1", "host-only: {cookie}");
-    let expiry = cookie["expiry"].as_i64().expect("a persistent cookie");
-    let token = cookie["value"].as_str().unwrap();
-    assert_eq!(expiry, signed_expiry(token), "Expires is the signed expiry");
-    let now = now_unix();
-    assert!(
-        expiry > now && expiry <= now + 1800 + 5,
-        "expires with the 30-minute idle timeout: {expiry} vs now {now}"
-    );
+        let cookie = browser.cookie("session").expect("a session cookie");
+        assert_eq!(cookie["httpOnly"], true, "{cookie}");
+        assert_eq!(cookie["secure"], false, "development mode: {cookie}");
+        assert_eq!(cookie["sameSite"], "Lax", "{cookie}");
+        assert_eq!(cookie["path"], "/", "{cookie}");
+        assert_eq!(cookie["domain"], "127.0.0.1", "host-only: {cookie}");
+        let expiry = cookie["expiry"].as_i64().expect("a persistent cookie");
+        let token = cookie["value"].as_str().unwrap();
+        // Chromium shifts `Expires` by the difference between the response's `Date`
+        // header and its own clock, both in whole seconds: up to a second either way.
+        let signed = signed_expiry(token);
+        assert!(
+            (expiry - signed).abs() <= 1,
+            "Expires is the signed expiry: {expiry} vs {signed}"
+        );
+        let now = now_unix();
+        assert!(
+            expiry > now && expiry <= now + 1800 + 5,
+            "expires with the 30-minute idle timeout: {expiry} vs now {now}"
+        );
 
-    // Scripts see their own cookies, never the HttpOnly session cookie.
-    let seen = browser.execute(
-        "document.cookie = 'probe=visible; path=/'; return document.cookie",
-        json!([]),
-    );
-    let seen = seen.as_str().unwrap();
-    assert!(seen.contains("probe=visible"), "{seen:?}");
-    assert!(!seen.contains("session="), "{seen:?}");
-    assert!(
-        !seen.contains(cookie["value"].as_str().unwrap()),
-        "{seen:?}"
-    );
+        // Scripts see their own cookies, never the HttpOnly session cookie.
+        let seen = browser.execute(
+            "document.cookie = 'probe=visible; path=/'; return document.cookie",
+            json!([]),
+        );
+        let seen = seen.as_str().unwrap();
+        assert!(seen.contains("probe=visible"), "{seen:?}");
+        assert!(!seen.contains("session="), "{seen:?}");
+        assert!(
+            !seen.contains(cookie["value"].as_str().unwrap()),
+            "{seen:?}"
+        );
 
-    // The flash is gone after a reload; the login stays.
-    browser.reload();
-    let text = browser.text();
-    assert!(text.contains("Logged in as cobra"), "{text}");
-    assert!(
-        !text.contains("Logged in successfully"),
-        "flash shown twice: {text}"
-    );
-    // A name with markup is shown as text.
-    log_in(&browser, &server.base, "<b>viper</b>");
-    browser.wait_for_text("Logged in as <b>viper</b>");
+        // The flash is gone after a reload; the login stays.
+        browser.reload();
+        let text = browser.text();
+        assert!(text.contains("Logged in as cobra"), "{text}");
+        assert!(
+            !text.contains("Logged in successfully"),
+            "flash shown twice: {text}"
+        );
+        // A name with markup is shown as text.
+        log_in(&browser, &server.base, "<b>viper</b>");
+        browser.wait_for_text("Logged in as <b>viper</b>");
+    }
 }
 
 /// A session cookie edited through WebDriver (the tool a user has in the browser's
@@ -525,41 +534,44 @@ fn login_form_flash_once_and_http_only_cookie() {
 #[test]
 fn edited_cookie_is_logged_out() {
     let _one = one_at_a_time();
-    let Some(browser) = Browser::launch() else {
-        return;
-    };
-    let server = Server::start("axum", &DEV);
-    type Edit = fn(&str) -> String;
-    let edits: [(&str, Edit); 4] = [
-        ("user name in the payload", |t| {
-            forge_payload(t, "cobra", "admin")
-        }),
-        ("one signature character", flip_signature),
-        ("truncated", |t| t[..t.len() - 1].to_owned()),
-        ("not a token", |_| "garbage".to_owned()),
-    ];
-    for (what, edit) in edits {
-        log_in(&browser, &server.base, "cobra");
-        browser.wait_for_text("Logged in as cobra");
-        let cookie = browser.cookie("session").expect("a session cookie");
-        let token = cookie["value"].as_str().unwrap().to_owned();
+    for name in EXAMPLES {
+        eprintln!("browser, {name} example");
+        let Some(browser) = Browser::launch() else {
+            return;
+        };
+        let server = Server::start(name, &DEV);
+        type Edit = fn(&str) -> String;
+        let edits: [(&str, Edit); 4] = [
+            ("user name in the payload", |t| {
+                forge_payload(t, "cobra", "admin")
+            }),
+            ("one signature character", flip_signature),
+            ("truncated", |t| t[..t.len() - 1].to_owned()),
+            ("not a token", |_| "garbage".to_owned()),
+        ];
+        for (what, edit) in edits {
+            log_in(&browser, &server.base, "cobra");
+            browser.wait_for_text("Logged in as cobra");
+            let cookie = browser.cookie("session").expect("a session cookie");
+            let token = cookie["value"].as_str().unwrap().to_owned();
 
-        // Control: put back the very same value the same way; still logged in.
-        browser.delete_cookie("session");
-        browser.add_cookie(with_value(&cookie, &token));
-        browser.reload();
-        assert!(browser.text().contains("Logged in as cobra"), "{what}");
+            // Control: put back the very same value the same way; still logged in.
+            browser.delete_cookie("session");
+            browser.add_cookie(with_value(&cookie, &token));
+            browser.reload();
+            assert!(browser.text().contains("Logged in as cobra"), "{what}");
 
-        browser.delete_cookie("session");
-        browser.add_cookie(with_value(&cookie, &edit(&token)));
-        browser.reload();
-        let text = browser.text();
-        assert!(text.contains("You are not logged in"), "{what}: {text}");
-        assert!(!text.contains("admin"), "{what}: {text}");
-        assert!(
-            browser.cookie("session").is_none(),
-            "{what}: the rejected cookie is deleted by the server"
-        );
+            browser.delete_cookie("session");
+            browser.add_cookie(with_value(&cookie, &edit(&token)));
+            browser.reload();
+            let text = browser.text();
+            assert!(text.contains("You are not logged in"), "{what}: {text}");
+            assert!(!text.contains("admin"), "{what}: {text}");
+            assert!(
+                browser.cookie("session").is_none(),
+                "{what}: the rejected cookie is deleted by the server"
+            );
+        }
     }
 }
 
@@ -567,24 +579,27 @@ fn edited_cookie_is_logged_out() {
 #[test]
 fn logout_removes_the_cookie() {
     let _one = one_at_a_time();
-    let Some(browser) = Browser::launch() else {
-        return;
-    };
-    let server = Server::start("axum", &DEV);
-    log_in(&browser, &server.base, "cobra");
-    browser.wait_for_text("Logged in as cobra");
-    assert!(browser.cookie("session").is_some());
+    for name in EXAMPLES {
+        eprintln!("browser, {name} example");
+        let Some(browser) = Browser::launch() else {
+            return;
+        };
+        let server = Server::start(name, &DEV);
+        log_in(&browser, &server.base, "cobra");
+        browser.wait_for_text("Logged in as cobra");
+        assert!(browser.cookie("session").is_some());
 
-    browser.click_to_new_page("form[action=\"/logout\"] button");
-    assert_eq!(browser.location(), server.url("/"));
-    assert!(browser.text().contains("You are not logged in"));
-    assert!(
-        browser.cookie("session").is_none(),
-        "{:?}",
-        browser.cookies()
-    );
-    browser.reload();
-    assert!(browser.text().contains("You are not logged in"));
+        browser.click_to_new_page("form[action=\"/logout\"] button");
+        assert_eq!(browser.location(), server.url("/"));
+        assert!(browser.text().contains("You are not logged in"));
+        assert!(
+            browser.cookie("session").is_none(),
+            "{:?}",
+            browser.cookies()
+        );
+        browser.reload();
+        assert!(browser.text().contains("You are not logged in"));
+    }
 }
 
 /// The visit counter of `/greeting` (HTTP Basic auth) counts page loads in the cookie.
@@ -597,42 +612,45 @@ fn logout_removes_the_cookie() {
 #[test]
 fn visit_counter_counts_page_loads() {
     let _one = one_at_a_time();
-    let Some(browser) = Browser::launch() else {
-        return;
-    };
-    let server = Server::start("axum", &DEV);
-    let message = |browser: &Browser| -> String {
-        let body: Value = serde_json::from_str(&browser.text()).unwrap();
-        body["message"].as_str().unwrap().to_owned()
-    };
-    let plain = server.url("/greeting");
-    let with_credentials = format!("http://cobra:pw@127.0.0.1:{}/greeting", server.port);
+    for name in EXAMPLES {
+        eprintln!("browser, {name} example");
+        let Some(browser) = Browser::launch() else {
+            return;
+        };
+        let server = Server::start(name, &DEV);
+        let message = |browser: &Browser| -> String {
+            let body: Value = serde_json::from_str(&browser.text()).unwrap();
+            body["message"].as_str().unwrap().to_owned()
+        };
+        let plain = server.url("/greeting");
+        let with_credentials = format!("http://cobra:pw@127.0.0.1:{}/greeting", server.port);
 
-    browser.open(&with_credentials);
-    assert_eq!(message(&browser), "Welcome, cobra!");
-    // The document's address has no credentials (WebDriver's "get current URL" still
-    // reports the address as it was opened).
-    let href = browser.execute("return location.href", json!([]));
-    assert_eq!(href, plain.as_str(), "the document drops the credentials");
-    browser.reload();
-    assert_eq!(message(&browser), "Welcome back, cobra! This is visit #2.");
-    browser.open(&plain);
-    assert_eq!(message(&browser), "Welcome back, cobra! This is visit #3.");
+        browser.open(&with_credentials);
+        assert_eq!(message(&browser), "Welcome, cobra!");
+        // The document's address has no credentials (WebDriver's "get current URL" still
+        // reports the address as it was opened).
+        let href = browser.execute("return location.href", json!([]));
+        assert_eq!(href, plain.as_str(), "the document drops the credentials");
+        browser.reload();
+        assert_eq!(message(&browser), "Welcome back, cobra! This is visit #2.");
+        browser.open(&plain);
+        assert_eq!(message(&browser), "Welcome back, cobra! This is visit #3.");
 
-    let fetched = browser.execute_async(
-        "const done = arguments[arguments.length - 1];
+        let fetched = browser.execute_async(
+            "const done = arguments[arguments.length - 1];
          fetch('/greeting', {headers: {Authorization: 'Basic ' + btoa('cobra:pw')}})
            .then(r => r.json()).then(j => done(j.message), e => done('error: ' + e));",
-        json!([]),
-    );
-    assert_eq!(fetched, "Welcome back, cobra! This is visit #4.");
-    browser.reload();
-    assert_eq!(message(&browser), "Welcome back, cobra! This is visit #5.");
+            json!([]),
+        );
+        assert_eq!(fetched, "Welcome back, cobra! This is visit #4.");
+        browser.reload();
+        assert_eq!(message(&browser), "Welcome back, cobra! This is visit #5.");
 
-    // The count lives in the cookie only: without it, the count starts again.
-    browser.delete_cookie("session");
-    browser.reload();
-    assert_eq!(message(&browser), "Welcome, cobra!");
+        // The count lives in the cookie only: without it, the count starts again.
+        browser.delete_cookie("session");
+        browser.reload();
+        assert_eq!(message(&browser), "Welcome, cobra!");
+    }
 }
 
 /// A session past the server's idle timeout (`SESSIONLIB_TTL_SECONDS=2`) is logged out.
@@ -643,52 +661,55 @@ fn visit_counter_counts_page_loads() {
 #[test]
 fn expired_session_is_logged_out() {
     let _one = one_at_a_time();
-    let Some(browser) = Browser::launch() else {
-        return;
-    };
-    let server = Server::start(
-        "axum",
-        &[
-            ("SESSIONLIB_DEV", "1"),
-            ("SESSIONLIB_SECRET_KEY", KEY),
-            ("SESSIONLIB_TTL_SECONDS", "2"),
-        ],
-    );
-    let localhost = format!("http://localhost:{}", server.port);
-    log_in(&browser, &localhost, "viper");
-    browser.wait_for_text("Logged in as viper");
-    let cookie = browser.cookie("session").expect("a session cookie");
-    let expiry = cookie["expiry"].as_i64().unwrap();
-    assert!(expiry <= now_unix() + 2 + 1, "{expiry}");
+    for name in EXAMPLES {
+        eprintln!("browser, {name} example");
+        let Some(browser) = Browser::launch() else {
+            return;
+        };
+        let server = Server::start(
+            name,
+            &[
+                ("SESSIONLIB_DEV", "1"),
+                ("SESSIONLIB_SECRET_KEY", KEY),
+                ("SESSIONLIB_TTL_SECONDS", "2"),
+            ],
+        );
+        let localhost = format!("http://localhost:{}", server.port);
+        log_in(&browser, &localhost, "viper");
+        browser.wait_for_text("Logged in as viper");
+        let cookie = browser.cookie("session").expect("a session cookie");
+        let expiry = cookie["expiry"].as_i64().unwrap();
+        assert!(expiry <= now_unix() + 2 + 1, "{expiry}");
 
-    log_in(&browser, &server.base, "cobra");
-    browser.wait_for_text("Logged in as cobra");
-    let cookie = browser.cookie("session").expect("a session cookie");
-    let mut kept = with_value(&cookie, cookie["value"].as_str().unwrap());
-    kept.as_object_mut().unwrap().remove("expiry");
-    browser.delete_cookie("session");
-    browser.add_cookie(kept);
-    let expiry = cookie["expiry"].as_i64().unwrap();
+        log_in(&browser, &server.base, "cobra");
+        browser.wait_for_text("Logged in as cobra");
+        let cookie = browser.cookie("session").expect("a session cookie");
+        let mut kept = with_value(&cookie, cookie["value"].as_str().unwrap());
+        kept.as_object_mut().unwrap().remove("expiry");
+        browser.delete_cookie("session");
+        browser.add_cookie(kept);
+        let expiry = cookie["expiry"].as_i64().unwrap();
 
-    // Wait until both signed expiries (whole seconds, the later one on 127.0.0.1)
-    // have passed: 2 to 3 s.
-    while now_unix() <= expiry {
-        std::thread::sleep(Duration::from_millis(100));
+        // Wait until both signed expiries (whole seconds, the later one on 127.0.0.1)
+        // have passed: 2 to 3 s.
+        while now_unix() <= expiry {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+
+        browser.open(&format!("{localhost}/"));
+        assert!(browser.text().contains("You are not logged in"));
+        assert!(
+            browser.cookie("session").is_none(),
+            "the browser dropped it"
+        );
+
+        browser.open(&server.url("/"));
+        assert!(browser.text().contains("You are not logged in"));
+        assert!(
+            browser.cookie("session").is_none(),
+            "the server deleted the expired cookie the browser still sent"
+        );
     }
-
-    browser.open(&format!("{localhost}/"));
-    assert!(browser.text().contains("You are not logged in"));
-    assert!(
-        browser.cookie("session").is_none(),
-        "the browser dropped it"
-    );
-
-    browser.open(&server.url("/"));
-    assert!(browser.text().contains("You are not logged in"));
-    assert!(
-        browser.cookie("session").is_none(),
-        "the server deleted the expired cookie the browser still sent"
-    );
 }
 
 /// The production configuration (`__Host-session`, `Secure`), served over plain HTTP.
@@ -701,50 +722,53 @@ fn expired_session_is_logged_out() {
 #[test]
 fn production_config_on_localhost() {
     let _one = one_at_a_time();
-    let Some(browser) = Browser::launch() else {
-        return;
-    };
-    let server = Server::start("axum", &PRODUCTION);
-    for host in ["localhost", "127.0.0.1"] {
-        let origin = format!("http://{host}:{}", server.port);
-        log_in(&browser, &origin, "cobra");
-        browser.wait_for_text("Logged in as cobra");
+    for name in EXAMPLES {
+        eprintln!("browser, {name} example");
+        let Some(browser) = Browser::launch() else {
+            return;
+        };
+        let server = Server::start(name, &PRODUCTION);
+        for host in ["localhost", "127.0.0.1"] {
+            let origin = format!("http://{host}:{}", server.port);
+            log_in(&browser, &origin, "cobra");
+            browser.wait_for_text("Logged in as cobra");
+            assert_eq!(
+                browser.execute("return window.isSecureContext", json!([])),
+                true
+            );
+            let cookie = browser.cookie("__Host-session").expect("a __Host- cookie");
+            assert_eq!(cookie["secure"], true, "{host}: {cookie}");
+            assert_eq!(cookie["httpOnly"], true, "{host}: {cookie}");
+            assert_eq!(cookie["domain"], host, "{host}: {cookie}");
+            browser.reload();
+            assert!(browser.text().contains("Logged in as cobra"), "{host}");
+            browser.click_to_new_page("form[action=\"/logout\"] button");
+            assert!(browser.text().contains("You are not logged in"), "{host}");
+            assert!(browser.cookie("__Host-session").is_none(), "{host}");
+        }
+
+        // Not a secure context: the Secure cookie is refused.
+        let plain = format!("http://{PLAIN_HOST}:{}", server.port);
+        log_in(&browser, &plain, "cobra");
+        assert_eq!(browser.location(), format!("{plain}/"));
         assert_eq!(
             browser.execute("return window.isSecureContext", json!([])),
-            true
+            false
         );
-        let cookie = browser.cookie("__Host-session").expect("a __Host- cookie");
-        assert_eq!(cookie["secure"], true, "{host}: {cookie}");
-        assert_eq!(cookie["httpOnly"], true, "{host}: {cookie}");
-        assert_eq!(cookie["domain"], host, "{host}: {cookie}");
-        browser.reload();
-        assert!(browser.text().contains("Logged in as cobra"), "{host}");
-        browser.click_to_new_page("form[action=\"/logout\"] button");
-        assert!(browser.text().contains("You are not logged in"), "{host}");
-        assert!(browser.cookie("__Host-session").is_none(), "{host}");
+        let text = browser.text();
+        assert!(text.contains("You are not logged in"), "{text}");
+        assert_eq!(browser.cookie_names(), Vec::<String>::new());
+
+        // The same host with the development configuration (no Secure) keeps the login.
+        let dev = Server::start(name, &DEV);
+        log_in(
+            &browser,
+            &format!("http://{PLAIN_HOST}:{}", dev.port),
+            "cobra",
+        );
+        browser.wait_for_text("Logged in as cobra");
+        assert_eq!(browser.cookie_names(), ["session"]);
     }
-
-    // Not a secure context: the Secure cookie is refused.
-    let plain = format!("http://{PLAIN_HOST}:{}", server.port);
-    log_in(&browser, &plain, "cobra");
-    assert_eq!(browser.location(), format!("{plain}/"));
-    assert_eq!(
-        browser.execute("return window.isSecureContext", json!([])),
-        false
-    );
-    let text = browser.text();
-    assert!(text.contains("You are not logged in"), "{text}");
-    assert_eq!(browser.cookie_names(), Vec::<String>::new());
-
-    // The same host with the development configuration (no Secure) keeps the login.
-    let dev = Server::start("axum", &DEV);
-    log_in(
-        &browser,
-        &format!("http://{PLAIN_HOST}:{}", dev.port),
-        "cobra",
-    );
-    browser.wait_for_text("Logged in as cobra");
-    assert_eq!(browser.cookie_names(), ["session"]);
 }
 
 /// A session of about 10 KB split across `__Host-` chunk cookies
@@ -869,50 +893,54 @@ fn your_devices_page_logs_out_other_devices() {
     const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
     const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
     let _one = one_at_a_time();
-    let Some(browser) = Browser::launch() else {
-        return;
-    };
-    let server = Server::start("axum", &DEV);
-    let phone = other_device(&server.base, "cobra", IPHONE);
-    log_in(&browser, &server.base, "cobra");
-    browser.wait_for_text("Logged in as cobra");
-    browser.click_to_new_page("a[href=\"/sessions\"]");
-    assert_eq!(browser.location(), server.url("/sessions"));
-    browser.wait_for_text("Your devices");
-    let text = browser.text();
-    assert!(text.contains("Safari on iPhone"), "{text}");
-    let this_device = browser.execute(
-        "return document.querySelector('li.device.current').innerText",
-        json!([]),
-    );
-    let this_device = this_device.as_str().unwrap();
-    assert!(
-        this_device.contains("Headless Chrome on Linux"),
-        "{this_device}"
-    );
-    assert!(this_device.contains("(this device)"), "{this_device}");
+    for name in EXAMPLES {
+        eprintln!("browser, {name} example");
+        let Some(browser) = Browser::launch() else {
+            return;
+        };
+        let server = Server::start(name, &DEV);
+        let phone = other_device(&server.base, "cobra", IPHONE);
+        log_in(&browser, &server.base, "cobra");
+        browser.wait_for_text("Logged in as cobra");
+        browser.click_to_new_page("a[href=\"/sessions\"]");
+        assert_eq!(browser.location(), server.url("/sessions"));
+        browser.wait_for_text("Your devices");
+        let text = browser.text();
+        assert!(text.contains("Safari on iPhone"), "{text}");
+        let this_device = browser.execute(
+            "return document.querySelector('li.device.current').innerText",
+            json!([]),
+        );
+        let this_device = this_device.as_str().unwrap();
+        assert!(
+            this_device.contains("Headless Chrome on Linux"),
+            "{this_device}"
+        );
+        assert!(this_device.contains("(this device)"), "{this_device}");
 
-    // The phone's "Log out" button.
-    browser.click_to_new_page("li.device:not(.current) form[action=\"/sessions/revoke\"] button");
-    assert_eq!(browser.location(), server.url("/sessions"));
-    browser.wait_for_text("That device was logged out");
-    assert!(!browser.text().contains("Safari on iPhone"));
-    assert!(
-        !is_logged_in(&phone, &server.base),
-        "the phone was logged out"
-    );
+        // The phone's "Log out" button.
+        browser
+            .click_to_new_page("li.device:not(.current) form[action=\"/sessions/revoke\"] button");
+        assert_eq!(browser.location(), server.url("/sessions"));
+        browser.wait_for_text("That device was logged out");
+        assert!(!browser.text().contains("Safari on iPhone"));
+        assert!(
+            !is_logged_in(&phone, &server.base),
+            "the phone was logged out"
+        );
 
-    // A tablet, then "Log out all other devices".
-    let tablet = other_device(&server.base, "cobra", ANDROID);
-    browser.reload();
-    browser.wait_for_text("Chrome on Android");
-    browser.click_to_new_page("form[action=\"/sessions/revoke-others\"] button");
-    browser.wait_for_text("Logged out 1 other device(s)");
-    assert!(!browser.text().contains("Chrome on Android"));
-    assert!(
-        !is_logged_in(&tablet, &server.base),
-        "the tablet was logged out"
-    );
-    browser.open(&server.url("/"));
-    browser.wait_for_text("Logged in as cobra");
+        // A tablet, then "Log out all other devices".
+        let tablet = other_device(&server.base, "cobra", ANDROID);
+        browser.reload();
+        browser.wait_for_text("Chrome on Android");
+        browser.click_to_new_page("form[action=\"/sessions/revoke-others\"] button");
+        browser.wait_for_text("Logged out 1 other device(s)");
+        assert!(!browser.text().contains("Chrome on Android"));
+        assert!(
+            !is_logged_in(&tablet, &server.base),
+            "the tablet was logged out"
+        );
+        browser.open(&server.url("/"));
+        browser.wait_for_text("Logged in as cobra");
+    }
 }
