@@ -175,13 +175,7 @@ async fn visits(session: Session, request: HttpRequest) -> HttpResponse {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let settings = match common::settings() {
-        Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
-    };
+    let settings = common::settings();
     let sessions = settings.sessions;
     let port = settings.port;
     let server = HttpServer::new(move || {

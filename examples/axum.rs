@@ -214,13 +214,7 @@ fn with_metrics(routes: Router) -> Router {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let settings = match common::settings() {
-        Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
-    };
+    let settings = common::settings();
     // Loads the session before every handler and saves it after; its same-origin
     // guard refuses cross-site POSTs.
     let app = with_metrics(routes()).layer(SessionLayer::new(settings.sessions));

@@ -202,13 +202,7 @@ fn visits(session: Session, authorization: Authorization<'_>) -> Json {
 
 #[rocket::main]
 async fn main() {
-    let settings = match common::settings() {
-        Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
-    };
+    let settings = common::settings();
     let port = settings.port;
     let figment = rocket::Config::figment()
         .merge(("address", IpAddr::V4(Ipv4Addr::LOCALHOST)))

@@ -96,10 +96,13 @@ fn source_text(error: &dyn std::error::Error) -> String {
     error.source().unwrap_or(error).to_string()
 }
 
-/// Reads the settings from the environment (see the examples' docs), or says what is
-/// wrong.
-pub fn settings() -> Result<Settings, String> {
-    settings_with(Ok)
+/// Reads the settings from the environment (see the examples' docs); on a mistake,
+/// says what is wrong and exits with status 2.
+pub fn settings() -> Settings {
+    settings_with(Ok).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    })
 }
 
 /// [`settings`], with `adjust` applied to the cookie configuration before it is built
