@@ -21,7 +21,14 @@
 //! - **revoke one session** ([`SessionConfig::revoke_session`]): the session with
 //!   this [id](SessionData::id) is refused, whoever holds a copy of its cookie, for as long
 //!   as any cookie of it can be valid (its creation plus the longer of the absolute
-//!   and the maximum lifetime, plus the margin); then the entry may go.
+//!   and the maximum lifetime, plus the margin); then the entry may go;
+//! - **your devices**, with the [session registry](crate::SessionConfigBuilder::registry)
+//!   on: [`SessionConfig::list_sessions`] (a user's active sessions),
+//!   [`SessionConfig::revoke_session_id`] (one of them, by id) and
+//!   [`SessionConfig::revoke_other_sessions`] (all but the current one). A store keeps
+//!   registries by implementing [`Revocation::record_session`],
+//!   [`Revocation::list_sessions`] and [`Revocation::forget_sessions`]; the others
+//!   answer "not supported".
 //!
 //! [`MemoryRevocation`] is the store for a single process. Its memory grows with the
 //! number of users revoked or banned and of sessions revoked and not yet past their
