@@ -26,7 +26,8 @@ use crate::session::RESERVED_KEYS;
 use crate::session::{Flash, SessionConfig, SessionData, SessionEntry, SessionSource};
 
 /// The request's session, as handlers take it: `sessionlib::axum::Session`,
-/// `sessionlib::actix::Session` and `sessionlib::rocket::Session` are this type. See the [module docs](self).
+/// `sessionlib::actix::Session` and `sessionlib::rocket::Session` are this type. See
+/// the [module docs](self).
 ///
 /// ```
 /// # use sessionlib::Session;

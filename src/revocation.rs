@@ -170,7 +170,7 @@ pub trait Revocation: Send + Sync + 'static {
         ttl: std::time::Duration,
     ) -> BoxFuture<'a, Result<usize, RevocationError>> {
         let _ = (entry, ttl);
-        Box::pin(std::future::ready(Err(RevocationError::unsupported())))
+        unsupported()
     }
 
     /// The session registry: the entries in `user`'s list, in any order (the
@@ -180,7 +180,7 @@ pub trait Revocation: Send + Sync + 'static {
         user: &'a str,
     ) -> BoxFuture<'a, Result<Vec<SessionEntry>, RevocationError>> {
         let _ = user;
-        Box::pin(std::future::ready(Err(RevocationError::unsupported())))
+        unsupported()
     }
 
     /// The session registry: removes the entries with these ids from `user`'s list
@@ -195,7 +195,7 @@ pub trait Revocation: Send + Sync + 'static {
     }
 }
 
-fn unsupported<'a>() -> BoxFuture<'a, Result<(), RevocationError>> {
+fn unsupported<'a, T: Send + 'a>() -> BoxFuture<'a, Result<T, RevocationError>> {
     Box::pin(std::future::ready(Err(RevocationError::unsupported())))
 }
 

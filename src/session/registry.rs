@@ -15,44 +15,71 @@ use crate::revocation::{Revocation, RevocationError};
 /// Only names from a fixed list are returned, never text of the header itself, so a
 /// page can show it as it is.
 pub fn describe_user_agent(user_agent: &str) -> String {
-    // Most specific first: Edge and Opera also say "Chrome", Chrome also says
-    // "Safari", and iPhones also say "Mac OS X".
-    const CLIENTS: [(&str, &str); 13] = [
-        ("Edg/", "Edge"),
-        ("EdgA/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("FxiOS/", "Firefox"),
-        ("HeadlessChrome/", "Headless Chrome"),
-        ("CriOS/", "Chrome"),
-        ("Chrome/", "Chrome"),
-        ("Safari/", "Safari"),
-        ("curl/", "curl"),
-        ("python-requests/", "Python requests"),
-        ("ureq/", "ureq"),
-        ("Wget/", "Wget"),
-    ];
-    const SYSTEMS: [(&str, &str); 8] = [
-        ("iPhone", "iPhone"),
-        ("iPad", "iPad"),
-        ("Android", "Android"),
-        ("Windows", "Windows"),
-        ("CrOS", "ChromeOS"),
-        ("Mac OS X", "macOS"),
-        ("Macintosh", "macOS"),
-        ("Linux", "Linux"),
-    ];
-    let find = |table: &[(&str, &'static str)]| {
-        table
-            .iter()
-            .find(|(needle, _)| user_agent.contains(needle))
-            .map(|&(_, name)| name)
-    };
-    match (find(&CLIENTS), find(&SYSTEMS)) {
-        (Some(client), Some(system)) => format!("{client} on {system}"),
-        (Some(client), None) => client.to_owned(),
-        (None, Some(system)) => format!("A browser on {system}"),
-        (None, None) => "Unknown device".to_owned(),
+    Device::of(user_agent.as_bytes()).to_string()
+}
+
+/// The names [`describe_user_agent`] finds in a `User-Agent` header, kept as they are
+/// (no allocation) until an entry is written.
+#[derive(Clone, Copy)]
+struct Device {
+    client: Option<&'static str>,
+    system: Option<&'static str>,
+}
+
+impl Device {
+    fn of(user_agent: &[u8]) -> Self {
+        // Most specific first: Edge and Opera also say "Chrome", Chrome also says
+        // "Safari", and iPhones also say "Mac OS X".
+        const CLIENTS: [(&str, &str); 13] = [
+            ("Edg/", "Edge"),
+            ("EdgA/", "Edge"),
+            ("OPR/", "Opera"),
+            ("Firefox/", "Firefox"),
+            ("FxiOS/", "Firefox"),
+            ("HeadlessChrome/", "Headless Chrome"),
+            ("CriOS/", "Chrome"),
+            ("Chrome/", "Chrome"),
+            ("Safari/", "Safari"),
+            ("curl/", "curl"),
+            ("python-requests/", "Python requests"),
+            ("ureq/", "ureq"),
+            ("Wget/", "Wget"),
+        ];
+        const SYSTEMS: [(&str, &str); 8] = [
+            ("iPhone", "iPhone"),
+            ("iPad", "iPad"),
+            ("Android", "Android"),
+            ("Windows", "Windows"),
+            ("CrOS", "ChromeOS"),
+            ("Mac OS X", "macOS"),
+            ("Macintosh", "macOS"),
+            ("Linux", "Linux"),
+        ];
+        let find = |table: &[(&str, &'static str)]| {
+            table
+                .iter()
+                .find(|(needle, _)| {
+                    user_agent
+                        .windows(needle.len())
+                        .any(|w| w == needle.as_bytes())
+                })
+                .map(|&(_, name)| name)
+        };
+        Self {
+            client: find(&CLIENTS),
+            system: find(&SYSTEMS),
+        }
+    }
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.client, self.system) {
+            (Some(client), Some(system)) => write!(f, "{client} on {system}"),
+            (Some(client), None) => f.write_str(client),
+            (None, Some(system)) => write!(f, "A browser on {system}"),
+            (None, None) => f.write_str("Unknown device"),
+        }
     }
 }
 
@@ -63,13 +90,13 @@ pub(crate) struct RequestOrigin {
     id: Option<String>,
     created_at: Option<OffsetDateTime>,
     expires_at: Option<OffsetDateTime>,
-    device: String,
+    device: Device,
     address: Mutex<Option<String>>,
 }
 
 impl RequestOrigin {
     pub(crate) fn new(session: &SessionData, user_agent: Option<&[u8]>) -> Self {
-        let device = describe_user_agent(&String::from_utf8_lossy(user_agent.unwrap_or_default()));
+        let device = Device::of(user_agent.unwrap_or_default());
         Self {
             user: session.user.clone(),
             id: session.id.clone(),
@@ -176,7 +203,7 @@ impl SessionConfig {
                     created_at,
                     now,
                     until,
-                    origin.device.as_str(),
+                    origin.device.to_string(),
                 );
                 match origin.address() {
                     Some(address) => entry.with_address(address),

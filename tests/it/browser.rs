@@ -401,6 +401,19 @@ impl Drop for Browser {
 
 // ---- Steps shared by the scenarios. ----
 
+/// Runs `scenario` once for each example app, each in a browser of its own; without
+/// Chromium, [`Browser::launch`] says SKIPPED (or fails under `CI=true`) and nothing
+/// runs.
+fn for_each_example(scenario: impl Fn(&Browser, &'static str)) {
+    for name in EXAMPLES {
+        eprintln!("browser, {name} example");
+        let Some(browser) = Browser::launch() else {
+            return;
+        };
+        scenario(&browser, name);
+    }
+}
+
 /// Logs in as `username` through the form at `origin` (for example
 /// `http://127.0.0.1:PORT`) and waits for the page the form leads to.
 fn log_in(browser: &Browser, origin: &str, username: &str) {
@@ -461,11 +474,7 @@ fn flip_signature(token: &str) -> String {
 #[test]
 fn login_form_flash_once_and_http_only_cookie() {
     let _one = one_at_a_time();
-    for name in EXAMPLES {
-        eprintln!("browser, {name} example");
-        let Some(browser) = Browser::launch() else {
-            return;
-        };
+    for_each_example(|browser, name| {
         let server = Server::start(name, &DEV);
         browser.open(&server.url("/"));
         assert!(browser.text().contains("You are not logged in"));
@@ -473,7 +482,7 @@ fn login_form_flash_once_and_http_only_cookie() {
 
         browser.click_to_new_page("a[href=\"/login\"]");
         assert_eq!(browser.location(), server.url("/login"));
-        submit_login_form(&browser, "cobra");
+        submit_login_form(browser, "cobra");
         assert_eq!(browser.location(), server.url("/"), "redirected to /");
         let text = browser.text();
         assert!(text.contains("Logged in as cobra"), "{text}");
@@ -523,9 +532,9 @@ fn login_form_flash_once_and_http_only_cookie() {
             "flash shown twice: {text}"
         );
         // A name with markup is shown as text.
-        log_in(&browser, &server.base, "<b>viper</b>");
+        log_in(browser, &server.base, "<b>viper</b>");
         browser.wait_for_text("Logged in as <b>viper</b>");
-    }
+    });
 }
 
 /// A session cookie edited through WebDriver (the tool a user has in the browser's
@@ -534,11 +543,7 @@ fn login_form_flash_once_and_http_only_cookie() {
 #[test]
 fn edited_cookie_is_logged_out() {
     let _one = one_at_a_time();
-    for name in EXAMPLES {
-        eprintln!("browser, {name} example");
-        let Some(browser) = Browser::launch() else {
-            return;
-        };
+    for_each_example(|browser, name| {
         let server = Server::start(name, &DEV);
         type Edit = fn(&str) -> String;
         let edits: [(&str, Edit); 4] = [
@@ -550,7 +555,7 @@ fn edited_cookie_is_logged_out() {
             ("not a token", |_| "garbage".to_owned()),
         ];
         for (what, edit) in edits {
-            log_in(&browser, &server.base, "cobra");
+            log_in(browser, &server.base, "cobra");
             browser.wait_for_text("Logged in as cobra");
             let cookie = browser.cookie("session").expect("a session cookie");
             let token = cookie["value"].as_str().unwrap().to_owned();
@@ -572,20 +577,16 @@ fn edited_cookie_is_logged_out() {
                 "{what}: the rejected cookie is deleted by the server"
             );
         }
-    }
+    });
 }
 
 /// The "Log out" button removes the cookie from the browser.
 #[test]
 fn logout_removes_the_cookie() {
     let _one = one_at_a_time();
-    for name in EXAMPLES {
-        eprintln!("browser, {name} example");
-        let Some(browser) = Browser::launch() else {
-            return;
-        };
+    for_each_example(|browser, name| {
         let server = Server::start(name, &DEV);
-        log_in(&browser, &server.base, "cobra");
+        log_in(browser, &server.base, "cobra");
         browser.wait_for_text("Logged in as cobra");
         assert!(browser.cookie("session").is_some());
 
@@ -599,7 +600,7 @@ fn logout_removes_the_cookie() {
         );
         browser.reload();
         assert!(browser.text().contains("You are not logged in"));
-    }
+    });
 }
 
 /// The visit counter of `/greeting` (HTTP Basic auth) counts page loads in the cookie.
@@ -612,11 +613,7 @@ fn logout_removes_the_cookie() {
 #[test]
 fn visit_counter_counts_page_loads() {
     let _one = one_at_a_time();
-    for name in EXAMPLES {
-        eprintln!("browser, {name} example");
-        let Some(browser) = Browser::launch() else {
-            return;
-        };
+    for_each_example(|browser, name| {
         let server = Server::start(name, &DEV);
         let message = |browser: &Browser| -> String {
             let body: Value = serde_json::from_str(&browser.text()).unwrap();
@@ -626,15 +623,15 @@ fn visit_counter_counts_page_loads() {
         let with_credentials = format!("http://cobra:pw@127.0.0.1:{}/greeting", server.port);
 
         browser.open(&with_credentials);
-        assert_eq!(message(&browser), "Welcome, cobra!");
+        assert_eq!(message(browser), "Welcome, cobra!");
         // The document's address has no credentials (WebDriver's "get current URL" still
         // reports the address as it was opened).
         let href = browser.execute("return location.href", json!([]));
         assert_eq!(href, plain.as_str(), "the document drops the credentials");
         browser.reload();
-        assert_eq!(message(&browser), "Welcome back, cobra! This is visit #2.");
+        assert_eq!(message(browser), "Welcome back, cobra! This is visit #2.");
         browser.open(&plain);
-        assert_eq!(message(&browser), "Welcome back, cobra! This is visit #3.");
+        assert_eq!(message(browser), "Welcome back, cobra! This is visit #3.");
 
         let fetched = browser.execute_async(
             "const done = arguments[arguments.length - 1];
@@ -644,13 +641,13 @@ fn visit_counter_counts_page_loads() {
         );
         assert_eq!(fetched, "Welcome back, cobra! This is visit #4.");
         browser.reload();
-        assert_eq!(message(&browser), "Welcome back, cobra! This is visit #5.");
+        assert_eq!(message(browser), "Welcome back, cobra! This is visit #5.");
 
         // The count lives in the cookie only: without it, the count starts again.
         browser.delete_cookie("session");
         browser.reload();
-        assert_eq!(message(&browser), "Welcome, cobra!");
-    }
+        assert_eq!(message(browser), "Welcome, cobra!");
+    });
 }
 
 /// A session past the server's idle timeout (`SESSIONLIB_TTL_SECONDS=2`) is logged out.
@@ -661,11 +658,7 @@ fn visit_counter_counts_page_loads() {
 #[test]
 fn expired_session_is_logged_out() {
     let _one = one_at_a_time();
-    for name in EXAMPLES {
-        eprintln!("browser, {name} example");
-        let Some(browser) = Browser::launch() else {
-            return;
-        };
+    for_each_example(|browser, name| {
         let server = Server::start(
             name,
             &[
@@ -675,13 +668,13 @@ fn expired_session_is_logged_out() {
             ],
         );
         let localhost = format!("http://localhost:{}", server.port);
-        log_in(&browser, &localhost, "viper");
+        log_in(browser, &localhost, "viper");
         browser.wait_for_text("Logged in as viper");
         let cookie = browser.cookie("session").expect("a session cookie");
         let expiry = cookie["expiry"].as_i64().unwrap();
         assert!(expiry <= now_unix() + 2 + 1, "{expiry}");
 
-        log_in(&browser, &server.base, "cobra");
+        log_in(browser, &server.base, "cobra");
         browser.wait_for_text("Logged in as cobra");
         let cookie = browser.cookie("session").expect("a session cookie");
         let mut kept = with_value(&cookie, cookie["value"].as_str().unwrap());
@@ -709,7 +702,7 @@ fn expired_session_is_logged_out() {
             browser.cookie("session").is_none(),
             "the server deleted the expired cookie the browser still sent"
         );
-    }
+    });
 }
 
 /// The production configuration (`__Host-session`, `Secure`), served over plain HTTP.
@@ -722,15 +715,11 @@ fn expired_session_is_logged_out() {
 #[test]
 fn production_config_on_localhost() {
     let _one = one_at_a_time();
-    for name in EXAMPLES {
-        eprintln!("browser, {name} example");
-        let Some(browser) = Browser::launch() else {
-            return;
-        };
+    for_each_example(|browser, name| {
         let server = Server::start(name, &PRODUCTION);
         for host in ["localhost", "127.0.0.1"] {
             let origin = format!("http://{host}:{}", server.port);
-            log_in(&browser, &origin, "cobra");
+            log_in(browser, &origin, "cobra");
             browser.wait_for_text("Logged in as cobra");
             assert_eq!(
                 browser.execute("return window.isSecureContext", json!([])),
@@ -749,7 +738,7 @@ fn production_config_on_localhost() {
 
         // Not a secure context: the Secure cookie is refused.
         let plain = format!("http://{PLAIN_HOST}:{}", server.port);
-        log_in(&browser, &plain, "cobra");
+        log_in(browser, &plain, "cobra");
         assert_eq!(browser.location(), format!("{plain}/"));
         assert_eq!(
             browser.execute("return window.isSecureContext", json!([])),
@@ -762,13 +751,13 @@ fn production_config_on_localhost() {
         // The same host with the development configuration (no Secure) keeps the login.
         let dev = Server::start(name, &DEV);
         log_in(
-            &browser,
+            browser,
             &format!("http://{PLAIN_HOST}:{}", dev.port),
             "cobra",
         );
         browser.wait_for_text("Logged in as cobra");
         assert_eq!(browser.cookie_names(), ["session"]);
-    }
+    });
 }
 
 /// A session of about 10 KB split across `__Host-` chunk cookies
@@ -893,14 +882,10 @@ fn your_devices_page_logs_out_other_devices() {
     const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
     const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
     let _one = one_at_a_time();
-    for name in EXAMPLES {
-        eprintln!("browser, {name} example");
-        let Some(browser) = Browser::launch() else {
-            return;
-        };
+    for_each_example(|browser, name| {
         let server = Server::start(name, &DEV);
         let phone = other_device(&server.base, "cobra", IPHONE);
-        log_in(&browser, &server.base, "cobra");
+        log_in(browser, &server.base, "cobra");
         browser.wait_for_text("Logged in as cobra");
         browser.click_to_new_page("a[href=\"/sessions\"]");
         assert_eq!(browser.location(), server.url("/sessions"));
@@ -942,5 +927,5 @@ fn your_devices_page_logs_out_other_devices() {
         );
         browser.open(&server.url("/"));
         browser.wait_for_text("Logged in as cobra");
-    }
+    });
 }
