@@ -280,16 +280,24 @@ fn check_raw(raw: &str) -> Result<(), &'static str> {
             if !json::depth_within(bytes, json::MAX_DEPTH - 1) {
                 return Err("nested too deeply");
             }
-            bytes.len() > 300 || bytes.iter().any(|&b| b == b'\\' || b == b'e' || b == b'E')
+            bytes.len() > 300 || bytes.contains(&b'\\') || has_exponent(bytes)
         }
         // A number: an exponent or a long run of digits may leave the range of `f64`
         // (fewer than 300 digits without an exponent always fit).
-        _ => bytes.len() > 300 || bytes.iter().any(|&b| b == b'e' || b == b'E'),
+        _ => bytes.len() > 300 || has_exponent(bytes),
     };
     if suspect && serde_json::from_str::<Strict>(raw).is_err() {
         return Err("invalid value");
     }
     Ok(())
+}
+
+/// Whether `json` may hold a number with an exponent: an `e` or `E` right after a
+/// digit, as every exponent is (`1e5`, `2.5E-3`). Letters inside strings (`"editor"`)
+/// mostly do not match; those that do only cost a second parse.
+fn has_exponent(json: &[u8]) -> bool {
+    json.windows(2)
+        .any(|pair| matches!(pair, [b'0'..=b'9', b'e' | b'E']))
 }
 
 /// Parses any JSON value as a `Value` would be parsed (`deserialize_any`: strings
