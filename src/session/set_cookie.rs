@@ -2,7 +2,8 @@
 
 use std::fmt::{self, Write as _};
 
-use ::cookie::Cookie;
+use ::cookie::{Cookie, SameSite};
+use time::{OffsetDateTime, UtcOffset};
 
 /// The headers a response must get for a saved session: one `Set-Cookie` per cookie,
 /// plus `Vary: Cookie` and `Cache-Control: private`. `Debug` does not show the cookies'
@@ -40,16 +41,7 @@ impl SetCookie {
         if cookies.is_empty() {
             return None;
         }
-        let values = cookies
-            .iter()
-            .map(|cookie| {
-                // Room for the attributes, so that formatting does not grow the buffer.
-                let mut value =
-                    String::with_capacity(cookie.name().len() + cookie.value().len() + 160);
-                let _ = write!(value, "{cookie}");
-                value
-            })
-            .collect();
+        let values = cookies.iter().map(header_value).collect();
         Some(Self {
             cookies,
             values,
@@ -114,6 +106,99 @@ impl SetCookie {
         if let Some(value) = private_cache_control(headers.first_value("cache-control")) {
             headers.set("cache-control", value);
         }
+    }
+}
+
+/// The `Set-Cookie` header value of `cookie`: the text of the `cookie` crate's
+/// `Display` (the attributes in its order, `Expires` as an IMF-fixdate), written
+/// without its formatting machinery, which took more time than the rest of the save's
+/// header work. `tests` compare the two over every attribute and many dates.
+fn header_value(cookie: &Cookie<'_>) -> String {
+    // Room for the attributes, so that writing does not grow the buffer.
+    let mut out = String::with_capacity(cookie.name().len() + cookie.value().len() + 160);
+    out.push_str(cookie.name());
+    out.push('=');
+    out.push_str(cookie.value());
+    if cookie.http_only() == Some(true) {
+        out.push_str("; HttpOnly");
+    }
+    if let Some(same_site) = cookie.same_site() {
+        out.push_str(match same_site {
+            SameSite::Strict => "; SameSite=Strict",
+            SameSite::Lax => "; SameSite=Lax",
+            SameSite::None => "; SameSite=None",
+        });
+    }
+    if cookie.partitioned() == Some(true) {
+        out.push_str("; Partitioned");
+    }
+    if cookie.secure() == Some(true)
+        || cookie.partitioned() == Some(true)
+        || cookie.secure().is_none() && cookie.same_site() == Some(SameSite::None)
+    {
+        out.push_str("; Secure");
+    }
+    if let Some(path) = cookie.path() {
+        out.push_str("; Path=");
+        out.push_str(path);
+    }
+    if let Some(domain) = cookie.domain() {
+        out.push_str("; Domain=");
+        out.push_str(domain);
+    }
+    if let Some(max_age) = cookie.max_age() {
+        let _ = write!(out, "; Max-Age={}", max_age.whole_seconds());
+    }
+    if let Some(expires) = cookie.expires_datetime() {
+        let expires = expires.to_offset(UtcOffset::UTC);
+        if (1000..=9999).contains(&expires.year()) {
+            out.push_str("; Expires=");
+            push_http_date(&mut out, expires);
+        } else {
+            // Years of other widths: the `cookie` crate's own text.
+            return cookie.to_string();
+        }
+    }
+    out
+}
+
+/// `at` (in UTC, a four-digit year) as an IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn push_http_date(out: &mut String, at: OffsetDateTime) {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let day = DAYS
+        .get(usize::from(at.weekday().number_days_from_monday()))
+        .copied()
+        .unwrap_or_default();
+    let month = MONTHS
+        .get(usize::from(u8::from(at.month())) - 1)
+        .copied()
+        .unwrap_or_default();
+    let (hour, minute, second) = at.to_hms();
+    let year = at.year().unsigned_abs();
+    out.push_str(day);
+    out.push_str(", ");
+    push_digits(out, at.day().into(), 2);
+    out.push(' ');
+    out.push_str(month);
+    out.push(' ');
+    push_digits(out, year, 4);
+    out.push(' ');
+    push_digits(out, hour.into(), 2);
+    out.push(':');
+    push_digits(out, minute.into(), 2);
+    out.push(':');
+    push_digits(out, second.into(), 2);
+    out.push_str(" GMT");
+}
+
+/// The last `width` decimal digits of `n`, zero-padded.
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = n / 10u32.pow(place) % 10;
+        out.push(char::from(b'0' + digit as u8));
     }
 }
 
@@ -210,6 +295,65 @@ fn varies_on_cookie(vary: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_values_are_the_cookie_crates_text() {
+        use time::Duration;
+        // Dates over the four-digit years (a step of about 37 days and 7 hours moves
+        // the weekday, the day, the month and the clock), the ends of the range, and
+        // years that fall back to the crate's own text.
+        let mut dates: Vec<OffsetDateTime> = (0..4000)
+            .map(|i| OffsetDateTime::UNIX_EPOCH + Duration::seconds(i * 3_218_423 - 1_000_000_000))
+            .collect();
+        let at = |unix: i64| OffsetDateTime::from_unix_timestamp(unix).unwrap();
+        let plus_two = UtcOffset::from_hms(2, 0, 0).unwrap();
+        dates.extend([
+            OffsetDateTime::UNIX_EPOCH,
+            at(-30_610_224_000),                   // 1000-01-01 00:00:00
+            at(253_402_300_799),                   // 9999-12-31 23:59:59
+            at(-30_610_224_001),                   // 0999-12-31 23:59:59
+            at(1_907_748_000).to_offset(plus_two), // 2030-06-15, not in UTC
+        ]);
+        let same_sites = [
+            None,
+            Some(SameSite::Strict),
+            Some(SameSite::Lax),
+            Some(SameSite::None),
+        ];
+        for (i, at) in dates.into_iter().enumerate() {
+            let mut cookie = Cookie::new("__Host-session", "eyJ.abc-_.sig");
+            let bit = |n: usize| i >> n & 1 == 1;
+            if bit(0) {
+                cookie.set_http_only(true);
+            }
+            if let Some(same_site) = same_sites.get(i % 4).copied().flatten() {
+                cookie.set_same_site(same_site);
+            }
+            if bit(2) {
+                cookie.set_secure(bit(3));
+            }
+            if bit(4) {
+                cookie.set_partitioned(true);
+            }
+            if bit(5) {
+                cookie.set_path("/app");
+            }
+            if bit(6) {
+                cookie.set_domain(if bit(7) {
+                    ".example.com"
+                } else {
+                    "example.com"
+                });
+            }
+            if bit(8) {
+                cookie.set_max_age(Duration::seconds(i as i64));
+            }
+            if !bit(9) {
+                cookie.set_expires(at);
+            }
+            assert_eq!(header_value(&cookie), cookie.to_string());
+        }
+    }
 
     #[test]
     fn cache_control_becomes_private() {
