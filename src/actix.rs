@@ -48,7 +48,7 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 pub use crate::handle::{Typed, TypedSession};
-use crate::integration::{body, integration_config, Closed, RequestHeaders};
+use crate::integration::{body, close, integration_config, Closed, RequestHeaders};
 
 /// The request's session, as an extractor: [`crate::Session`], a cheap `Clone` handle
 /// whose methods need no lock and no `mut`. It needs
@@ -123,7 +123,7 @@ where
             // an `Err` comes only from an inner middleware and has no response to carry
             // a cookie.
             let mut response = service.call(request).await?.map_into_left_body();
-            match shell.close(&handle, response.headers_mut()).await {
+            match close(&handle, response.headers_mut()).await {
                 Closed::Saved => Ok(response),
                 Closed::Failed => {
                     let (request, _) = response.into_parts();

@@ -19,8 +19,10 @@ use serde_json::value::RawValue;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::Error;
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
+use crate::revocation::BoxFuture;
 use crate::revocation::RevocationError;
-use crate::session::registry::RequestOrigin;
+use crate::session::registry::{RegistryChange, RequestOrigin};
 #[cfg(doc)]
 use crate::session::RESERVED_KEYS;
 use crate::session::{Flash, SessionConfig, SessionData, SessionEntry, SessionSource};
@@ -97,30 +99,35 @@ impl Session {
     /// registry is off. The integrations call it, and log a failure: the cookie is
     /// sent anyway, and the entry is written at the session's next refresh.
     pub async fn update_registry(&self) -> Result<(), RevocationError> {
-        let Some(origin) = &self.inner.origin else {
-            return Ok(());
-        };
-        let change = self.inner.config.registry_change(origin, &self.lock());
-        if change.is_empty() {
-            return Ok(());
+        match self.registry_change() {
+            Some(change) => apply_registry_change(&self.inner.config, change).await,
+            None => Ok(()),
         }
-        let result = self.inner.config.apply_registry_change(change).await;
-        if result.is_err() {
-            crate::session::observe::registry_write("failed");
-        }
-        result
     }
 
-    /// [`Session::update_registry`], logging a failure.
+    /// The registry write [`Session::update_registry`] makes now, if any.
+    fn registry_change(&self) -> Option<RegistryChange> {
+        let origin = self.inner.origin.as_ref()?;
+        let change = self.inner.config.registry_change(origin, &self.lock());
+        (!change.is_empty()).then_some(change)
+    }
+
+    /// [`Session::update_registry`] as a future of its own, logging a failure; `None`
+    /// when there is nothing to write (the registry is off, or the entry is fresh), so
+    /// that a request waits for nothing then.
     #[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
-    pub(crate) async fn update_registry_or_log(&self) {
-        if let Err(error) = self.update_registry().await {
-            tracing::warn!(
-                error = %error,
-                "sessionlib: the session registry could not be updated; the entry is \
-                 written at the session's next refresh"
-            );
-        }
+    pub(crate) fn registry_update_or_log(&self) -> Option<BoxFuture<'static, ()>> {
+        let change = self.registry_change()?;
+        let config = self.inner.config.clone();
+        Some(Box::pin(async move {
+            if let Err(error) = apply_registry_change(&config, change).await {
+                tracing::warn!(
+                    error = %error,
+                    "sessionlib: the session registry could not be updated; the entry is \
+                     written at the session's next refresh"
+                );
+            }
+        }))
     }
 
     fn lock(&self) -> MutexGuard<'_, SessionData> {
@@ -526,6 +533,18 @@ pub(crate) fn log_unsaved_change(session: &SessionData) {
         "sessionlib: a changed session was not saved, to keep the request's cookie \
          (logged at most once a minute)"
     );
+}
+
+/// Writes a registry change, counting a failure.
+async fn apply_registry_change(
+    config: &SessionConfig,
+    change: RegistryChange,
+) -> Result<(), RevocationError> {
+    let result = config.apply_registry_change(change).await;
+    if result.is_err() {
+        crate::session::observe::registry_write("failed");
+    }
+    result
 }
 
 #[cfg(any(feature = "http", feature = "actix", feature = "rocket"))]

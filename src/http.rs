@@ -49,6 +49,18 @@ pub(crate) struct HttpRequest<'a> {
     pub(crate) uri: &'a Uri,
 }
 
+#[cfg(feature = "tower")]
+impl<'a> HttpRequest<'a> {
+    /// The parts of `request` the shell reads.
+    pub(crate) fn of<B>(request: &'a http::Request<B>) -> Self {
+        Self {
+            method: request.method(),
+            headers: request.headers(),
+            uri: request.uri(),
+        }
+    }
+}
+
 impl RequestHeaders for HttpRequest<'_> {
     fn values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
         self.headers

@@ -13,7 +13,9 @@ use crate::guard::OriginGuard;
 #[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 use crate::handle::{join_cookie_headers, log_unsaved_change, Session};
 #[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
-use crate::session::{ResponseHeaders, SessionConfig};
+use crate::revocation::BoxFuture;
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
+use crate::session::{Loading, ResponseHeaders, SessionConfig, SessionData};
 
 /// What a framework's request shows the shell. Header names are passed in lower case.
 pub(crate) trait RequestHeaders {
@@ -121,38 +123,87 @@ impl Shell {
 
     /// Loads the request's session (waiting for the revocation store, if one is
     /// configured) and makes the handle the handler gets.
+    ///
+    /// The loading and the save are synchronous calls; what may wait (the revocation
+    /// store, the registry write) is a boxed future made only when there is something
+    /// to wait for, so the integrations' own futures stay small. (The tower layer uses
+    /// [`Shell::open_now`] itself, to call the inner service without a future of its
+    /// own.)
+    #[cfg(any(feature = "actix", feature = "rocket"))]
     pub(crate) async fn open(&self, request: &impl RequestHeaders) -> Session {
-        let header = join_cookie_headers(request.values("cookie"));
-        let session = self.config.load_async(header).await;
-        Session::for_request(session, self.config.clone(), request.first("user-agent"))
+        match self.open_now(request) {
+            Ok(handle) => handle,
+            Err(check) => {
+                let session = check.await;
+                Session::for_request(session, self.config.clone(), request.first("user-agent"))
+            }
+        }
     }
 
-    /// Saves the session after the handler into the response's headers and, when a
-    /// cookie was sent, updates the session registry. A failed save is logged (the
-    /// error's `Display` holds no session data) and leaves `headers` as they were.
-    pub(crate) async fn close<H: ResponseHeaders + ?Sized>(
+    /// [`Shell::open`] without waiting: the handle, or the revocation check to wait for
+    /// (then make the handle with [`Session::for_request`]).
+    pub(crate) fn open_now(
         &self,
-        handle: &Session,
-        headers: &mut H,
-    ) -> Closed {
-        let saved = handle.with(|session| {
-            log_unsaved_change(session);
-            self.config.save(session)
-        });
-        match saved {
-            Ok(None) => Closed::Saved,
-            Ok(Some(update)) => {
-                update.apply(headers);
-                handle.update_registry_or_log().await;
-                Closed::Saved
+        request: &impl RequestHeaders,
+    ) -> Result<Session, BoxFuture<'static, SessionData>> {
+        let header = join_cookie_headers(request.values("cookie"));
+        match self.config.load_before_revocation(header) {
+            Loading::Done(session) => Ok(Session::for_request(
+                session,
+                self.config.clone(),
+                request.first("user-agent"),
+            )),
+            Loading::AskRevocation(session) => {
+                let config = self.config.clone();
+                Err(Box::pin(
+                    async move { config.finish_revocation(session).await },
+                ))
             }
-            Err(error) => {
-                tracing::error!(
-                    error = %error,
-                    "sessionlib: the session could not be saved; answering 500"
-                );
-                Closed::Failed
-            }
+        }
+    }
+}
+
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
+/// Saves the session after the handler into the response's headers and, when a cookie
+/// was sent, updates the session registry. A failed save is logged (the error's
+/// `Display` holds no session data) and leaves `headers` as they were.
+pub(crate) async fn close<H: ResponseHeaders + ?Sized>(
+    handle: &Session,
+    headers: &mut H,
+) -> Closed {
+    match close_now(handle, headers) {
+        Ok(Some(registry)) => {
+            registry.await;
+            Closed::Saved
+        }
+        Ok(None) => Closed::Saved,
+        Err(()) => Closed::Failed,
+    }
+}
+
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
+/// [`close`] without waiting: the registry write to wait for, if any, or `Err` for a
+/// session that could not be saved.
+pub(crate) fn close_now<H: ResponseHeaders + ?Sized>(
+    handle: &Session,
+    headers: &mut H,
+) -> Result<Option<BoxFuture<'static, ()>>, ()> {
+    let saved = handle.with(|session| {
+        log_unsaved_change(session);
+        handle.config().save(session)
+    });
+    match saved {
+        Ok(None) => Ok(None),
+        Ok(Some(update)) => {
+            update.apply(headers);
+            Ok(handle.registry_update_or_log())
+        }
+        Err(error) => {
+            tracing::error!(
+                error = %error,
+                "sessionlib: the session could not be saved; answering 500"
+            );
+            Err(())
         }
     }
 }

@@ -51,7 +51,7 @@ use rocket::route::{self, Handler, Route};
 use rocket::{Build, Data, Ignite, Request, Response, Rocket, Sentinel};
 
 pub use crate::handle::{Typed, TypedSession};
-use crate::integration::{body, integration_config, Closed, RequestHeaders};
+use crate::integration::{body, close, integration_config, Closed, RequestHeaders};
 use crate::session::ResponseHeaders;
 
 /// The request's session, as a request guard: [`crate::Session`], a cheap `Clone`
@@ -119,7 +119,7 @@ impl Fairing for SessionFairing {
             Local::Refused if response.status() == Status::Forbidden => {}
             Local::Refused => fixed(response, Status::Forbidden, body::CROSS_ORIGIN),
             Local::Opened(handle) => {
-                if let Closed::Failed = self.shell.close(handle, response).await {
+                if let Closed::Failed = close(handle, response).await {
                     fixed(response, Status::InternalServerError, body::SAVE_FAILED);
                 }
             }

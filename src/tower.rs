@@ -23,7 +23,9 @@
 //! `String`, `http_body_util::Full<Bytes>` are), for those two fixed answers.
 
 use std::fmt;
-use std::task::{Context, Poll};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
 use http::{Request, Response, StatusCode};
 use tower_layer::Layer;
@@ -31,8 +33,9 @@ use tower_service::Service;
 
 pub use crate::handle::Session;
 use crate::http::HttpRequest;
-use crate::integration::{body, integration_config, Closed};
+use crate::integration::{body, close, close_now, integration_config, Closed};
 use crate::revocation::BoxFuture;
+use pin_project_lite::pin_project;
 
 integration_config!(
     /// A tower layer that gives every request a session; see the [module docs](self).
@@ -75,36 +78,166 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        // The clone is the service for the next request; the one polled ready serves
-        // this one.
+        let shell = &self.layer.shell;
+        let opened = {
+            let parts = HttpRequest::of(&request);
+            if !shell.allows(&parts) {
+                return ResponseFuture::ready(fixed(StatusCode::FORBIDDEN, body::CROSS_ORIGIN));
+            }
+            shell.open_now(&parts)
+        };
+        let check = match opened {
+            Ok(handle) => {
+                // Loaded without waiting (no revocation store, or no valid cookie): the
+                // inner service, polled ready, takes the request now.
+                request.extensions_mut().insert(handle.clone());
+                let future = self.inner.call(request);
+                return ResponseFuture {
+                    state: State::Inner { future, handle },
+                };
+            }
+            Err(check) => check,
+        };
+        // The revocation store is asked first: the request waits in a future of its
+        // own, with the inner service polled ready (its clone serves the next request).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let shell = self.layer.shell.clone();
-        Box::pin(async move {
-            let parts = HttpRequest {
-                method: request.method(),
-                headers: request.headers(),
-                uri: request.uri(),
-            };
-            if !shell.allows(&parts) {
-                return Ok(fixed(StatusCode::FORBIDDEN, body::CROSS_ORIGIN));
-            }
-            let handle = shell.open(&parts).await;
-            request.extensions_mut().insert(handle.clone());
-            let mut response = inner.call(request).await?;
-            match shell.close(&handle, response.headers_mut()).await {
-                Closed::Saved => Ok(response),
-                Closed::Failed => Ok(fixed(StatusCode::INTERNAL_SERVER_ERROR, body::SAVE_FAILED)),
-            }
-        })
+        let config = shell.config.clone();
+        ResponseFuture {
+            state: State::Boxed {
+                future: Box::pin(async move {
+                    let session = check.await;
+                    let user_agent = request.headers().get(http::header::USER_AGENT);
+                    let handle = Session::for_request(
+                        session,
+                        config,
+                        user_agent.map(http::HeaderValue::as_bytes),
+                    );
+                    request.extensions_mut().insert(handle.clone());
+                    let mut response = inner.call(request).await?;
+                    match close(&handle, response.headers_mut()).await {
+                        Closed::Saved => Ok(response),
+                        Closed::Failed => {
+                            Ok(fixed(StatusCode::INTERNAL_SERVER_ERROR, body::SAVE_FAILED))
+                        }
+                    }
+                }),
+            },
+        }
     }
+}
+
+pin_project! {
+    /// The future of [`SessionService`]: the inner service's response, with the session
+    /// saved into it. It holds the inner service's future and the session handle; only
+    /// a request that waits for the revocation store, or a response that writes to the
+    /// session registry, makes a boxed future.
+    pub struct ResponseFuture<F, B, E> {
+        #[pin]
+        state: State<F, B, E>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B, E> {
+        // The inner service runs; the session is saved when it answers.
+        Inner {
+            #[pin]
+            future: F,
+            handle: Session,
+        },
+        // The response waits for the registry write.
+        Registry {
+            future: BoxFuture<'static, ()>,
+            response: Option<Response<B>>,
+        },
+        // The whole request, for a session checked with the revocation store.
+        Boxed {
+            future: BoxFuture<'static, Result<Response<B>, E>>,
+        },
+        // Answered without the inner service.
+        Ready {
+            response: Option<Response<B>>,
+        },
+    }
+}
+
+impl<F, B, E> ResponseFuture<F, B, E> {
+    fn ready(response: Response<B>) -> Self {
+        Self {
+            state: State::Ready {
+                response: Some(response),
+            },
+        }
+    }
+}
+
+impl<F, B, E> fmt::Debug for ResponseFuture<F, B, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Inner { .. } => "inner",
+            State::Registry { .. } => "registry",
+            State::Boxed { .. } => "revocation",
+            State::Ready { .. } => "ready",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("state", &state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B, E>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: From<&'static str>,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        loop {
+            match state.as_mut().project() {
+                StateProj::Inner { future, handle } => {
+                    let mut response = ready!(future.poll(cx))?;
+                    match close_now(handle, response.headers_mut()) {
+                        Ok(None) => return Poll::Ready(Ok(response)),
+                        Ok(Some(registry)) => state.set(State::Registry {
+                            future: registry,
+                            response: Some(response),
+                        }),
+                        Err(()) => {
+                            return Poll::Ready(Ok(fixed(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                body::SAVE_FAILED,
+                            )))
+                        }
+                    }
+                }
+                StateProj::Registry { future, response } => {
+                    ready!(future.as_mut().poll(cx));
+                    return Poll::Ready(Ok(taken(response)));
+                }
+                StateProj::Boxed { future } => return future.as_mut().poll(cx),
+                StateProj::Ready { response } => return Poll::Ready(Ok(taken(response))),
+            }
+        }
+    }
+}
+
+/// The response of a finished state.
+fn taken<B>(response: &mut Option<Response<B>>) -> Response<B> {
+    #[allow(clippy::expect_used)]
+    response
+        .take()
+        .expect("a ResponseFuture polled after it completed")
 }
 
 fn fixed<B: From<&'static str>>(status: StatusCode, text: &'static str) -> Response<B> {

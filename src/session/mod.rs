@@ -236,6 +236,8 @@
 //! invalid.
 
 pub use crate::data::{Flash, SessionData, SessionEntry, SessionSource, RESERVED_KEYS};
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
+pub(crate) use policy::Loading;
 pub use policy::{SessionConfig, SessionConfigBuilder};
 pub use registry::describe_user_agent;
 pub use set_cookie::{ResponseHeaders, SetCookie};

@@ -331,15 +331,36 @@ impl SessionConfig {
     /// The session of a request, like [`SessionConfig::load`], waiting for the
     /// [revocation store](SessionConfigBuilder::revocation) when there is one.
     pub async fn load_async(&self, cookie_header: impl AsRef<[u8]>) -> SessionData {
+        match self.load_before_revocation(cookie_header) {
+            Loading::Done(session) => session,
+            Loading::AskRevocation(session) => self.finish_revocation(session).await,
+        }
+    }
+
+    /// [`SessionConfig::load_async`] up to the revocation store: the session, or the
+    /// session the store must still be asked about (only a valid cookie's, only with a
+    /// store). The integrations wait only in the second case, so a request without a
+    /// store or without a valid cookie makes no future at all.
+    pub(crate) fn load_before_revocation(&self, cookie_header: impl AsRef<[u8]>) -> Loading {
         let session = self.load_unchecked(cookie_header);
+        if self.inner.revocation.is_some() && session.source == SessionSource::Cookie {
+            Loading::AskRevocation(session)
+        } else {
+            Loading::Done(self.bound(session))
+        }
+    }
+
+    /// The rest of [`SessionConfig::load_async`] for a session that
+    /// [`SessionConfig::load_before_revocation`] left to the store.
+    pub(crate) async fn finish_revocation(&self, session: SessionData) -> SessionData {
         let session = match &self.inner.revocation {
-            Some(store) if session.source == SessionSource::Cookie => {
+            Some(store) => {
                 let check = crate::session::observe::RevocationCheck::start();
                 let verdict = store.is_revoked(&session).await;
                 check.finish(verdict.is_err());
                 Self::apply_verdict(session, verdict)
             }
-            _ => session,
+            None => session,
         };
         self.bound(session)
     }
@@ -585,6 +606,15 @@ impl SessionConfig {
             .collect();
         SetCookie::new(cookies, true)
     }
+}
+
+/// A session loaded up to the revocation store; see
+/// [`SessionConfig::load_before_revocation`].
+pub(crate) enum Loading {
+    /// Loaded: nothing to ask.
+    Done(SessionData),
+    /// A valid cookie's session, for [`SessionConfig::finish_revocation`].
+    AskRevocation(SessionData),
 }
 
 #[cfg(test)]
