@@ -38,6 +38,10 @@ impl OriginGuard {
     /// Whether the request may go on: the guard's headers read from it. The host is
     /// the `Host` header, or the request target's authority (HTTP/2).
     pub(crate) fn allows_request(&self, request: &impl RequestHeaders) -> bool {
+        // A safe method passes whatever its headers say: none is read.
+        if crate::guard::is_safe(request.method()) {
+            return true;
+        }
         let host = request.first("host").or_else(|| request.authority());
         self.allows(
             request.method(),
