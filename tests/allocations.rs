@@ -160,6 +160,8 @@ fn main() {
     checks.check("encode 2 KB", (allocs, reallocs), (2, 2));
 
     sessions(&mut checks, &small);
+    #[cfg(feature = "tower")]
+    layer(&mut checks);
 
     println!(
         "allocations: {} passed, {} failed",
@@ -226,4 +228,88 @@ fn sessions(checks: &mut Checks, small: &common::Small) {
     });
     assert_eq!(value, 1);
     checks.check_at_most("session: modified, load and save", (allocs, reallocs), 11);
+}
+
+/// The tower `SessionLayer` around a handler, per request (the three requests of
+/// `benches/layer.rs`): the request is built before the count; the count covers the
+/// call, the response future (polled once: the handler answers at once) and dropping
+/// the response. Ceilings: the counts of the layer without a boxed future, so that a
+/// box, a clone of the inner service or a second formatting of the cookie fails here.
+///
+/// No cookie, 4: the handle (one `Arc`) and the request extension that carries it
+/// (`http`'s extension map, its table and the boxed value). Read only, 7: those and
+/// the session's 3. Modified, 20: those 7, the session's 8 more of the save (see
+/// `sessions`), and the response headers: the `Set-Cookie` value's shared buffer,
+/// `Vary` and `Cache-Control` values, and the response's header map, which the handler
+/// left empty.
+#[cfg(feature = "tower")]
+fn layer(checks: &mut Checks) {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    use http::{header, Request, Response};
+    use sessionlib::tower::SessionLayer;
+    use sessionlib::{CookieConfig, Key, Keyring, Session, SessionConfig};
+    use tower::{Layer, Service};
+
+    let cookie = CookieConfig::builder(Keyring::new(Key::from_bytes(&common::secret(0)).unwrap()))
+        .try_build()
+        .unwrap();
+    let config = SessionConfig::builder(cookie).build();
+    let handler = tower::service_fn(|request: Request<String>| async move {
+        let session = request.extensions().get::<Session>().unwrap();
+        match request.uri().path() {
+            "/seed" => {
+                let data = serde_json::to_value(common::small().0).unwrap();
+                for (key, value) in data.as_object().unwrap() {
+                    session.insert(key.clone(), value).unwrap();
+                }
+            }
+            "/read" => {
+                session.get::<u64>("visits").unwrap();
+            }
+            "/count" => {
+                let visits: u64 = session.get("visits").unwrap();
+                session.insert("visits", &(visits + 1)).unwrap();
+            }
+            _ => {}
+        }
+        Ok::<_, std::convert::Infallible>(Response::new(String::new()))
+    });
+    let mut service = SessionLayer::new(config).layer(handler);
+    let mut send = |request: Request<String>| {
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(service.poll_ready(&mut cx).is_ready());
+        let mut future = std::pin::pin!(service.call(request));
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(response) => response.unwrap(),
+            Poll::Pending => panic!("the handler answers at once"),
+        }
+    };
+    let request = |path: &str, cookie: Option<&str>| {
+        let mut request = Request::get(path).body(String::new()).unwrap();
+        if let Some(cookie) = cookie {
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        request
+    };
+    let seeded = send(request("/seed", None));
+    let set_cookie = seeded.headers()[header::SET_COOKIE].to_str().unwrap();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+
+    for (name, path, with_cookie, sets_cookie, ceiling) in [
+        ("layer: no cookie", "/none", false, false, 4),
+        ("layer: read only", "/read", true, false, 7),
+        ("layer: modified", "/count", true, true, 20),
+    ] {
+        let request = request(path, with_cookie.then_some(cookie.as_str()));
+        let (sent, allocs, reallocs) = count(|| {
+            let response = send(request);
+            response.headers().contains_key(header::SET_COOKIE)
+        });
+        assert_eq!(sent, sets_cookie, "{name}");
+        checks.check_at_most(name, (allocs, reallocs), ceiling);
+    }
 }
