@@ -8,6 +8,8 @@
 
 #[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 use std::sync::Arc;
+#[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
+use std::task::{Context, Poll, Waker};
 
 use crate::guard::OriginGuard;
 #[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
@@ -145,7 +147,8 @@ impl Shell {
     }
 
     /// [`Shell::open`] without waiting: the handle, or the revocation check to wait for
-    /// (then make the handle with [`Session::for_request`]).
+    /// (then make the handle with [`Session::for_request`]). The check is polled once
+    /// here, so a store that answers at once makes nothing to wait for.
     pub(crate) fn open_now(
         &self,
         request: &impl RequestHeaders,
@@ -159,9 +162,20 @@ impl Shell {
             )),
             Loading::AskRevocation(session) => {
                 let config = self.config.clone();
-                Err(Box::pin(
-                    async move { config.finish_revocation(session).await },
-                ))
+                let mut check: BoxFuture<'static, SessionData> =
+                    Box::pin(async move { config.finish_revocation(session).await });
+                // A store that answers at once (the in-memory one) keeps the request on
+                // the path without waiting; one that does I/O is polled again, with the
+                // request's waker, by whoever awaits the check.
+                let mut cx = Context::from_waker(Waker::noop());
+                match check.as_mut().poll(&mut cx) {
+                    Poll::Ready(session) => Ok(Session::for_request(
+                        session,
+                        self.config.clone(),
+                        request.first("user-agent"),
+                    )),
+                    Poll::Pending => Err(check),
+                }
             }
         }
     }

@@ -95,8 +95,9 @@ where
         };
         let check = match opened {
             Ok(handle) => {
-                // Loaded without waiting (no revocation store, or no valid cookie): the
-                // inner service, polled ready, takes the request now.
+                // Loaded without waiting (no revocation store, one that answered at
+                // once, or no valid cookie): the inner service, polled ready, takes the
+                // request now.
                 request.extensions_mut().insert(handle.clone());
                 let future = self.inner.call(request);
                 return ResponseFuture {
@@ -137,8 +138,8 @@ where
 pin_project! {
     /// The future of [`SessionService`]: the inner service's response, with the session
     /// saved into it. It holds the inner service's future and the session handle; only
-    /// a request that waits for the revocation store, or a response that writes to the
-    /// session registry, makes a boxed future.
+    /// a request that waits for a revocation store doing I/O, or a response that writes
+    /// to the session registry, makes a boxed future of its own.
     pub struct ResponseFuture<F, B, E> {
         #[pin]
         state: State<F, B, E>,
