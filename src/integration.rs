@@ -86,11 +86,33 @@ macro_rules! header_map_response_headers {
                     self.insert(<$name>::from_static(name), value);
                 }
             }
+
+            fn append_static(&mut self, name: &'static str, value: &'static str) {
+                if $crate::integration::is_plain_header_value(value) {
+                    let value = <$value>::from_static(value);
+                    <$map>::append(self, <$name>::from_static(name), value);
+                }
+            }
+
+            fn set_static(&mut self, name: &'static str, value: &'static str) {
+                if $crate::integration::is_plain_header_value(value) {
+                    self.insert(<$name>::from_static(name), <$value>::from_static(value));
+                }
+            }
         }
     };
 }
 #[cfg(any(feature = "http", feature = "actix"))]
 pub(crate) use header_map_response_headers;
+
+/// Whether `value` is made of visible ASCII and tabs: what `HeaderValue::from_static`
+/// takes without panicking.
+#[cfg(any(feature = "http", feature = "actix"))]
+pub(crate) fn is_plain_header_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+}
 
 #[cfg(any(feature = "tower", feature = "actix", feature = "rocket"))]
 /// The configuration every integration holds: cheap to clone (the framework types are

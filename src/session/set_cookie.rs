@@ -101,10 +101,15 @@ impl SetCookie {
             headers.append("set-cookie", value);
         }
         if !headers.any_value("vary", varies_on_cookie) {
-            headers.append("vary", String::from("Cookie"));
+            headers.append_static("vary", "Cookie");
         }
-        if let Some(value) = private_cache_control(headers.first_value("cache-control")) {
-            headers.set("cache-control", value);
+        match headers.first_value("cache-control") {
+            None => headers.set_static("cache-control", "private"),
+            Some(existing) => {
+                if let Some(value) = private_cache_control(existing) {
+                    headers.set("cache-control", value);
+                }
+            }
         }
     }
 }
@@ -220,6 +225,19 @@ pub trait ResponseHeaders {
 
     /// Replaces every `name` header with one holding `value`.
     fn set(&mut self, name: &'static str, value: String);
+
+    /// [`ResponseHeaders::append`] of a fixed value (`Vary: Cookie`). Implement it
+    /// when the response can hold a `&'static str` without a copy; by default it
+    /// appends a copy.
+    fn append_static(&mut self, name: &'static str, value: &'static str) {
+        self.append(name, value.to_owned());
+    }
+
+    /// [`ResponseHeaders::set`] of a fixed value (`Cache-Control: private`); by default
+    /// it sets a copy.
+    fn set_static(&mut self, name: &'static str, value: &'static str) {
+        self.set(name, value.to_owned());
+    }
 }
 
 /// The list [`SetCookie::headers`] builds.
@@ -253,10 +271,7 @@ impl ResponseHeaders for HeaderList {
 /// it has: `private` when it has none; unchanged (`None`) when it already says
 /// `private` or `no-store`; otherwise `private` followed by its directives without
 /// `public`.
-fn private_cache_control(existing: Option<&[u8]>) -> Option<String> {
-    let Some(existing) = existing else {
-        return Some("private".to_owned());
-    };
+fn private_cache_control(existing: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(existing);
     let directives: Vec<&str> = text
         .split(',')
@@ -357,11 +372,10 @@ mod tests {
 
     #[test]
     fn cache_control_becomes_private() {
-        assert_eq!(private_cache_control(None).as_deref(), Some("private"));
-        assert_eq!(private_cache_control(Some(b"no-store")), None);
-        assert_eq!(private_cache_control(Some(b"Private, max-age=10")), None);
+        assert_eq!(private_cache_control(b"no-store"), None);
+        assert_eq!(private_cache_control(b"Private, max-age=10"), None);
         assert_eq!(
-            private_cache_control(Some(b"public, max-age=60")).as_deref(),
+            private_cache_control(b"public, max-age=60").as_deref(),
             Some("private, max-age=60")
         );
     }
