@@ -106,8 +106,9 @@ where
             }
             Err(check) => check,
         };
-        // The revocation store is asked first: the request waits in a future of its
-        // own, with the inner service polled ready (its clone serves the next request).
+        // A revocation store doing I/O is awaited first: the request waits in a future
+        // of its own, with the inner service polled ready (its clone serves the next
+        // request).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = shell.config.clone();
